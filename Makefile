@@ -1,0 +1,29 @@
+# Loom — the two commands a newcomer needs are `make demo` and `make test`.
+SWIFT ?= swift
+LOOM_HOME ?= runs
+
+.PHONY: deps build release test demo bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Installs what is missing, builds everything (tests included) and runs every test.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# The whole demo recipe on the embedded default data, end to end.
+demo: release
+	.build/release/loom run recipes/demo.yaml --home $(LOOM_HOME)
+
+bench: release
+	@for b in bench/*/run; do echo "== $$b"; $$b; done
+
+clean:
+	rm -rf .build

@@ -1,0 +1,1 @@
+// LLM — module placeholder; its contents arrive with the issue that owns it (see README, Code map).

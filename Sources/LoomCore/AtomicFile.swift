@@ -1,0 +1,57 @@
+// AtomicFile — write a file so that readers see the old content or the new, never a torn one:
+// write a sibling temp file, fsync it, rename it over the target, fsync the directory.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum AtomicFile {
+    public struct WriteError: Error, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public var description: String { "cannot write \(path): \(reason)" }
+    }
+
+    public static func write(_ data: Data, to url: URL) throws {
+        let directory = url.deletingLastPathComponent()
+        let temp = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw WriteError(path: url.path, reason: String(cString: strerror(errno))) }
+        var ok = false
+        defer {
+            if !ok { unlink(temp.path) }
+        }
+        do {
+            defer { close(fd) }
+            try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw WriteError(path: url.path, reason: String(cString: strerror(errno)))
+                    }
+                    offset += n
+                }
+            }
+            guard fsync(fd) == 0 else { throw WriteError(path: url.path, reason: "fsync: \(String(cString: strerror(errno)))") }
+        }
+        guard rename(temp.path, url.path) == 0 else {
+            throw WriteError(path: url.path, reason: "rename: \(String(cString: strerror(errno)))")
+        }
+        ok = true
+        syncDirectory(directory)
+    }
+
+    public static func write(_ text: String, to url: URL) throws {
+        try write(Data(text.utf8), to: url)
+    }
+
+    /// Makes a rename durable: the directory entry itself must reach the disk.
+    public static func syncDirectory(_ directory: URL) {
+        let fd = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+}

@@ -1,0 +1,1 @@
+// ModelStages — module placeholder; its contents arrive with the issue that owns it (see README, Code map).

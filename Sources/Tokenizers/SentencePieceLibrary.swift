@@ -1,0 +1,121 @@
+// SentencePieceLibrary — finds and opens libLoomSentencePiece.so (our C shim over libsentencepiece)
+// at run time, and resolves its entry points.
+//
+// Why dlopen and not a link-time dependency: Debian's libsentencepiece bundles protobuf-lite 3.14 and
+// exports its symbols; libtorch loads libprotobuf 3.21. A process that links both aborts in protobuf's
+// static initialisers before `main`. Opened with RTLD_LOCAL | RTLD_DEEPBIND, the shim and
+// libsentencepiece resolve protobuf to their own copy and nobody else sees it, so the same process
+// (loom, loom-torch, the test bundle) can use SentencePiece and libtorch side by side.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct SentencePieceError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+typealias CString = UnsafeMutablePointer<CChar>
+typealias ErrorOut = UnsafeMutablePointer<CString?>
+
+/// The shim's C entry points (declared in Sources/CSentencePiece/include/csentencepiece.h).
+struct SentencePieceLibrary: @unchecked Sendable {
+    let freeString: @convention(c) (CString?) -> Void
+    let processorLoad: @convention(c) (UnsafePointer<CChar>, UnsafeMutablePointer<OpaquePointer?>, ErrorOut?) -> Int32
+    let processorFree: @convention(c) (OpaquePointer?) -> Void
+    let processorPieceSize: @convention(c) (OpaquePointer, UnsafeMutablePointer<Int32>, ErrorOut?) -> Int32
+
+    static let fileName = "libLoomSentencePiece.so"
+
+    /// The library, opened once per process.
+    static func shared() throws -> SentencePieceLibrary {
+        try loaded.get()
+    }
+
+    private static let loaded: Result<SentencePieceLibrary, SentencePieceError> = Result { try open() }
+        .mapError { $0 as? SentencePieceError ?? SentencePieceError("\($0)") }
+
+    /// Where the shim may be: `$LOOM_SENTENCEPIECE_LIB`, beside the running executable (or the test
+    /// bundle), then the dynamic loader's own search path.
+    static func candidatePaths() -> [String] {
+        var paths: [String] = []
+        if let explicit = ProcessInfo.processInfo.environment["LOOM_SENTENCEPIECE_LIB"], !explicit.isEmpty {
+            paths.append(explicit)
+        }
+        var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        while directory.pathExtension == "xctest" { directory = directory.deletingLastPathComponent() }
+        paths.append(directory.appendingPathComponent(fileName).path)
+        paths.append(directory.deletingLastPathComponent().appendingPathComponent("lib").appendingPathComponent(fileName).path)
+        paths.append(fileName)
+        return paths
+    }
+
+    private static func open() throws -> SentencePieceLibrary {
+        var failures: [String] = []
+        for path in candidatePaths() {
+            if path.contains("/") && !FileManager.default.fileExists(atPath: path) {
+                failures.append("\(path): not found")
+                continue
+            }
+            guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND) else {
+                failures.append("\(path): \(String(cString: dlerror()))")
+                continue
+            }
+            return try SentencePieceLibrary(handle: handle, path: path)
+        }
+        throw SentencePieceError(
+            "cannot load \(fileName) (build it with `swift build --product LoomSentencePiece`, or set LOOM_SENTENCEPIECE_LIB):\n  "
+                + failures.joined(separator: "\n  "))
+    }
+
+    private init(handle: UnsafeMutableRawPointer, path: String) throws {
+        func symbol<T>(_ name: String, as type: T.Type) throws -> T {
+            guard let address = dlsym(handle, name) else {
+                throw SentencePieceError("\(path) lacks \(name): the shim is older than this Loom; rebuild it")
+            }
+            return unsafeBitCast(address, to: type)
+        }
+        freeString = try symbol("cspm_free_string", as: (@convention(c) (CString?) -> Void).self)
+        processorLoad = try symbol("cspm_processor_load", as: (@convention(c) (UnsafePointer<CChar>, UnsafeMutablePointer<OpaquePointer?>, ErrorOut?) -> Int32).self)
+        processorFree = try symbol("cspm_processor_free", as: (@convention(c) (OpaquePointer?) -> Void).self)
+        processorPieceSize = try symbol("cspm_processor_piece_size", as: (@convention(c) (OpaquePointer, UnsafeMutablePointer<Int32>, ErrorOut?) -> Int32).self)
+    }
+
+    /// Runs one shim call; a non-zero status becomes a thrown error carrying the shim's message.
+    func check(_ call: (ErrorOut) -> Int32) throws {
+        var message: CString? = nil
+        if call(&message) != 0 {
+            defer { freeString(message) }
+            throw SentencePieceError(message.map { String(cString: $0) } ?? "sentencepiece call failed without a message")
+        }
+    }
+}
+
+/// A loaded SentencePiece model (`.model` file).
+public final class SentencePieceModel: @unchecked Sendable {
+    private let library: SentencePieceLibrary
+    private let handle: OpaquePointer
+
+    public init(contentsOf url: URL) throws {
+        let library = try SentencePieceLibrary.shared()
+        var out: OpaquePointer? = nil
+        do {
+            try library.check { err in url.path.withCString { library.processorLoad($0, &out, err) } }
+        } catch let error as SentencePieceError {
+            throw SentencePieceError("\(url.path): \(error.message)")
+        }
+        self.library = library
+        handle = out!
+    }
+
+    deinit { library.processorFree(handle) }
+
+    /// Number of pieces in the vocabulary (control and byte pieces included).
+    public func pieceCount() throws -> Int {
+        var size: Int32 = 0
+        try library.check { library.processorPieceSize(handle, &size, $0) }
+        return Int(size)
+    }
+}

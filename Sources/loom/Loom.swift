@@ -1,0 +1,17 @@
+// Loom — the root command people type. Verbs that need a model are forwarded to `loom-torch`.
+import ArgumentParser
+import LoomCore
+
+struct Loom: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loom",
+        abstract: "LoRA fine-tuning pipelines: recipes, cached stages, runs you can resume and compare.",
+        version: LoomVersion.string,
+        subcommands: [Version.self] + ModelVerbs.commands
+    )
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print Loom's version.")
+    func run() { print("loom \(LoomVersion.string)") }
+}

@@ -1,0 +1,1 @@
+// CorpusTests — tests arrive with the module they cover.

@@ -1,0 +1,1 @@
+// LLMTests — tests arrive with the module they cover.

@@ -1,0 +1,51 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct ForwardingTests {
+    let loom = TestPaths.executable("loom")
+    let loomTorch = TestPaths.executable("loom-torch")
+
+    @Test func loomDoesNotLinkLibtorch() throws {
+        let ldd = try runProcess(URL(fileURLWithPath: "/usr/bin/ldd"), [loom.path])
+        #expect(ldd.status == 0)
+        #expect(!ldd.stdout.contains("libtorch"), "loom links libtorch:\n\(ldd.stdout)")
+        #expect(!ldd.stdout.contains("libc10"))
+        let torchLdd = try runProcess(URL(fileURLWithPath: "/usr/bin/ldd"), [loomTorch.path])
+        #expect(torchLdd.stdout.contains("libtorch"))
+    }
+
+    @Test func modelVerbIsForwardedToLoomTorch() throws {
+        let result = try runProcess(loom, ["torch-info", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect((object?["libtorch"] as? String)?.isEmpty == false)
+    }
+
+    @Test func loomHelpListsEveryLoomTorchVerb() throws {
+        let loomHelp = try runProcess(loom, ["--help"]).stdout
+        let torchHelp = try runProcess(loomTorch, ["--help"]).stdout
+        let torchVerbs = subcommandNames(inHelp: torchHelp).subtracting(["help"])
+        #expect(!torchVerbs.isEmpty)
+        for verb in torchVerbs {
+            #expect(subcommandNames(inHelp: loomHelp).contains(verb), "loom --help lacks \(verb)")
+        }
+    }
+
+    @Test func missingLoomTorchIsAClearError() throws {
+        let result = try runProcess(loom, ["torch-info"], environment: ["LOOM_TORCH": "/nonexistent/loom-torch"])
+        #expect(result.status == 127)
+        #expect(result.stderr.contains("cannot run /nonexistent/loom-torch for 'torch-info'"))
+    }
+
+    /// The verb names under "SUBCOMMANDS:" in swift-argument-parser's help.
+    private func subcommandNames(inHelp help: String) -> Set<String> {
+        guard let start = help.range(of: "SUBCOMMANDS:") else { return [] }
+        var names = Set<String>()
+        for line in help[start.upperBound...].split(separator: "\n") {
+            guard line.hasPrefix("  ") else { break }
+            if let word = line.split(separator: " ").first { names.insert(String(word)) }
+        }
+        return names
+    }
+}

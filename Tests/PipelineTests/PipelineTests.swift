@@ -1,0 +1,1 @@
+// PipelineTests — tests arrive with the module they cover.

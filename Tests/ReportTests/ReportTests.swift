@@ -1,0 +1,1 @@
+// ReportTests — tests arrive with the module they cover.

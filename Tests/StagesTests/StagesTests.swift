@@ -1,0 +1,1 @@
+// StagesTests — tests arrive with the module they cover.
