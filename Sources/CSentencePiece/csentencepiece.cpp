@@ -353,7 +353,13 @@ int cspm_train(const char *const *keys, const char *const *values, size_t option
                size_t *out_length, char **err) {
     return guarded(err, [&] {
         std::unordered_map<std::string, std::string> options;
-        for (size_t i = 0; i < option_count; ++i) options[keys[i]] = values[i];
+        for (size_t i = 0; i < option_count; ++i) {
+            if (std::string(keys[i]) == "random_seed") {
+                sentencepiece::SetRandomGeneratorSeed(unsigned(std::stoul(values[i])));
+            } else {
+                options[keys[i]] = values[i];
+            }
+        }
         std::vector<std::string> paths(input_paths, input_paths + input_count);
         if (paths.empty()) throw std::invalid_argument("no training input files");
         sentencepiece::logging::SetMinLogLevel(log_level);

@@ -65,7 +65,8 @@ int cspm_processor_decode_ids(cspm_processor processor, const int32_t *ids, size
                               size_t *out_length, char **err);
 
 /* Trains a model. `keys`/`values` are `option_count` trainer flags as SentencePiece names them
- * (vocab_size, model_type, character_coverage, ...); the sentences are the lines of the
+ * (vocab_size, model_type, character_coverage, ...), plus "random_seed" (SentencePiece's
+ * process-wide random generator seed, for sentence sampling); the sentences are the lines of the
  * `input_count` files in `input_paths`. `log_level` is SentencePiece's minimum log level
  * (0 info … 2 error). The serialized model (the bytes of a .model file) comes back in
  * `*out_model`, `*out_length` bytes; nothing is written to disk. */
