@@ -33,6 +33,9 @@ struct BPEModel: Sendable {
     /// Whether the file wrote merges as `"a b"` strings (Loom writes extended files in the same form).
     let legacyMerges: Bool
 
+    /// Distinct entries in the vocabulary (Hugging Face's `get_vocab_size` of the model).
+    var entryCount: Int { idsByText.count }
+
     /// Pieces up to this many units merge with a rank array scan; longer ones use a heap.
     static let smallPieceLimit = 48
 

@@ -44,8 +44,9 @@ public final class HFTokenizer: Tokenizer, Sendable {
         try self.init(document: document, source: source)
     }
 
-    /// Builds the tokenizer a parsed tokenizer.json describes.
-    public init(document: JSONValue, source: String) throws {
+    /// Builds the tokenizer a parsed tokenizer.json describes. `specialTokens` overrides the ones
+    /// read from the file (a model directory's tokenizer_config.json names them).
+    public init(document: JSONValue, source: String, specialTokens: SpecialTokens? = nil) throws {
         let root = JSONField(root: document, file: source)
         guard case .object = document else { throw root.failure("expected a JSON object at the top level") }
         self.source = source
@@ -65,6 +66,7 @@ public final class HFTokenizer: Tokenizer, Sendable {
                     rstrip: try item.bool("rstrip", default: false), normalized: try item.bool("normalized", default: !special),
                     special: special))
         }
+        added = HFTokenizer.assignIds(added, model: model)
         addedTokens = added
         addedById = Dictionary(added.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         var byContent = ByteStringMap(capacity: max(16, added.count))
@@ -79,7 +81,33 @@ public final class HFTokenizer: Tokenizer, Sendable {
 
         let largestId = max(model.pieces.count - 1, added.map(\.id).max() ?? -1)
         vocabularySize = largestId + 1
-        specialTokens = HFTokenizer.inferSpecialTokens(root: root, added: added, unkId: model.unkId.map(Int.init))
+        self.specialTokens = specialTokens ?? HFTokenizer.inferSpecialTokens(root: root, added: added, unkId: model.unkId.map(Int.init))
+    }
+
+    /// The ids Hugging Face gives added tokens when it loads a file, which are not always the ids
+    /// written there: a token whose text is a model entry takes that entry's id; any other takes
+    /// the number of model entries, or one past the largest added id if that is larger. (So new
+    /// model entries appended after Llama-3-style special tokens would move the specials; Loom's
+    /// exports list every added token in model.vocab as well.)
+    private static func assignIds(_ tokens: [AddedToken], model: BPEModel) -> [AddedToken] {
+        var assigned = ByteStringMap(capacity: max(16, tokens.count))
+        var largest: Int? = nil
+        return tokens.map { token in
+            let content = Array(token.content.utf8)
+            let id: Int
+            if let existing = assigned.find(content) ?? model.idsByText.find(content) {
+                id = Int(existing)
+            } else if let largest, largest >= model.entryCount {
+                id = largest + 1
+            } else {
+                id = model.entryCount
+            }
+            assigned.insert(content, value: UInt64(id))
+            largest = max(largest ?? id, id)
+            return AddedToken(
+                id: id, content: token.content, singleWord: token.singleWord, lstrip: token.lstrip, rstrip: token.rstrip,
+                normalized: token.normalized, special: token.special)
+        }
     }
 
     // MARK: encoding
@@ -114,6 +142,18 @@ public final class HFTokenizer: Tokenizer, Sendable {
 
     /// Runs added-token matching, normalization and pre-tokenization, calling `body` per piece.
     func forEachSegment(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Segment) -> Void) {
+        forEachNormalizedSegment(bytes) { segment in
+            switch segment {
+            case .token: body(segment)
+            case .text(let text, let atStart):
+                preTokenizer.forEachPiece(text, atStart: atStart) { body(.text($0, atStart: atStart)) }
+            }
+        }
+    }
+
+    /// Added-token matching and normalization only: added tokens, and the normalized text between
+    /// them (before pre-tokenization).
+    func forEachNormalizedSegment(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Segment) -> Void) {
         for split in rawMatcher.split(bytes) {
             if let token = split.token {
                 body(.token(token))
@@ -124,27 +164,24 @@ public final class HFTokenizer: Tokenizer, Sendable {
             if let normalizer {
                 let normalized = normalizer.normalize(Array(raw))
                 normalized.withUnsafeBufferPointer { normalizedBytes in
-                    forNormalized(normalizedBytes, atStart: atStart, body)
+                    splitNormalized(normalizedBytes, atStart: atStart, body)
                 }
             } else {
-                forNormalized(raw, atStart: atStart, body)
+                splitNormalized(raw, atStart: atStart, body)
             }
         }
     }
 
-    private func forNormalized(_ text: UnsafeBufferPointer<UInt8>, atStart: Bool, _ body: (Segment) -> Void) {
+    private func splitNormalized(_ text: UnsafeBufferPointer<UInt8>, atStart: Bool, _ body: (Segment) -> Void) {
         if normalizedMatcher.isEmpty {
-            preTokenizer.forEachPiece(text, atStart: atStart) { body(.text($0, atStart: atStart)) }
+            body(.text(text, atStart: atStart))
             return
         }
         for split in normalizedMatcher.split(text) {
             if let token = split.token {
                 body(.token(token))
             } else {
-                let pieceAtStart = atStart && split.range.lowerBound == 0
-                preTokenizer.forEachPiece(UnsafeBufferPointer(rebasing: text[split.range]), atStart: pieceAtStart) {
-                    body(.text($0, atStart: pieceAtStart))
-                }
+                body(.text(UnsafeBufferPointer(rebasing: text[split.range]), atStart: atStart && split.range.lowerBound == 0))
             }
         }
     }

@@ -61,13 +61,41 @@ extension JSONValue {
         }
     }
 
-    /// The document as text: 2-space indent, keys in order, non-ASCII written as is.
-    public func serialized() -> String {
+    /// The document as text: 2-space indent (or one line when `compact`), keys in order,
+    /// non-ASCII written as is.
+    public func serialized(compact: Bool = false) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(1 << 16)
-        write(to: &out, indent: 0)
+        if compact {
+            writeCompact(to: &out)
+        } else {
+            write(to: &out, indent: 0)
+        }
         out.append(UInt8(ascii: "\n"))
         return String(decoding: out, as: UTF8.self)
+    }
+
+    private func writeCompact(to out: inout [UInt8]) {
+        switch self {
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                item.writeCompact(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (index, member) in members.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONValue.writeString(member.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                member.value.writeCompact(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        default:
+            write(to: &out, indent: 0)
+        }
     }
 
     private func write(to out: inout [UInt8], indent: Int) {

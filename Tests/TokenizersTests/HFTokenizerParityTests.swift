@@ -40,3 +40,18 @@ import Testing
         #expect(llama2.id(for: "<0x0A>") == 13)
     }
 }
+
+@Suite struct AddedTokenIdTests {
+    /// Hugging Face gives an added token outside model.vocab the next id after the vocabulary,
+    /// whatever id the file wrote; Loom's runtime does the same, so both agree on such files.
+    @Test func addedTokensOutsideTheVocabularyTakeTheIdsHuggingFaceGives() throws {
+        var document = try TokenizerErrorTests.fixtureDocument()
+        document = try TokenizerErrorTests.replacing(["added_tokens", "0", "id"], in: document, with: .int(7000))
+        let tokenizer = try HFTokenizer(document: document, source: "tokenizer.json")
+        #expect(tokenizer.encode("<|begin_of_text|>") == [4000])
+        // A token whose text is a model entry takes the entry's id.
+        document = try TokenizerErrorTests.replacing(["added_tokens", "2", "content"], in: document, with: .string("Ġthe"))
+        let shadowing = try HFTokenizer(document: document, source: "tokenizer.json")
+        #expect(shadowing.id(for: "Ġthe") == shadowing.model.idsByText.find(Array("Ġthe".utf8)).map { Int($0) })
+    }
+}

@@ -1,0 +1,103 @@
+// HuggingFaceExportTests — the extended tokenizer.json, loaded by the Python `tokenizers` package,
+// encodes every test string exactly as Loom does and decodes it back, Cyrillic hyperwords
+// included. Skips (saying why) when python3 or the package is missing; CI installs it
+// (scripts/install-deps.sh).
+import Foundation
+import TestSupport
+import Testing
+@testable import Tokenizers
+
+enum PythonTokenizers {
+    static let python = URL(fileURLWithPath: "/usr/bin/env")
+
+    static let isAvailable: Bool = {
+        guard let result = try? runProcess(python, ["python3", "-c", "import tokenizers"]) else { return false }
+        return result.status == 0
+    }()
+
+    /// Encodes and decodes `texts` with Hugging Face `tokenizers` (one thread): ids and decoded text per text.
+    static func encode(tokenizerFile: URL, texts: [String], scratch: ScratchDirectory) throws -> [(ids: [Int], decoded: String)] {
+        let input = scratch.path("texts.json"), output = scratch.path("encoded.json"), script = scratch.path("encode.py")
+        try Data(JSONValue.array(texts.map { .string($0) }).serialized().utf8).write(to: input)
+        try Data(
+            """
+            import json, sys
+            from tokenizers import Tokenizer
+            tokenizer = Tokenizer.from_file(sys.argv[1])
+            texts = json.load(open(sys.argv[2], encoding="utf-8"))
+            rows = []
+            for text in texts:
+                ids = tokenizer.encode(text, add_special_tokens=False).ids
+                rows.append({"ids": ids, "decoded": tokenizer.decode(ids, skip_special_tokens=False)})
+            json.dump(rows, open(sys.argv[3], "w", encoding="utf-8"), ensure_ascii=False)
+            """.utf8
+        ).write(to: script)
+        let result = try runProcess(
+            python, ["python3", script.path, tokenizerFile.path, input.path, output.path], environment: ["RAYON_NUM_THREADS": "1"])
+        guard result.status == 0 else { throw FixtureError("python failed: \(result.stderr)") }
+        guard case .array(let rows) = try JSONValue.parse(Data(contentsOf: output)) else { throw FixtureError("bad python output") }
+        return rows.map { row in
+            let ids = row["ids"]?.arrayValue?.compactMap { value -> Int? in if case .int(let id) = value { id } else { nil } } ?? []
+            let decoded: String
+            if case .string(let text)? = row["decoded"] { decoded = text } else { decoded = "" }
+            return (ids, decoded)
+        }
+    }
+}
+
+@Suite(.enabled(if: PythonTokenizers.isAvailable, "python3 with the tokenizers package is not installed (pip install tokenizers)"))
+struct HuggingFaceExportTests {
+    @Test(arguments: HyperwordFixtures.layouts)
+    func pythonTokenizersEncodesAsLoomDoes(_ layout: String) throws {
+        let (base, extended) = try HyperwordFixtures.extended(layout)
+        let scratch = try ScratchDirectory("hf-export")
+        try extended.save(to: scratch.url)
+        let phrases = extended.newTokens.filter { $0.words >= 2 }.prefix(50).map { "Он сказал:\($0.text), и ушёл." }
+        let texts = try FixtureRows.cases() + HyperwordFixtures.trainingTexts.prefix(500) + HyperwordFixtures.heldOutTexts.prefix(500) + phrases
+        let rows = try PythonTokenizers.encode(tokenizerFile: scratch.path("tokenizer.json"), texts: texts, scratch: scratch)
+        #expect(rows.count == texts.count)
+        var mismatches: [String] = []
+        var hyperwordsSeen = Set<Int>()
+        for (text, row) in zip(texts, rows) {
+            let ids = extended.encode(text)
+            if row.ids != ids { mismatches.append("\(text.debugDescription): HF \(row.ids) Loom \(ids)") }
+            #expect(row.decoded == extended.decode(ids))
+            #expect(row.decoded == base.decode(base.encode(text)))
+            hyperwordsSeen.formUnion(row.ids.filter { $0 >= extended.baseVocabularySize && extended.newTokens[$0 - extended.baseVocabularySize].words >= 2 })
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) differ:\n\(mismatches.prefix(5).joined(separator: "\n"))")
+        // Cyrillic multi-word tokens are used by Hugging Face too, and decode to their text.
+        #expect(hyperwordsSeen.count >= 20)
+        #expect(hyperwordsSeen.contains { extended.newTokens[$0 - extended.baseVocabularySize].text.unicodeScalars.contains { (0x400..<0x500).contains($0.value) } })
+    }
+
+    @Test func addedTokensInsteadOfVocabularyEntriesGoWrong() throws {
+        // The traps Loom avoids, shown on the Python library itself: a hyperword added as an
+        // added_token fires inside a longer word, and ByteLevel decoding garbles a Latin-1 one.
+        let scratch = try ScratchDirectory("hf-added-trap")
+        var document = try TokenizerErrorTests.fixtureDocument()
+        let added: [JSONValue] = (document["added_tokens"]?.arrayValue ?? []) + [
+            .object([
+                JSONMember("id", .int(4003)), JSONMember("content", .string(" в том")), JSONMember("single_word", .bool(false)),
+                JSONMember("lstrip", .bool(false)), JSONMember("rstrip", .bool(false)), JSONMember("normalized", .bool(true)),
+                JSONMember("special", .bool(false)),
+            ]),
+            .object([
+                JSONMember("id", .int(4004)), JSONMember("content", .string("naïve")), JSONMember("single_word", .bool(false)),
+                JSONMember("lstrip", .bool(false)), JSONMember("rstrip", .bool(false)), JSONMember("normalized", .bool(true)),
+                JSONMember("special", .bool(false)),
+            ]),
+        ]
+        document = try TokenizerErrorTests.replacing(["added_tokens"], in: document, with: .array(added))
+        let file = scratch.path("tokenizer.json")
+        try Data(document.serialized().utf8).write(to: file)
+        let texts = ["суп в томате", "a naïve idea"]
+        let rows = try PythonTokenizers.encode(tokenizerFile: file, texts: texts, scratch: scratch)
+        #expect(rows[0].ids.contains(4003))
+        #expect(rows[1].decoded == "a na\u{FFFD}ve idea")
+        // Loom's runtime reproduces the library's behaviour for such files too.
+        let loom = try HFTokenizer(contentsOf: file)
+        #expect(loom.encode(texts[0]) == rows[0].ids)
+        #expect(loom.decode(rows[1].ids) == rows[1].decoded)
+    }
+}
