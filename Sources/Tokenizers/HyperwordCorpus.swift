@@ -51,17 +51,12 @@ enum ExtensionLayout: Equatable, Sendable {
     var wordScanner: SplitScanner {
         switch self {
         case .byteLevel(let scanner): scanner
-        case .spaceMarker: SplitScanner(style: .llama3(digits: 3))
+        case .spaceMarker(let separator): SplitScanner(style: .llama3(digits: 3)).readingSpaces(as: String(decoding: separator, as: UTF8.self))
         }
     }
 
     /// Splits normalized text into chunks: words joined over single separators.
-    var chunkScanner: SplitScanner {
-        switch self {
-        case .byteLevel(let scanner): scanner.joiningWords()
-        case .spaceMarker(let separator): wordScanner.joiningWords(over: String(decoding: separator, as: UTF8.self))
-        }
-    }
+    var chunkScanner: SplitScanner { wordScanner.joiningWords() }
 }
 
 /// Unique chunks of base ids with word-boundary flags and counts.

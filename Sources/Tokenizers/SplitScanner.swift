@@ -18,6 +18,9 @@ struct SplitScanner: Sendable, Equatable {
     let style: Style
     /// When set, a letter run goes on over this one separator into the next letter run.
     let joinSeparator: [UInt8]?
+    /// A character read as a space (U+0020) wherever the pattern looks for one: "▁" in text a
+    /// Llama-2 normalizer has already rewritten. Never set for patterns that run on real text.
+    let spaceAlias: [UInt8]?
 
     static let llama3Pattern =
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
@@ -44,7 +47,7 @@ struct SplitScanner: Sendable, Equatable {
     init?(pattern: String) {
         for style in [Style.llama3(digits: 3), .llama3(digits: 1), .gpt2] {
             for join in [nil, [UInt8(ascii: " ")]] as [[UInt8]?] {
-                let candidate = SplitScanner(style: style, joinSeparator: join)
+                let candidate = SplitScanner(style: style, joinSeparator: join, spaceAlias: nil)
                 if candidate.pattern == pattern {
                     self = candidate
                     return
@@ -54,15 +57,20 @@ struct SplitScanner: Sendable, Equatable {
         return nil
     }
 
-    init(style: Style, joinSeparator: [UInt8]? = nil) {
+    init(style: Style, joinSeparator: [UInt8]? = nil, spaceAlias: [UInt8]? = nil) {
         self.style = style
         self.joinSeparator = joinSeparator
+        self.spaceAlias = spaceAlias
     }
 
-    /// The same pattern with words joined over `separator` (" " in exported files; "▁" where the
-    /// normaliser has already turned spaces into "▁").
-    func joiningWords(over separator: String = " ") -> SplitScanner {
-        SplitScanner(style: style, joinSeparator: Array(separator.utf8))
+    /// The same pattern with words joined over single spaces (what exported files hold).
+    func joiningWords() -> SplitScanner {
+        SplitScanner(style: style, joinSeparator: spaceAlias ?? [UInt8(ascii: " ")], spaceAlias: spaceAlias)
+    }
+
+    /// The same pattern on text whose spaces were rewritten as `marker` ("▁").
+    func readingSpaces(as marker: String) -> SplitScanner {
+        SplitScanner(style: style, joinSeparator: joinSeparator.map { _ in Array(marker.utf8) }, spaceAlias: Array(marker.utf8))
     }
 
     /// Calls `body` with the start and end of every piece of `bytes[range]`, in order.
@@ -90,8 +98,24 @@ struct SplitScanner: Sendable, Equatable {
     private func classAt(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> (bits: UInt8, length: Int) {
         let lead = bytes[index]
         if lead < 0x80 { return (SplitScanner.asciiClasses[Int(lead)], 1) }
+        if let alias = spaceAlias, isAlias(bytes, index, alias) { return (UnicodeClasses.space, alias.count) }
         let (value, length) = decodeScalar(bytes, index)
         return (UnicodeClasses.classes(of: value), length)
+    }
+
+    @inline(__always)
+    private func isAlias(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int, _ alias: [UInt8]) -> Bool {
+        guard index + alias.count <= bytes.count else { return false }
+        for (offset, byte) in alias.enumerated() where bytes[index + offset] != byte { return false }
+        return true
+    }
+
+    /// Length of a literal space (or its alias) at `index`, else 0.
+    @inline(__always)
+    private func spaceLength(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> Int {
+        if bytes[index] == UInt8(ascii: " ") { return 1 }
+        if let alias = spaceAlias, isAlias(bytes, index, alias) { return alias.count }
+        return 0
     }
 
     private static let asciiClasses: [UInt8] = (0..<128).map { UnicodeClasses.classes(of: UInt32($0)) }
@@ -199,7 +223,7 @@ struct SplitScanner: Sendable, Equatable {
         }
         // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
         var position = start
-        if first == UInt8(ascii: " ") && next < end && SplitScanner.isOther(classAt(bytes, next).bits) { position = next }
+        if spaceLength(bytes, start) > 0 && next < end && SplitScanner.isOther(classAt(bytes, next).bits) { position = next }
         if SplitScanner.isOther(classAt(bytes, position).bits) {
             while position < end {
                 let (otherBits, otherLength) = classAt(bytes, position)
@@ -218,7 +242,8 @@ struct SplitScanner: Sendable, Equatable {
             return contraction
         }
         var body = start
-        if first == UInt8(ascii: " ") && start + 1 < end { body = start + 1 }
+        let space = spaceLength(bytes, start)
+        if space > 0 && start + space < end { body = start + space }
         let (bits, length) = classAt(bytes, body)
         if bits & UnicodeClasses.letter != 0 { return lettersEnd(bytes, body, end) }
         if bits & UnicodeClasses.number != 0 {
