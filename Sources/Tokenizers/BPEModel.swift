@@ -43,30 +43,30 @@ struct BPEModel: Sendable {
 
     /// Appends the ids of one pre-token (and, if `lengths` is given, how many bytes of the
     /// pre-token each covers).
-    func encode(_ piece: UnsafeBufferPointer<UInt8>, ids: inout [Int32], lengths: UnsafeMutablePointer<[Int32]>?, scratch: BPEScratch) {
+    func encode(_ piece: UnsafeBufferPointer<UInt8>, ids: inout [Int32], lengths: inout [Int32], scratch: inout BPEWorkspace) {
         if piece.isEmpty { return }
         if ignoreMerges {
             let whole = units == .bytes ? idsByBytes.find(UnsafeRawBufferPointer(piece)) : idsByText.find(UnsafeRawBufferPointer(piece))
             if let whole {
                 ids.append(Int32(truncatingIfNeeded: whole))
-                lengths?.pointee.append(Int32(piece.count))
+                lengths.append(Int32(piece.count))
                 return
             }
         }
         scratch.symbols.removeAll(keepingCapacity: true)
         scratch.lengths.removeAll(keepingCapacity: true)
-        initialSymbols(piece, scratch)
+        initialSymbols(piece, &scratch)
         if scratch.symbols.count <= BPEModel.smallPieceLimit {
-            mergeSmall(scratch)
+            mergeSmall(&scratch)
         } else {
-            mergeWithHeap(scratch)
+            mergeWithHeap(&scratch)
         }
         ids.append(contentsOf: scratch.symbols)
-        lengths?.pointee.append(contentsOf: scratch.lengths)
+        lengths.append(contentsOf: scratch.lengths)
     }
 
     /// Hugging Face's `merge_word` start: one symbol per unit, unknown units by byte fallback or unk.
-    private func initialSymbols(_ piece: UnsafeBufferPointer<UInt8>, _ scratch: BPEScratch) {
+    private func initialSymbols(_ piece: UnsafeBufferPointer<UInt8>, _ scratch: inout BPEWorkspace) {
         var pendingUnk: (id: Int32, length: Int32)? = nil
         func add(_ id: Int32, _ length: Int32) {
             scratch.symbols.append(id)
@@ -119,17 +119,17 @@ struct BPEModel: Sendable {
     private static let noMerge = UInt64.max
 
     /// Lowest rank first, leftmost on ties, by scanning an array of pair ranks.
-    private func mergeSmall(_ scratch: BPEScratch) {
+    private func mergeSmall(_ scratch: inout BPEWorkspace) {
         let count = scratch.symbols.count
         if count < 2 { return }
         scratch.ranks.removeAll(keepingCapacity: true)
         for index in 0..<count - 1 {
             scratch.ranks.append(merges.lookup(scratch.symbols[index], scratch.symbols[index + 1]) ?? BPEModel.noMerge)
         }
+        var live = count
         scratch.symbols.withUnsafeMutableBufferPointer { symbols in
             scratch.lengths.withUnsafeMutableBufferPointer { lengths in
                 scratch.ranks.withUnsafeMutableBufferPointer { ranks in
-                    var live = count
                     while live > 1 {
                         var best = 0
                         var bestRank = ranks[0]
@@ -150,16 +150,15 @@ struct BPEModel: Sendable {
                         if best > 0 { ranks[best - 1] = merges.lookup(symbols[best - 1], symbols[best]) ?? BPEModel.noMerge }
                         if best < live - 1 { ranks[best] = merges.lookup(symbols[best], symbols[best + 1]) ?? BPEModel.noMerge }
                     }
-                    scratch.liveCount = live
                 }
             }
         }
-        scratch.symbols.removeLast(count - scratch.liveCount)
-        scratch.lengths.removeLast(count - scratch.liveCount)
+        scratch.symbols.removeLast(count - live)
+        scratch.lengths.removeLast(count - live)
     }
 
     /// Hugging Face's `Word::merge_all`: a min-heap of (rank, position) over a linked list.
-    private func mergeWithHeap(_ scratch: BPEScratch) {
+    private func mergeWithHeap(_ scratch: inout BPEWorkspace) {
         let count = scratch.symbols.count
         var next = [Int32](0..<Int32(count)).map { $0 + 1 }
         var previous = [Int32](0..<Int32(count)).map { $0 - 1 }
@@ -313,18 +312,11 @@ struct BPEModel: Sendable {
     }
 }
 
-/// Per-call working memory of the encoder (reused across pieces; one caller at a time).
-final class BPEScratch {
+/// Working memory of the merge loop, reused across pieces.
+struct BPEWorkspace: Sendable {
     var symbols: [Int32] = []
     var lengths: [Int32] = []
     var ranks: [UInt64] = []
-    var liveCount = 0
-
-    init() {
-        symbols.reserveCapacity(64)
-        lengths.reserveCapacity(64)
-        ranks.reserveCapacity(64)
-    }
 }
 
 /// A binary min-heap of merges ordered by (rank, position), as Hugging Face's queue.

@@ -28,50 +28,52 @@ func hashBytes(_ base: UnsafeRawPointer, _ count: Int) -> UInt64 {
     return hash
 }
 
-/// Byte strings → UInt64 values. Keys are copied into one arena.
+/// Byte strings → UInt64 values. Keys are copied into one arena; each slot holds its entry
+/// inline (hash, value, key position), so a lookup touches one slot and the key bytes.
 struct ByteStringMap: Sendable {
-    private var slots: [Int32]  // index into `entries`, -1 empty
-    private var hashes: [UInt64] = []
-    private var keyStarts: [Int32] = []
-    private var keyLengths: [Int32] = []
-    private(set) var values: [UInt64] = []
+    private struct Slot: Sendable {
+        var hash: UInt64 = 0
+        var value: UInt64 = 0
+        var keyStart: Int32 = 0
+        var keyLength: Int32 = -1  // -1: empty
+    }
+
+    private var slots: [Slot]
     private var arena: [UInt8] = []
     private var mask: Int
+    private(set) var count = 0
 
     init(capacity: Int = 16) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = [Int32](repeating: -1, count: size)
+        slots = [Slot](repeating: Slot(), count: size)
         mask = size - 1
     }
 
-    var count: Int { values.count }
-    var arenaBytes: Int { arena.count }
+    /// Stands in for the base address of an empty buffer (never read: lengths are 0).
+    private static var emptyKey: UnsafeRawPointer { UnsafeRawPointer(bitPattern: 0x10)! }
 
     @inline(__always)
     func find(_ key: UnsafeRawBufferPointer) -> UInt64? {
         let base = key.baseAddress ?? ByteStringMap.emptyKey
         let hash = hashBytes(base, key.count)
-        var slot = Int(truncatingIfNeeded: hash) & mask
         return slots.withUnsafeBufferPointer { slots -> UInt64? in
             arena.withUnsafeBytes { arena -> UInt64? in
                 let arenaBase = arena.baseAddress ?? ByteStringMap.emptyKey
+                var index = Int(truncatingIfNeeded: hash) & mask
                 while true {
-                    let entry = Int(slots[slot])
-                    if entry < 0 { return nil }
-                    if hashes[entry] == hash, Int(keyLengths[entry]) == key.count,
-                        memcmp(arenaBase + Int(keyStarts[entry]), base, key.count) == 0
+                    let slot = slots[index]
+                    if slot.keyLength < 0 { return nil }
+                    if slot.hash == hash, Int(slot.keyLength) == key.count,
+                        memcmp(arenaBase + Int(slot.keyStart), base, key.count) == 0
                     {
-                        return values[entry]
+                        return slot.value
                     }
-                    slot = (slot + 1) & mask
+                    index = (index + 1) & mask
                 }
             }
         }
     }
-
-    /// Stands in for the base address of an empty buffer (never read: lengths are 0).
-    private static var emptyKey: UnsafeRawPointer { UnsafeRawPointer(bitPattern: 0x10)! }
 
     func find(_ bytes: [UInt8]) -> UInt64? {
         bytes.withUnsafeBytes { find($0) }
@@ -80,27 +82,23 @@ struct ByteStringMap: Sendable {
     /// Inserts or (when `replace`) overwrites; returns whether the key was new.
     @discardableResult
     mutating func insert(_ key: UnsafeRawBufferPointer, value: UInt64, replace: Bool = true) -> Bool {
-        if (values.count + 1) * 2 > slots.count { grow() }
+        if (count + 1) * 2 > slots.count { grow() }
         let base = key.baseAddress ?? ByteStringMap.emptyKey
         let hash = hashBytes(base, key.count)
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let entry = Int(slots[slot])
-            if entry < 0 { break }
-            if hashes[entry] == hash, Int(keyLengths[entry]) == key.count,
-                arena.withUnsafeBytes({ memcmp(($0.baseAddress ?? ByteStringMap.emptyKey) + Int(keyStarts[entry]), base, key.count) == 0 })
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while slots[index].keyLength >= 0 {
+            let slot = slots[index]
+            if slot.hash == hash, Int(slot.keyLength) == key.count,
+                arena.withUnsafeBytes({ memcmp(($0.baseAddress ?? ByteStringMap.emptyKey) + Int(slot.keyStart), base, key.count) == 0 })
             {
-                if replace { values[entry] = value }
+                if replace { slots[index].value = value }
                 return false
             }
-            slot = (slot + 1) & mask
+            index = (index + 1) & mask
         }
-        slots[slot] = Int32(values.count)
-        hashes.append(hash)
-        keyStarts.append(Int32(arena.count))
-        keyLengths.append(Int32(key.count))
-        values.append(value)
+        slots[index] = Slot(hash: hash, value: value, keyStart: Int32(arena.count), keyLength: Int32(key.count))
         arena.append(contentsOf: key)
+        count += 1
         return true
     }
 
@@ -110,13 +108,13 @@ struct ByteStringMap: Sendable {
     }
 
     private mutating func grow() {
-        let size = slots.count * 2
-        slots = [Int32](repeating: -1, count: size)
-        mask = size - 1
-        for (entry, hash) in hashes.enumerated() {
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while slots[slot] >= 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(entry)
+        let old = slots
+        slots = [Slot](repeating: Slot(), count: old.count * 2)
+        mask = slots.count - 1
+        for slot in old where slot.keyLength >= 0 {
+            var index = Int(truncatingIfNeeded: slot.hash) & mask
+            while slots[index].keyLength >= 0 { index = (index + 1) & mask }
+            slots[index] = slot
         }
     }
 }

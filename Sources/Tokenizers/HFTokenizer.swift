@@ -20,7 +20,7 @@ public final class HFTokenizer: Tokenizer, Sendable {
     let decoder: Decoder?
     public let specialTokens: SpecialTokens
     public let vocabularySize: Int
-    private let scratchPool = Mutex<[EncoderScratch]>([])
+    private let statePool = Mutex<[EncoderState]>([])
 
     /// Loads a tokenizer.json file.
     public convenience init(contentsOf url: URL) throws {
@@ -120,13 +120,13 @@ public final class HFTokenizer: Tokenizer, Sendable {
 
     /// Appends the ids of `text` (the allocation-light form the benchmark and learners use).
     func encode(_ text: String, into ids: inout [Int32]) {
-        withScratch { scratch in
+        withEncoderState { state in
             var text = text
             text.withUTF8 { bytes in
                 forEachSegment(bytes) { segment in
                     switch segment {
                     case .token(let token): ids.append(Int32(token.id))
-                    case .text(let piece, _): encodePiece(piece, into: &ids, lengths: nil, scratch: scratch)
+                    case .text(let piece, _): encodePiece(piece, into: &ids, state: &state)
                     }
                 }
             }
@@ -186,31 +186,49 @@ public final class HFTokenizer: Tokenizer, Sendable {
         }
     }
 
-    /// The model's ids for one pre-token, through the per-call cache.
-    func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], lengths: UnsafeMutablePointer<[Int32]>?, scratch: EncoderScratch) {
-        let key = UnsafeRawBufferPointer(piece)
-        if piece.count <= EncoderScratch.maxCachedPieceBytes, let found = scratch.cache.find(key) {
-            let start = Int(found >> 24), count = Int(found & 0xFF_FFFF)
-            ids.append(contentsOf: scratch.cachedIds[start..<start + count])
-            lengths?.pointee.append(contentsOf: scratch.cachedLengths[start..<start + count])
-            return
-        }
-        let before = ids.count
-        var pieceLengths: [Int32] = []
-        model.encode(piece, ids: &ids, lengths: &pieceLengths, scratch: scratch.bpe)
-        lengths?.pointee.append(contentsOf: pieceLengths)
-        guard piece.count <= EncoderScratch.maxCachedPieceBytes else { return }
-        if scratch.cachedIds.count > EncoderScratch.maxCachedIds { scratch.reset() }
-        let start = scratch.cachedIds.count
-        scratch.cachedIds.append(contentsOf: ids[before...])
-        scratch.cachedLengths.append(contentsOf: pieceLengths)
-        scratch.cache.insert(key, value: UInt64(start) << 24 | UInt64(ids.count - before))
+    /// The model's ids for one pre-token, through the piece → ids cache; `lengths` gets the bytes
+    /// of the piece each id covers.
+    func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], lengths: inout [Int32], state: inout EncoderState) {
+        encodePiece(piece, into: &ids, state: &state, lengths: &lengths)
     }
 
-    func withScratch<Result>(_ body: (EncoderScratch) -> Result) -> Result {
-        let scratch = scratchPool.withLock { $0.popLast() } ?? EncoderScratch()
-        defer { scratchPool.withLock { pool in if pool.count < 8 { pool.append(scratch) } } }
-        return body(scratch)
+    /// The model's ids for one pre-token, through the piece → ids cache.
+    @inline(__always)
+    func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], state: inout EncoderState) {
+        encodePiece(piece, into: &ids, state: &state, lengths: nil)
+    }
+
+    @inline(__always)
+    private func encodePiece(
+        _ piece: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], state: inout EncoderState, lengths: UnsafeMutablePointer<[Int32]>?
+    ) {
+        let key = UnsafeRawBufferPointer(piece)
+        let cacheable = piece.count <= EncoderState.maxCachedPieceBytes
+        if cacheable, let found = state.cache.find(key) {
+            let start = Int(found >> 24), count = Int(found & 0xFF_FFFF)
+            ids.append(contentsOf: state.cachedIds[start..<start + count])
+            lengths?.pointee.append(contentsOf: state.cachedLengths[start..<start + count])
+            return
+        }
+        let before = ids.count, lengthsBefore = state.cachedLengths.count
+        model.encode(piece, ids: &ids, lengths: &state.cachedLengths, scratch: &state.bpe)
+        lengths?.pointee.append(contentsOf: state.cachedLengths[lengthsBefore...])
+        guard cacheable && state.cachedIds.count <= EncoderState.maxCachedIds else {
+            state.cachedLengths.removeLast(state.cachedLengths.count - lengthsBefore)
+            if cacheable { state.resetCache() }
+            return
+        }
+        let start = state.cachedIds.count
+        state.cachedIds.append(contentsOf: ids[before...])
+        state.cache.insert(key, value: UInt64(start) << 24 | UInt64(ids.count - before))
+    }
+
+    /// Runs `body` with encoder working memory from the pool (one caller per state at a time).
+    func withEncoderState<Result>(_ body: (inout EncoderState) -> Result) -> Result {
+        var state = statePool.withLock { $0.popLast() } ?? EncoderState()
+        let result = body(&state)
+        statePool.withLock { pool in if pool.count < 8 { pool.append(state) } }
+        return result
     }
 
     // MARK: decoding
@@ -288,19 +306,19 @@ public final class HFTokenizer: Tokenizer, Sendable {
     }
 }
 
-/// Working memory of one encode call: the BPE scratch and the piece → ids cache.
-/// `@unchecked Sendable`: an instance is used by one call at a time; `HFTokenizer.withScratch`
-/// takes it from the pool under a lock and gives it back when the call ends.
-final class EncoderScratch: @unchecked Sendable {
+/// Working memory of the encoder: the merge loop's arrays and the piece → ids cache, which
+/// outlives one call (pooled by the tokenizer) because pieces repeat across texts.
+struct EncoderState: Sendable {
     static let maxCachedPieceBytes = 128
     static let maxCachedIds = 1 << 22
 
-    let bpe = BPEScratch()
+    var bpe = BPEWorkspace()
     var cache = ByteStringMap(capacity: 1 << 14)
     var cachedIds: [Int32] = []
+    /// Byte lengths of `cachedIds`, one for one.
     var cachedLengths: [Int32] = []
 
-    func reset() {
+    mutating func resetCache() {
         cache = ByteStringMap(capacity: 1 << 14)
         cachedIds.removeAll(keepingCapacity: true)
         cachedLengths.removeAll(keepingCapacity: true)

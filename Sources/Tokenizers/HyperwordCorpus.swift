@@ -85,7 +85,7 @@ struct HyperwordCorpus {
         var ids: [Int32] = []
         var marks: [UInt8] = []
         var lengths: [Int32] = []
-        base.withScratch { scratch in
+        base.withEncoderState { state in
             for (number, text) in texts.enumerated() {
                 if number % 2000 == 0 { progress(number) }
                 var text = text
@@ -101,7 +101,7 @@ struct HyperwordCorpus {
                                 wordScanner.forEachPiece(normalized, chunkStart..<chunkEnd) { wordStart, wordEnd in
                                     let before = ids.count
                                     base.encodePiece(
-                                        UnsafeBufferPointer(rebasing: normalized[wordStart..<wordEnd]), into: &ids, lengths: nil, scratch: scratch)
+                                        UnsafeBufferPointer(rebasing: normalized[wordStart..<wordEnd]), into: &ids, state: &state)
                                     let isWord = HyperwordCorpus.isWordStart(normalized, wordStart, separator: [UInt8(ascii: " ")])
                                     for position in before..<ids.count {
                                         var mark: UInt8 = 0
@@ -115,7 +115,7 @@ struct HyperwordCorpus {
                         case .spaceMarker(let separator):
                             ids.removeAll(keepingCapacity: true)
                             lengths.removeAll(keepingCapacity: true)
-                            base.encodePiece(normalized, into: &ids, lengths: &lengths, scratch: scratch)
+                            base.encodePiece(normalized, into: &ids, lengths: &lengths, state: &state)
                             corpus.addSpaceMarked(
                                 normalized, ids: ids, lengths: lengths, chunkScanner: chunkScanner, wordScanner: wordScanner,
                                 separator: separator, unlearnable: unlearnable)

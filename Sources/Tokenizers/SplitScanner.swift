@@ -21,6 +21,11 @@ struct SplitScanner: Sendable, Equatable {
     /// A character read as a space (U+0020) wherever the pattern looks for one: "▁" in text a
     /// Llama-2 normalizer has already rewritten. Never set for patterns that run on real text.
     let spaceAlias: [UInt8]?
+    private let table: ClassTable
+
+    static func == (left: SplitScanner, right: SplitScanner) -> Bool {
+        left.style == right.style && left.joinSeparator == right.joinSeparator && left.spaceAlias == right.spaceAlias
+    }
 
     static let llama3Pattern =
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
@@ -61,6 +66,7 @@ struct SplitScanner: Sendable, Equatable {
         self.style = style
         self.joinSeparator = joinSeparator
         self.spaceAlias = spaceAlias
+        table = UnicodeClasses.shared
     }
 
     /// The same pattern with words joined over single spaces (what exported files hold).
@@ -97,10 +103,10 @@ struct SplitScanner: Sendable, Equatable {
     @inline(__always)
     private func classAt(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> (bits: UInt8, length: Int) {
         let lead = bytes[index]
-        if lead < 0x80 { return (SplitScanner.asciiClasses[Int(lead)], 1) }
-        if let alias = spaceAlias, isAlias(bytes, index, alias) { return (UnicodeClasses.space, alias.count) }
+        if lead < 0x80 { return (table.bmp.withUnsafeBufferPointer { $0[Int(lead)] }, 1) }
+        if let alias = spaceAlias, lead == alias[0], isAlias(bytes, index, alias) { return (UnicodeClasses.space, alias.count) }
         let (value, length) = decodeScalar(bytes, index)
-        return (UnicodeClasses.classes(of: value), length)
+        return (table.classes(of: value), length)
     }
 
     @inline(__always)
@@ -117,8 +123,6 @@ struct SplitScanner: Sendable, Equatable {
         if let alias = spaceAlias, isAlias(bytes, index, alias) { return alias.count }
         return 0
     }
-
-    private static let asciiClasses: [UInt8] = (0..<128).map { UnicodeClasses.classes(of: UInt32($0)) }
 
     @inline(__always)
     private static func isOther(_ bits: UInt8) -> Bool {

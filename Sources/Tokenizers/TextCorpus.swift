@@ -30,26 +30,44 @@ public enum TextCorpus {
         return texts
     }
 
-    /// `text` cut into `unit`s (LF or CRLF line ends).
+    /// `text` cut into `unit`s (LF or CRLF line ends; a CR before LF belongs to no text).
     public static func split(_ text: String, unit: Unit) -> [String] {
-        switch unit {
-        case .file:
-            return text.isEmpty ? [] : [text]
-        case .line:
-            return text.split(omittingEmptySubsequences: true) { $0 == "\n" || $0 == "\r\n" }.map(String.init)
-        case .paragraph:
-            var paragraphs: [String] = []
-            var current: [Substring] = []
-            for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-                if line.allSatisfy(\.isWhitespace) {
-                    if !current.isEmpty { paragraphs.append(current.joined(separator: "\n")) }
-                    current.removeAll()
-                } else {
-                    current.append(line)
+        if unit == .file { return text.isEmpty ? [] : [text] }
+        var text = text
+        return text.withUTF8 { bytes in
+            var texts: [String] = []
+            var paragraphStart = -1, paragraphEnd = 0
+            var lineStart = 0
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
+                var contentEnd = lineEnd
+                if contentEnd > lineStart && bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+                let blank = bytes[lineStart..<contentEnd].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+                switch unit {
+                case .line:
+                    if contentEnd > lineStart { texts.append(String(decoding: bytes[lineStart..<contentEnd], as: UTF8.self)) }
+                case .paragraph:
+                    if blank {
+                        if paragraphStart >= 0 { texts.append(paragraph(bytes, paragraphStart, paragraphEnd)) }
+                        paragraphStart = -1
+                    } else {
+                        if paragraphStart < 0 { paragraphStart = lineStart }
+                        paragraphEnd = contentEnd
+                    }
+                case .file: break
                 }
+                lineStart = lineEnd + 1
             }
-            if !current.isEmpty { paragraphs.append(current.joined(separator: "\n")) }
-            return paragraphs
+            if unit == .paragraph && paragraphStart >= 0 { texts.append(paragraph(bytes, paragraphStart, paragraphEnd)) }
+            return texts
         }
+    }
+
+    /// The lines of bytes[start..<end], joined with LF (CRLF line ends become LF).
+    private static func paragraph(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        let slice = bytes[start..<end]
+        guard slice.contains(0x0D) else { return String(decoding: slice, as: UTF8.self) }
+        return String(decoding: slice, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
     }
 }

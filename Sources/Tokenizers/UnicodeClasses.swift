@@ -42,6 +42,22 @@ enum UnicodeClasses {
         guard let scalar = Unicode.Scalar(value) else { return 0 }
         return compute(scalar)
     }
+
+    /// The BMP table as an object a scanner keeps, so hot loops do not go through the lazy global.
+    static let shared = ClassTable(bmp: bmp)
+}
+
+final class ClassTable: Sendable {
+    let bmp: [UInt8]
+
+    init(bmp: [UInt8]) { self.bmp = bmp }
+
+    @inline(__always)
+    func classes(of value: UInt32) -> UInt8 {
+        if value < 0x10000 { return bmp.withUnsafeBufferPointer { $0[Int(value)] } }
+        guard let scalar = Unicode.Scalar(value) else { return 0 }
+        return UnicodeClasses.compute(scalar)
+    }
 }
 
 /// Decodes the scalar at `index` of valid UTF-8 (`bytes` always come from a Swift String or from
