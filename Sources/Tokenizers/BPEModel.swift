@@ -163,10 +163,10 @@ struct BPEModel: Sendable {
         var next = [Int32](0..<Int32(count)).map { $0 + 1 }
         var previous = [Int32](0..<Int32(count)).map { $0 - 1 }
         next[count - 1] = -1
-        var heap = MergeHeap()
+        var heap = BinaryHeap<PendingMerge>()
         for index in 0..<count - 1 {
             if let merge = merges.lookup(scratch.symbols[index], scratch.symbols[index + 1]) {
-                heap.push(rank: UInt32(merge >> 32), position: Int32(index), merged: Int32(truncatingIfNeeded: merge & 0xFFFF_FFFF))
+                heap.push(PendingMerge(rank: UInt32(merge >> 32), position: Int32(index), merged: Int32(truncatingIfNeeded: merge & 0xFFFF_FFFF)))
             }
         }
         while let top = heap.pop() {
@@ -184,11 +184,11 @@ struct BPEModel: Sendable {
             if next[right] >= 0 { previous[Int(next[right])] = Int32(position) }
             let before = Int(previous[position])
             if before >= 0, let merge = merges.lookup(scratch.symbols[before], top.merged) {
-                heap.push(rank: UInt32(merge >> 32), position: Int32(before), merged: Int32(truncatingIfNeeded: merge & 0xFFFF_FFFF))
+                heap.push(PendingMerge(rank: UInt32(merge >> 32), position: Int32(before), merged: Int32(truncatingIfNeeded: merge & 0xFFFF_FFFF)))
             }
             let after = Int(next[position])
             if after >= 0, let merge = merges.lookup(top.merged, scratch.symbols[after]) {
-                heap.push(rank: UInt32(merge >> 32), position: Int32(position), merged: Int32(truncatingIfNeeded: merge & 0xFFFF_FFFF))
+                heap.push(PendingMerge(rank: UInt32(merge >> 32), position: Int32(position), merged: Int32(truncatingIfNeeded: merge & 0xFFFF_FFFF)))
             }
         }
         var write = 0
@@ -319,46 +319,19 @@ struct BPEWorkspace: Sendable {
     var ranks: [UInt64] = []
 }
 
-/// A binary min-heap of merges ordered by (rank, position), as Hugging Face's queue.
-struct MergeHeap {
-    private var keys: [UInt64] = []  // rank << 32 | position
-    private var mergedIds: [Int32] = []
+/// A pending merge in Hugging Face's queue: ordered by (rank, position).
+struct PendingMerge: HeapOrdered {
+    let key: UInt64  // rank << 32 | position
+    let merged: Int32
 
-    mutating func push(rank: UInt32, position: Int32, merged: Int32) {
-        keys.append(UInt64(rank) << 32 | UInt64(UInt32(bitPattern: position)))
-        mergedIds.append(merged)
-        var child = keys.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            if keys[parent] <= keys[child] { break }
-            keys.swapAt(parent, child)
-            mergedIds.swapAt(parent, child)
-            child = parent
-        }
+    var position: Int32 { Int32(truncatingIfNeeded: key & 0xFFFF_FFFF) }
+
+    init(rank: UInt32, position: Int32, merged: Int32) {
+        key = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: position))
+        self.merged = merged
     }
 
-    mutating func pop() -> (position: Int32, merged: Int32)? {
-        guard let first = keys.first else { return nil }
-        let result = (Int32(truncatingIfNeeded: first & 0xFFFF_FFFF), mergedIds[0])
-        let lastKey = keys.removeLast()
-        let lastMerged = mergedIds.removeLast()
-        if !keys.isEmpty {
-            keys[0] = lastKey
-            mergedIds[0] = lastMerged
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1
-                if left >= keys.count { break }
-                let right = left + 1
-                let smaller = right < keys.count && keys[right] < keys[left] ? right : left
-                if keys[parent] <= keys[smaller] { break }
-                keys.swapAt(parent, smaller)
-                mergedIds.swapAt(parent, smaller)
-                parent = smaller
-            }
-        }
-        return result
-    }
+    static func precedes(_ a: PendingMerge, _ b: PendingMerge) -> Bool { a.key < b.key }
 }
 
 extension String {

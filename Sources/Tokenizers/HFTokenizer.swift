@@ -17,7 +17,7 @@ public final class HFTokenizer: Tokenizer, Sendable {
     private let addedIdsByContent: ByteStringMap
     private let rawMatcher: AddedTokenMatcher
     private let normalizedMatcher: AddedTokenMatcher
-    let decoder: Decoder?
+    let decoder: TokenDecoder?
     public let specialTokens: SpecialTokens
     public let vocabularySize: Int
     private let statePool = Mutex<[EncoderState]>([])
@@ -54,7 +54,7 @@ public final class HFTokenizer: Tokenizer, Sendable {
         normalizer = try root.optional("normalizer").map(Normalizer.parse)
         preTokenizer = try PreTokenizer.parse(try root.optional("pre_tokenizer"))
         model = try BPEModel.parse(try root.required("model"), byteLevel: preTokenizer.isByteLevel)
-        decoder = try root.optional("decoder").map(Decoder.parse)
+        decoder = try root.optional("decoder").map(TokenDecoder.parse)
 
         var added: [AddedToken] = []
         for item in try root.optional("added_tokens")?.items() ?? [] {

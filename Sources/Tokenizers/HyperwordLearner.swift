@@ -47,7 +47,7 @@ final class HyperwordLearner {
     private var banned: [Bool] = []
     private var dirty: [Int32] = []
     private var isDirty: [Bool] = []
-    private var heap = ScoreHeap()
+    private var heap = BinaryHeap<ScoredPair>()
 
     init(corpus: HyperwordCorpus, options: HyperwordOptions, firstNewId: Int32, tokenBytes: [[UInt8]], baseEntries: ByteStringMap) {
         self.options = options
@@ -82,12 +82,13 @@ final class HyperwordLearner {
     /// qualified count).
     func learn(progress: (Int, Int64) -> Void) -> [LearnedMerge] {
         var merges: [LearnedMerge] = []
-        while merges.count < options.targetCount, let (score, pair) = heap.pop() {
+        while merges.count < options.targetCount, let candidate = heap.pop() {
+            let score = candidate.score, pair = candidate.pair
             let index = Int(pair)
             if banned[index] { continue }
             let current = self.score(index)
             if current != score {
-                if current > 0 && qualified[index] >= options.minCount { heap.push(score: current, pair: pair) }
+                if current > 0 && qualified[index] >= options.minCount { heap.push(ScoredPair(score: current, pair: pair)) }
                 continue
             }
             guard qualified[index] >= options.minCount else { continue }
@@ -179,7 +180,7 @@ final class HyperwordLearner {
     private func flushDirty() {
         for pair in dirty {
             isDirty[Int(pair)] = false
-            if !banned[Int(pair)] && qualified[Int(pair)] >= options.minCount { heap.push(score: score(Int(pair)), pair: pair) }
+            if !banned[Int(pair)] && qualified[Int(pair)] >= options.minCount { heap.push(ScoredPair(score: score(Int(pair)), pair: pair)) }
         }
         dirty.removeAll(keepingCapacity: true)
     }
@@ -218,47 +219,12 @@ final class HyperwordLearner {
     }
 }
 
-/// A max-heap of (score, pair); ties go to the pair seen first.
-struct ScoreHeap {
-    private var scores: [Int64] = []
-    private var pairs: [Int32] = []
+/// A candidate pair in the learner's queue: highest score first, ties to the pair seen first.
+struct ScoredPair: HeapOrdered {
+    let score: Int64
+    let pair: Int32
 
-    private func above(_ a: Int, _ b: Int) -> Bool {
-        scores[a] > scores[b] || (scores[a] == scores[b] && pairs[a] < pairs[b])
-    }
-
-    mutating func push(score: Int64, pair: Int32) {
-        scores.append(score)
-        pairs.append(pair)
-        var child = scores.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard above(child, parent) else { break }
-            scores.swapAt(child, parent)
-            pairs.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> (Int64, Int32)? {
-        guard !scores.isEmpty else { return nil }
-        let top = (scores[0], pairs[0])
-        let lastScore = scores.removeLast(), lastPair = pairs.removeLast()
-        if !scores.isEmpty {
-            scores[0] = lastScore
-            pairs[0] = lastPair
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1
-                guard left < scores.count else { break }
-                let right = left + 1
-                let best = right < scores.count && above(right, left) ? right : left
-                guard above(best, parent) else { break }
-                scores.swapAt(best, parent)
-                pairs.swapAt(best, parent)
-                parent = best
-            }
-        }
-        return top
+    static func precedes(_ a: ScoredPair, _ b: ScoredPair) -> Bool {
+        a.score > b.score || (a.score == b.score && a.pair < b.pair)
     }
 }

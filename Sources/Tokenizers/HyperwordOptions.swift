@@ -37,6 +37,16 @@ public struct HyperwordOptions: Sendable, Codable, Equatable {
         case wordCompletions = "word_completions"
     }
 
+    /// Missing keys take the defaults above (only `target_count` is required).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        targetCount = try container.decode(Int.self, forKey: .targetCount)
+        minCount = try container.decodeIfPresent(Int.self, forKey: .minCount) ?? minCount
+        maxWordsPerPiece = try container.decodeIfPresent(Int.self, forKey: .maxWordsPerPiece) ?? maxWordsPerPiece
+        ranking = try container.decodeIfPresent(Ranking.self, forKey: .ranking) ?? ranking
+        wordCompletions = try container.decodeIfPresent(Bool.self, forKey: .wordCompletions) ?? wordCompletions
+    }
+
     func validate() throws {
         guard targetCount > 0 else { throw HyperwordError("target count must be positive, got \(targetCount)") }
         guard minCount >= 1 else { throw HyperwordError("min count must be at least 1, got \(minCount)") }

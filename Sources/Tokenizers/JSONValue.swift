@@ -274,17 +274,20 @@ private struct JSONParser {
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
             members.append(JSONMember(key, try value()))
-            skipWhitespace()
-            guard position < bytes.count else { throw error("unexpected end of file in an object") }
-            if bytes[position] == UInt8(ascii: ",") {
-                position += 1
-            } else if bytes[position] == UInt8(ascii: "}") {
-                position += 1
-                return .object(members)
-            } else {
-                throw error("expected ',' or '}'")
-            }
+            if try closes(UInt8(ascii: "}"), in: "an object") { return .object(members) }
         }
+    }
+
+    /// After a member or item: consumes a comma (false) or the closing bracket (true).
+    mutating func closes(_ bracket: UInt8, in container: String) throws -> Bool {
+        skipWhitespace()
+        guard position < bytes.count else { throw error("unexpected end of file in \(container)") }
+        let byte = bytes[position]
+        guard byte == UInt8(ascii: ",") || byte == bracket else {
+            throw error("expected ',' or '\(Character(Unicode.Scalar(bracket)))'")
+        }
+        position += 1
+        return byte == bracket
     }
 
     mutating func array() throws -> JSONValue {
@@ -299,16 +302,7 @@ private struct JSONParser {
         }
         while true {
             items.append(try value())
-            skipWhitespace()
-            guard position < bytes.count else { throw error("unexpected end of file in an array") }
-            if bytes[position] == UInt8(ascii: ",") {
-                position += 1
-            } else if bytes[position] == UInt8(ascii: "]") {
-                position += 1
-                return .array(items)
-            } else {
-                throw error("expected ',' or ']'")
-            }
+            if try closes(UInt8(ascii: "]"), in: "an array") { return .array(items) }
         }
     }
 

@@ -40,6 +40,50 @@ public struct SentencePieceTrainingOptions: Sendable, Codable, Equatable {
         self.modelType = modelType
     }
 
+    enum CodingKeys: String, CodingKey {
+        case vocabularySize = "vocab_size"
+        case modelType = "model_type"
+        case characterCoverage = "character_coverage"
+        case splitByWhitespace = "split_by_whitespace"
+        case maxSentencePieceLength = "max_sentencepiece_length"
+        case userDefinedSymbols = "user_defined_symbols"
+        case byteFallback = "byte_fallback"
+        case sampledSentences = "input_sentence_size"
+        case seed, threads
+        case splitDigits = "split_digits"
+        case addDummyPrefix = "add_dummy_prefix"
+        case removeExtraWhitespaces = "remove_extra_whitespaces"
+        case allowWhitespaceOnlyPieces = "allow_whitespace_only_pieces"
+        case normalization = "normalization_rule_name"
+        case maxSentenceLength = "max_sentence_length"
+    }
+
+    /// SentencePiece's own option names; missing keys take the defaults above (only `vocab_size`
+    /// is required), so a recipe can name just what it changes.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            vocabularySize: try container.decode(Int.self, forKey: .vocabularySize),
+            modelType: try container.decodeIfPresent(ModelType.self, forKey: .modelType) ?? .bpe)
+        func value<T: Decodable>(_ key: CodingKeys, _ current: T) throws -> T {
+            try container.decodeIfPresent(T.self, forKey: key) ?? current
+        }
+        characterCoverage = try value(.characterCoverage, characterCoverage)
+        splitByWhitespace = try value(.splitByWhitespace, splitByWhitespace)
+        maxSentencePieceLength = try value(.maxSentencePieceLength, maxSentencePieceLength)
+        userDefinedSymbols = try value(.userDefinedSymbols, userDefinedSymbols)
+        byteFallback = try value(.byteFallback, byteFallback)
+        sampledSentences = try value(.sampledSentences, sampledSentences)
+        seed = try value(.seed, seed)
+        threads = try value(.threads, threads)
+        splitDigits = try value(.splitDigits, splitDigits)
+        addDummyPrefix = try value(.addDummyPrefix, addDummyPrefix)
+        removeExtraWhitespaces = try value(.removeExtraWhitespaces, removeExtraWhitespaces)
+        allowWhitespaceOnlyPieces = try value(.allowWhitespaceOnlyPieces, allowWhitespaceOnlyPieces)
+        normalization = try value(.normalization, normalization)
+        maxSentenceLength = try value(.maxSentenceLength, maxSentenceLength)
+    }
+
     /// The flags SentencePiece reads, by its names.
     var flags: [(String, String)] {
         [

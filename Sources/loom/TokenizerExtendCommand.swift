@@ -17,11 +17,7 @@ struct TokenizerExtendCommand: ParsableCommand {
     @Option(help: "The base tokenizer: tokenizer.json, SentencePiece BPE .model, or a directory holding one.")
     var tokenizer: String
 
-    @Option(name: .customLong("input"), help: "A training text file (repeat for several).")
-    var inputs: [String]
-
-    @Option(help: "How files are cut into texts: file, paragraph (blank-line separated) or line.")
-    var unit: TextCorpus.Unit = .paragraph
+    @OptionGroup var input: TextInputOptions
 
     @Option(help: "Directory to write tokenizer.json and hyperwords.json into.")
     var output: String
@@ -54,7 +50,7 @@ struct TokenizerExtendCommand: ParsableCommand {
         options.maxWordsPerPiece = maxWords
         options.ranking = rank
         options.wordCompletions = wordCompletions
-        let texts = try TextCorpus.texts(of: inputs.map { URL(fileURLWithPath: $0) }, unit: unit)
+        let texts = try input.texts()
         let extended = try Hyperwords.learn(base: base, texts: texts, options: options) { progress in
             let line: String
             switch progress {

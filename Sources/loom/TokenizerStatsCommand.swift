@@ -17,11 +17,7 @@ struct TokenizerStatsCommand: ParsableCommand {
     @Option(help: "A tokenizer.json, a SentencePiece .model, or a model directory holding one.")
     var tokenizer: String
 
-    @Option(name: .customLong("input"), help: "A text file (repeat for several).")
-    var inputs: [String]
-
-    @Option(help: "How files are cut into texts: file, paragraph (blank-line separated) or line.")
-    var unit: TextCorpus.Unit = .paragraph
+    @OptionGroup var input: TextInputOptions
 
     @Option(help: "Compare with this base tokenizer (the one TOKENIZER extends).")
     var base: String?
@@ -31,7 +27,7 @@ struct TokenizerStatsCommand: ParsableCommand {
 
     func run() throws {
         let tokenizer = try TokenizerLoader.load(URL(fileURLWithPath: self.tokenizer))
-        let texts = try TextCorpus.texts(of: inputs.map { URL(fileURLWithPath: $0) }, unit: unit)
+        let texts = try input.texts()
         if let base {
             let baseTokenizer = try TokenizerLoader.load(URL(fileURLWithPath: base))
             let comparison = TokenizerMeasures.compare(base: baseTokenizer, extended: tokenizer, texts: texts)
@@ -64,4 +60,3 @@ func printJSON(_ value: some Encodable) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
-extension TextCorpus.Unit: ExpressibleByArgument {}

@@ -84,3 +84,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: scratch.path("m.model").path))
     }
 }
+
+@Suite struct TokenizerOptionDecodingTests {
+    @Test func recipeStyleOptionsTakeDefaultsForMissingKeys() throws {
+        let training = try JSONDecoder().decode(
+            SentencePieceTrainingOptions.self, from: Data(#"{"vocab_size": 8000, "byte_fallback": false, "threads": 2}"#.utf8))
+        var expected = SentencePieceTrainingOptions(vocabularySize: 8000)
+        expected.byteFallback = false
+        expected.threads = 2
+        #expect(training == expected)
+        let hyperwords = try JSONDecoder().decode(HyperwordOptions.self, from: Data(#"{"target_count": 500, "ranking": "bytes"}"#.utf8))
+        var expectedHyperwords = HyperwordOptions(targetCount: 500)
+        expectedHyperwords.ranking = .bytes
+        #expect(hyperwords == expectedHyperwords)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(HyperwordOptions.self, from: Data("{}".utf8)) }
+        // Encoding and decoding give the same options back.
+        #expect(try JSONDecoder().decode(SentencePieceTrainingOptions.self, from: JSONEncoder().encode(expected)) == expected)
+    }
+}

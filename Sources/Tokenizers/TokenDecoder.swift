@@ -1,16 +1,16 @@
-// Decoder — tokenizer.json's `decoder`: turns the token strings of ids back into text, one
+// TokenDecoder — tokenizer.json's `decoder`: turns the token strings of ids back into text, one
 // Hugging Face decoder after another (ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace,
 // Sequence), each mapping a list of token strings to a new list.
 import Foundation
 
-indirect enum Decoder: Sendable, Equatable {
+indirect enum TokenDecoder: Sendable, Equatable {
     case byteLevel
     case replace(pattern: String, content: String)
     case byteFallback
     case fuse
     case strip(content: Character, start: Int, stop: Int)
     case metaspace(replacement: Character, prependFirst: Bool)
-    case sequence([Decoder])
+    case sequence([TokenDecoder])
 
     func decode(_ tokens: [String]) -> [String] {
         switch self {
@@ -42,7 +42,7 @@ indirect enum Decoder: Sendable, Equatable {
                 pending.removeAll()
             }
             for token in tokens {
-                if let byte = Decoder.fallbackByte(token) {
+                if let byte = TokenDecoder.fallbackByte(token) {
                     pending.append(byte)
                 } else {
                     flush()
@@ -94,7 +94,7 @@ indirect enum Decoder: Sendable, Equatable {
     }
 
     /// Parses a tokenizer.json `decoder`.
-    static func parse(_ field: JSONField) throws -> Decoder {
+    static func parse(_ field: JSONField) throws -> TokenDecoder {
         let type = try field.typeTag()
         switch type {
         case "ByteLevel": return .byteLevel
