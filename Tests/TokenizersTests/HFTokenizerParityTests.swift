@@ -55,3 +55,23 @@ import Testing
         #expect(shadowing.id(for: "Ġthe") == shadowing.model.idsByText.find(Array("Ġthe".utf8)).map { Int($0) })
     }
 }
+
+@Suite struct ConcurrentEncodingTests {
+    /// One tokenizer shared by many tasks encodes as it does alone (each call takes its own
+    /// working memory from the pool).
+    @Test func parallelEncodesMatchSerialOnes() async throws {
+        let tokenizer = try FixtureRows.tokenizer("bytelevel-llama3")
+        let texts = try FixtureRows.cases()
+        let serial = texts.map { tokenizer.encode($0) }
+        let parallel = await withTaskGroup(of: (Int, [[Int]]).self) { group in
+            for worker in 0..<8 {
+                group.addTask { (worker, texts.map { tokenizer.encode($0) }) }
+            }
+            var results: [[[Int]]] = []
+            for await (_, encoded) in group { results.append(encoded) }
+            return results
+        }
+        #expect(parallel.count == 8)
+        #expect(parallel.allSatisfy { $0 == serial })
+    }
+}

@@ -101,3 +101,24 @@ struct HuggingFaceExportTests {
         #expect(loom.decode(rows[1].ids) == rows[1].decoded)
     }
 }
+
+@Suite(.enabled(if: PythonTokenizers.isAvailable, "python3 with the tokenizers package is not installed (pip install tokenizers)"))
+struct HuggingFaceExportVariantTests {
+    /// GPT-2's ByteLevel-with-regex and Qwen2's split + NFC bases: the export rewrites their
+    /// pre-tokenizers, and Python still encodes as Loom does.
+    @Test(arguments: ["gpt2-bytelevel", "qwen2-nfc"])
+    func otherByteLevelBasesExportExactly(_ name: String) throws {
+        let base = try HFTokenizer(document: try HuggingFaceVariantsTests.variant(name), source: name)
+        var options = HyperwordOptions(targetCount: 120)
+        options.minCount = 4
+        let extended = try Hyperwords.learn(base: base, texts: Array(HyperwordFixtures.trainingTexts.prefix(1500)), options: options)
+        #expect(extended.newTokens.count > 40)
+        let scratch = try ScratchDirectory("hf-export-variant")
+        try extended.save(to: scratch.url)
+        let texts = try FixtureRows.cases() + HyperwordFixtures.heldOutTexts.prefix(300)
+        let rows = try PythonTokenizers.encode(tokenizerFile: scratch.path("tokenizer.json"), texts: texts, scratch: scratch)
+        let mismatches = zip(texts, rows).filter { extended.encode($0) != $1.ids || extended.decode($1.ids) != $1.decoded }
+        #expect(mismatches.isEmpty, "\(mismatches.count) differ, first \(mismatches.first.map { $0.0.debugDescription } ?? "")")
+        #expect(rows.contains { $0.ids.contains { $0 >= extended.baseVocabularySize } })
+    }
+}
