@@ -45,8 +45,50 @@ enum PythonTokenizers {
     }
 }
 
+extension PythonTokenizers {
+    /// Decodes each list of ids with Hugging Face `tokenizers` (special tokens kept).
+    static func decode(tokenizerFile: URL, idLists: [[Int]], scratch: ScratchDirectory) throws -> [String] {
+        let input = scratch.path("ids.json"), output = scratch.path("decoded.json"), script = scratch.path("decode.py")
+        try Data(JSONValue.array(idLists.map { .array($0.map { .int($0) }) }).serialized(compact: true).utf8).write(to: input)
+        try Data(
+            """
+            import json, sys
+            from tokenizers import Tokenizer
+            tokenizer = Tokenizer.from_file(sys.argv[1])
+            lists = json.load(open(sys.argv[2]))
+            json.dump([tokenizer.decode(ids, skip_special_tokens=False) for ids in lists], open(sys.argv[3], "w", encoding="utf-8"), ensure_ascii=False)
+            """.utf8
+        ).write(to: script)
+        let result = try runProcess(python, ["python3", script.path, tokenizerFile.path, input.path, output.path])
+        guard result.status == 0 else { throw FixtureError("python failed: \(result.stderr)") }
+        guard case .array(let rows) = try JSONValue.parse(Data(contentsOf: output)) else { throw FixtureError("bad python output") }
+        return rows.map { if case .string(let text) = $0 { text } else { "" } }
+    }
+}
+
 @Suite(.enabled(if: PythonTokenizers.isAvailable, "python3 with the tokenizers package is not installed (pip install tokenizers)"))
 struct HuggingFaceExportTests {
+    /// Random id sequences decode to the same text, including the U+FFFD Hugging Face writes for
+    /// bytes that do not form UTF-8 (a lone continuation byte, a cut-off sequence, byte-fallback
+    /// pieces out of order).
+    @Test(arguments: HyperwordFixtures.layouts)
+    func decodingArbitraryIdsMatches(_ layout: String) throws {
+        let (base, extended) = try HyperwordFixtures.extended(layout)
+        let scratch = try ScratchDirectory("hf-decode")
+        try extended.save(to: scratch.url)
+        var generator = SeededGenerator(seed: 11)
+        let idLists = (0..<800).map { _ in
+            (0..<Int.random(in: 0...12, using: &generator)).map { _ in Int.random(in: 0..<extended.vocabularySize, using: &generator) }
+        }
+        let decoded = try PythonTokenizers.decode(tokenizerFile: scratch.path("tokenizer.json"), idLists: idLists, scratch: scratch)
+        for (ids, text) in zip(idLists, decoded) {
+            #expect(extended.decode(ids) == text, "\(ids)")
+            let baseIds = ids.filter { $0 < base.vocabularySize }
+            #expect(base.decode(baseIds) == extended.decode(baseIds))
+        }
+        #expect(decoded.contains { $0.contains("\u{FFFD}") })
+    }
+
     @Test(arguments: HyperwordFixtures.layouts)
     func pythonTokenizersEncodesAsLoomDoes(_ layout: String) throws {
         let (base, extended) = try HyperwordFixtures.extended(layout)
