@@ -2,7 +2,6 @@
 // `tokenizers` library gives: added tokens → normalizer → pre-tokenizer → BPE model per piece,
 // and the decoder chain back. Pieces repeat, so each encode call keeps a piece → ids cache.
 import Foundation
-import Synchronization
 
 public final class HFTokenizer: Tokenizer, Sendable {
     /// The file the tokenizer came from (or a name for one built in memory), for messages.
@@ -20,7 +19,7 @@ public final class HFTokenizer: Tokenizer, Sendable {
     let decoder: TokenDecoder?
     public let specialTokens: SpecialTokens
     public let vocabularySize: Int
-    private let statePool = Mutex<[EncoderState]>([])
+    private let statePool = EncoderStatePool()
 
     /// Loads a tokenizer.json file.
     public convenience init(contentsOf url: URL) throws {
@@ -225,9 +224,9 @@ public final class HFTokenizer: Tokenizer, Sendable {
 
     /// Runs `body` with encoder working memory from the pool (one caller per state at a time).
     func withEncoderState<Result>(_ body: (inout EncoderState) -> Result) -> Result {
-        var state = statePool.withLock { $0.popLast() } ?? EncoderState()
+        var state = statePool.take()
         let result = body(&state)
-        statePool.withLock { pool in if pool.count < 8 { pool.append(state) } }
+        statePool.give(state)
         return result
     }
 
@@ -303,6 +302,26 @@ public final class HFTokenizer: Tokenizer, Sendable {
             case .object? = single.first, case .string(let id)? = single.first?["SpecialToken"]?["id"]
         else { return nil }
         return id
+    }
+}
+
+/// Encoder states not in use, kept for the next call (their caches stay warm).
+/// `@unchecked Sendable`: `states` is only touched under `lock` (Synchronization.Mutex would need
+/// macOS 15; the package supports macOS 14).
+final class EncoderStatePool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var states: [EncoderState] = []
+
+    func take() -> EncoderState {
+        lock.lock()
+        defer { lock.unlock() }
+        return states.popLast() ?? EncoderState()
+    }
+
+    func give(_ state: EncoderState) {
+        lock.lock()
+        defer { lock.unlock() }
+        if states.count < 8 { states.append(state) }
     }
 }
 

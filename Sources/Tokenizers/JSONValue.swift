@@ -352,7 +352,7 @@ private struct JSONParser {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 position += 1
-                guard let text = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                guard let text = String(strictUTF8: out) else { throw error("invalid UTF-8 in a string") }
                 return text
             }
             if byte < 0x20 { throw error("control character in a string") }
@@ -412,7 +412,7 @@ private struct JSONParser {
     }
 
     func validated(_ range: Range<Int>) throws -> String {
-        guard let text = String(validating: bytes[range], as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+        guard let text = String(strictUTF8: bytes[range]) else { throw error("invalid UTF-8 in a string") }
         return text
     }
 }

@@ -22,7 +22,7 @@ public enum TextCorpus {
             } catch {
                 throw TokenizerFileError(file: file.path, field: "", problem: "cannot read the file (\(error.localizedDescription))")
             }
-            guard let text = String(validating: data, as: UTF8.self) else {
+            guard let text = String(strictUTF8: data) else {
                 throw TokenizerFileError(file: file.path, field: "", problem: "is not valid UTF-8")
             }
             texts.append(contentsOf: split(text, unit: unit))

@@ -34,7 +34,7 @@ indirect enum TokenDecoder: Sendable, Equatable {
             var pending: [UInt8] = []
             func flush() {
                 guard !pending.isEmpty else { return }
-                if let text = String(validating: pending, as: UTF8.self) {
+                if let text = String(strictUTF8: pending) {
                     out.append(text)
                 } else {
                     out.append(contentsOf: repeatElement("\u{FFFD}", count: pending.count))

@@ -24,7 +24,7 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         let tokenizer = try TokenizerLoader.load(URL(fileURLWithPath: self.tokenizer))
-        guard let text = String(validating: try readInput(input), as: UTF8.self) else {
+        guard let text = String(strictUTF8: try readInput(input)) else {
             throw ValidationError("\(input): is not valid UTF-8")
         }
         let ids = tokenizer.encode(text)

@@ -18,6 +18,11 @@ import Testing
         #expect(try JSONValue.parse(Data(value.serialized(compact: true).utf8)) == value)
     }
 
+    @Test func invalidUTF8IsAnError() {
+        #expect { try JSONValue.parse(Data([0x22, 0x61, 0xFF, 0x22])) } throws: { "\($0)" == "line 1, column 4: invalid UTF-8 in a string" }
+        #expect { try JSONValue.parse(Data([0x22, 0x5C, 0x6E, 0xED, 0xA0, 0x80, 0x22])) } throws: { "\($0)" == "line 1, column 6: invalid UTF-8 in a string" }
+    }
+
     @Test func syntaxErrorsCarryLineAndColumn() {
         for (text, message) in [
             ("[1, 2", "line 1, column 6: unexpected end of file in an array"),
