@@ -110,9 +110,10 @@ public final class ExtendedTokenizer: Tokenizer, Sendable {
         try AtomicFile.write(try encoder.encode(file), to: directory.appendingPathComponent(Self.hyperwordsFile))
     }
 
-    /// Reads a directory written by `save(to:)`.
+    /// Reads a directory written by `save(to:)` (a tokenizer_config.json beside it names the
+    /// special tokens, as for any model directory).
     public convenience init(contentsOf directory: URL) throws {
-        let runtime = try HFTokenizer(contentsOf: directory.appendingPathComponent(Self.tokenizerFile))
+        let runtime = try TokenizerLoader.loadHF(directory)
         let url = directory.appendingPathComponent(Self.hyperwordsFile)
         let file: HyperwordsFile
         do {
