@@ -1,0 +1,90 @@
+// CommandReports — reads what a `command` stage appends to $LOOM_METRICS while it runs, one JSON object
+// per line:
+//   {"key": "loss", "value": 2.31, "step": 10}            one metric (step defaults to 0)
+//   {"step": 10, "loss": 2.31, "lr": 0.0003}              several metrics at one step
+//   {"progress": {"step": 10, "total": 100, "loss": 2.31, "tokens_per_second": 5400, "message": "…"}}
+//   {"artifact": "model", "path": "model.safetensors"}    a name for an output file
+// Lines are read as they arrive (metrics and progress are live) and once more at the end; a line
+// that is not one of these is reported in the stage log by line number and skipped.
+import Foundation
+import Pipeline
+
+final class CommandReports {
+    private let context: StageContext
+    private let handle: FileHandle?
+    private var pending = Data()
+    private var lineNumber = 0
+    private var invalidLines = 0
+    private var lastRead = 0.0
+
+    init(file: URL, context: StageContext) {
+        self.context = context
+        handle = try? FileHandle(forReadingFrom: file)
+    }
+
+    deinit { try? handle?.close() }
+
+    /// Reads new lines at most four times a second.
+    func readIfDue() {
+        let now = ProcessState.now
+        guard now - lastRead >= 0.25 else { return }
+        lastRead = now
+        readAvailable()
+    }
+
+    /// Reads everything left, including a last line without a newline.
+    func readAll() throws {
+        readAvailable()
+        if !pending.isEmpty {
+            handleLine(pending)
+            pending.removeAll()
+        }
+        if invalidLines > 0 {
+            context.log.warning("\(invalidLines) line(s) of $LOOM_METRICS were not understood and were skipped")
+        }
+    }
+
+    private func readAvailable() {
+        guard let handle else { return }
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            pending.append(chunk)
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                handleLine(pending[start..<newline])
+                start = pending.index(after: newline)
+            }
+            pending = Data(pending[start...])
+        }
+    }
+
+    private func handleLine(_ line: Data) {
+        lineNumber += 1
+        guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
+        guard let object = (try? JSONValue.parse(line))?.objectValue else {
+            return invalid("not a JSON object")
+        }
+        if let key = object["key"]?.stringValue {
+            guard let value = object["value"]?.doubleValue else { return invalid("\"key\" needs a numeric \"value\"") }
+            context.metrics.log(key, value, step: object["step"]?.intValue ?? 0)
+        } else if let progress = object["progress"] {
+            context.progress.report(StageProgress(json: progress))
+        } else if let name = object["artifact"]?.stringValue {
+            guard let path = object["path"]?.stringValue else { return invalid("\"artifact\" needs a \"path\"") }
+            context.registerArtifact(name: name, path: path)
+        } else {
+            let step = object["step"]?.intValue ?? 0
+            var logged = 0
+            for (key, value) in object where key != "step" {
+                guard let number = value.doubleValue else { continue }
+                context.metrics.log(key, number, step: step)
+                logged += 1
+            }
+            if logged == 0 { invalid("no metric, progress or artifact in it") }
+        }
+    }
+
+    private func invalid(_ reason: String) {
+        invalidLines += 1
+        if invalidLines <= 10 { context.log.warning("$LOOM_METRICS line \(lineNumber): \(reason)") }
+    }
+}
