@@ -17,7 +17,7 @@ extension RunComparison {
             out += "  (none)\n"
         } else {
             var table = TextTable(header: ["param"] + headers)
-            for row in params { table.add([row.name] + row.values.map { $0 ?? "-" }) }
+            for row in params { table.add([row.name] + row.values.map { Self.cell($0 ?? "-") }) }
             out += table.render(indent: "  ")
         }
         out += "\nfinal metrics (last step; * best)\n"
@@ -51,6 +51,13 @@ extension RunComparison {
                          "best_run": row.best.map { .int(Int(columns[$0].run.id)) } ?? .null])
             }),
         ])
+    }
+
+    /// One line, at most 48 characters: long commands and lists stay readable side by side.
+    public static func cell(_ text: String) -> String {
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let shortened = line.count > 48 ? String(line.prefix(47)) + "…" : line
+        return shortened + (line == text || shortened.hasSuffix("…") ? "" : " …")
     }
 
     /// Up to 6 significant digits, no exponent for ordinary magnitudes.

@@ -1,16 +1,19 @@
 // MetricGoals — which way is better for a metric, so `loom compare` can mark the best run. A goal
-// declared by the stage kind wins; otherwise the name decides: rates, accuracies, agreement and
-// compression (bytes per token) are maximised; learning rates, steps, counts and times are neither;
-// everything else (loss, bits per byte, perplexity, KL, tokens per word) is minimised.
+// declared by the stage kind wins; otherwise the metric's name decides (its last `/` part, split at
+// `_`, `-`, `.`): losses, bits per byte, perplexity, errors and divergences are minimised; accuracy,
+// agreement, F1, BLEU, compression (bytes per token) and throughput are maximised; anything else
+// (counts, sizes, learning rates) is shown without a mark.
 import Pipeline
 
 public struct MetricGoals: Sendable {
     private let declared: [String: MetricGoal]
 
-    static let maximizeWords = ["accuracy", "acc", "agreement", "f1", "precision", "recall", "bleu", "rouge",
-                                "bytes_per_token", "per_second", "per_sec", "throughput", "score", "auc"]
-    static let neutralWords = ["lr", "learning_rate", "step", "steps", "epoch", "tokens", "seed", "time", "elapsed",
-                               "count", "params", "parameters", "bytes", "vocab", "vocab_size", "batch", "seq_len"]
+    static let minimizePhrases = ["loss", "bpb", "bits_per_byte", "bits_per_char", "perplexity", "ppl", "error", "err",
+                                  "wer", "cer", "kl", "divergence", "nll", "cross_entropy", "mse", "mae", "rmse",
+                                  "tokens_per_word", "tokens_per_byte"]
+    static let maximizePhrases = ["accuracy", "acc", "agreement", "f1", "precision", "recall", "bleu", "rouge", "auc",
+                                  "bytes_per_token", "words_per_token", "tokens_per_second", "per_second", "throughput",
+                                  "compression", "score"]
 
     public init(declared: [String: MetricGoal] = [:]) {
         self.declared = declared
@@ -26,11 +29,12 @@ public struct MetricGoals: Sendable {
     public func goal(for key: String) -> MetricGoal {
         if let goal = declared[key] { return goal }
         let name = (key.split(separator: "/").last.map(String.init) ?? key).lowercased()
-        let words = name.split(whereSeparator: { $0 == "_" || $0 == "-" || $0 == "." }).map(String.init)
-        if Self.maximizeWords.contains(where: { word in word.contains("_") ? name.contains(word) : words.contains(word) }) {
-            return .maximize
-        }
-        if Self.neutralWords.contains(name) || words.last == "count" { return .none }
-        return .minimize
+        let words = Set(name.split(whereSeparator: { $0 == "_" || $0 == "-" || $0 == "." }).map(String.init))
+        func mentions(_ phrase: String) -> Bool { phrase.contains("_") ? name.contains(phrase) : words.contains(phrase) }
+        // Compound phrases first: `tokens_per_second` is a rate even though it contains `tokens`.
+        if Self.maximizePhrases.contains(where: { $0.contains("_") && mentions($0) }) { return .maximize }
+        if Self.minimizePhrases.contains(where: mentions) { return .minimize }
+        if Self.maximizePhrases.contains(where: mentions) { return .maximize }
+        return .none
     }
 }

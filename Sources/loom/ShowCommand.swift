@@ -60,7 +60,7 @@ struct ShowCommand: ParsableCommand {
             text += "\nstages\n" + RunFormatting.stageTable(stages)
             text += "\nparams\n"
             var paramTable = TextTable(header: [])
-            for param in params { paramTable.add([param.stage + "." + param.key, RunComparison.display(param.value)]) }
+            for param in params { paramTable.add([param.stage + "." + param.key, RunComparison.cell(RunComparison.display(param.value))]) }
             text += params.isEmpty ? "  (none)\n" : paramTable.render(indent: "  ")
             text += "\nfinal metrics\n"
             var metricTable = TextTable(header: ["stage", "metric", "step", "value", "goal"], rightAligned: [2, 3])

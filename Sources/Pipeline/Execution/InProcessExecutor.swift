@@ -15,8 +15,11 @@ public final class InProcessExecutor: StageExecutor {
         let store = try RunStore(home: launch.invocation.home)
         let execution = InProcessExecution()
         let driver = driver
+        // The stage shares the runner's process, so there is no parent to watch.
+        let own = launch.invocation
+        let invocation = StageInvocation(home: own.home, run: own.run, stage: own.stage, attempt: own.attempt, force: own.force, parentPID: nil)
         Thread.detachNewThread {
-            let outcome = driver.execute(launch.invocation, store: store, cancellation: execution.cancellation)
+            let outcome = driver.execute(invocation, store: store, cancellation: execution.cancellation)
             execution.finish(outcome)
         }
         return execution

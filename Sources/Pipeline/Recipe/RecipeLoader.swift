@@ -369,8 +369,9 @@ private struct LoadSession {
         return paramsByStage(entry.value["params"], stageNames: stageNames)
     }
 
+    /// Keys starting with `x-` are free (as in docker-compose): a place to define YAML anchors.
     mutating func checkKeys(_ entries: [SourceEntry], allowed: [String], what: String) {
-        for entry in entries where !allowed.contains(entry.key) {
+        for entry in entries where !allowed.contains(entry.key) && !entry.key.hasPrefix("x-") {
             report(RecipeError(
                 "unknown \(what)\(NearestName.hint(for: entry.key, among: allowed)) (valid: \(allowed.joined(separator: ", ")))",
                 at: entry.keyLocation, keyPath: entry.value.keyPath))

@@ -13,6 +13,13 @@ public struct PathParam: Sendable, Hashable {
     /// Resolved against the project directory.
     public let absolute: String
     public let kind: PathKind
+
+    public init(keyPath: String, written: String, absolute: String, kind: PathKind) {
+        self.keyPath = keyPath
+        self.written = written
+        self.absolute = absolute
+        self.kind = kind
+    }
 }
 
 public struct ValidatedParams: Sendable {
@@ -144,7 +151,7 @@ public struct ParamValidator {
             guard let items = node.items else {
                 // A single value where a list is expected is the common shorthand (`deps: data.txt`).
                 guard node.scalarText != nil else { return mismatch(node, type) }
-                guard let (r, p) = value(node, spec: spec, type: element, relative: relative) else { return nil }
+                guard let (r, p) = value(node, spec: spec, type: element, relative: "\(relative)[0]") else { return nil }
                 return (.array([r]), .array([p]))
             }
             var resolved: [JSONValue] = [], portable: [JSONValue] = []

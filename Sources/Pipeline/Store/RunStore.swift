@@ -32,7 +32,8 @@ public final class RunStore: Sendable {
 
     // MARK: runs
 
-    /// Records one run per plan, with its stages `pending` and its flattened params.
+    /// Records one run per plan, with its stages `pending` and its flattened params (as written: input
+    /// paths relative to the project, so runs compare across checkouts).
     public func createRuns(_ plans: [Plan], gitCommit: String?) throws -> [Int64] {
         let now = ProcessState.now
         return try pool.write { db in
@@ -52,7 +53,7 @@ public final class RunStore: Sendable {
                     try db.execute(sql: """
                         INSERT INTO stages (run_id, name, position, kind, fingerprint, status) VALUES (?, ?, ?, ?, ?, 'pending')
                         """, arguments: [runID, stage.name, position, stage.kind, stage.fingerprint])
-                    for (key, value) in flatten(stage.params, prefix: "") {
+                    for (key, value) in flatten(stage.portableParams, prefix: "") {
                         try db.execute(sql: "INSERT INTO params (run_id, stage, key, value) VALUES (?, ?, ?, ?)",
                                        arguments: [runID, stage.name, key, value.canonicalJSON])
                     }

@@ -123,6 +123,13 @@ public struct FinalMetric: Sendable, Equatable {
     public let key: String
     public let step: Int
     public let value: Double
+
+    public init(stage: String, key: String, step: Int, value: Double) {
+        self.stage = stage
+        self.key = key
+        self.step = step
+        self.value = value
+    }
 }
 
 public struct ArtifactRecord: Sendable, Equatable {
@@ -153,4 +160,10 @@ public struct ParamRecord: Sendable, Equatable {
     public let key: String
     /// Canonical JSON of the value.
     public let value: String
+
+    public init(stage: String, key: String, value: String) {
+        self.stage = stage
+        self.key = key
+        self.value = value
+    }
 }
