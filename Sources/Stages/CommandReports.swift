@@ -6,55 +6,104 @@
 //   {"artifact": "model", "path": "model.safetensors"}    a name for an output file
 // Lines are read as they arrive (metrics and progress are live) and once more at the end; a line
 // that is not one of these is reported in the stage log by line number and skipped.
+//
+// Durability: after each read the metrics are flushed to the store and the byte offset of the last
+// recorded line is saved next to the file. A command that checkpoints after writing its metric line
+// therefore never loses a point: if it is killed, the next attempt records the rest of the file first.
 import Foundation
+import LoomCore
 import Pipeline
 
 final class CommandReports {
+    let file: URL
+    private let offsetFile: URL
     private let context: StageContext
-    private let handle: FileHandle?
+    private var handle: FileHandle
     private var pending = Data()
+    /// Bytes of the file whose lines are recorded in the store.
+    private var recorded: UInt64 = 0
     private var lineNumber = 0
     private var invalidLines = 0
     private var lastRead = 0.0
 
-    init(file: URL, context: StageContext) {
+    init(directory: URL, context: StageContext) throws {
+        file = directory.appendingPathComponent(".loom-metrics.jsonl")
+        offsetFile = directory.appendingPathComponent(".loom-metrics.offset")
         self.context = context
-        handle = try? FileHandle(forReadingFrom: file)
+        if !FileManager.default.fileExists(atPath: file.path) {
+            try Data().write(to: file)
+        }
+        handle = try FileHandle(forReadingFrom: file)
     }
 
-    deinit { try? handle?.close() }
+    deinit { try? handle.close() }
+
+    /// Records the lines an earlier, interrupted attempt wrote after its last recorded offset, then
+    /// starts the file afresh for this attempt.
+    func recordLeftovers() throws {
+        let saved = (try? String(contentsOf: offsetFile, encoding: .utf8)).flatMap { UInt64($0) } ?? 0
+        let size = (try? handle.seekToEnd()) ?? 0
+        if size > saved {
+            try handle.seek(toOffset: saved)
+            recorded = saved
+            context.log.info("recording \(size - saved) bytes of reports an earlier attempt left unrecorded")
+            try readAll()
+        }
+        try handle.close()
+        try Data().write(to: file)
+        handle = try FileHandle(forReadingFrom: file)
+        pending.removeAll()
+        recorded = 0
+        lineNumber = 0
+        try saveOffset()
+    }
 
     /// Reads new lines at most four times a second.
     func readIfDue() {
         let now = ProcessState.now
         guard now - lastRead >= 0.25 else { return }
         lastRead = now
-        readAvailable()
+        try? readAvailable()
     }
 
     /// Reads everything left, including a last line without a newline.
     func readAll() throws {
-        readAvailable()
+        try readAvailable()
         if !pending.isEmpty {
             handleLine(pending)
+            recorded += UInt64(pending.count)
             pending.removeAll()
+            try commit()
         }
         if invalidLines > 0 {
             context.log.warning("\(invalidLines) line(s) of $LOOM_METRICS were not understood and were skipped")
         }
     }
 
-    private func readAvailable() {
-        guard let handle else { return }
-        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+    private func readAvailable() throws {
+        var handled = false
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             pending.append(chunk)
             var start = pending.startIndex
             while let newline = pending[start...].firstIndex(of: 0x0A) {
                 handleLine(pending[start..<newline])
                 start = pending.index(after: newline)
+                handled = true
             }
+            recorded += UInt64(start - pending.startIndex)
             pending = Data(pending[start...])
         }
+        if handled { try commit() }
+    }
+
+    /// Metrics reach the store before the offset says they did.
+    private func commit() throws {
+        try context.metrics.flush()
+        try saveOffset()
+    }
+
+    private func saveOffset() throws {
+        try AtomicFile.write(String(recorded), to: offsetFile)
     }
 
     private func handleLine(_ line: Data) {

@@ -6,7 +6,8 @@
 //   $LOOM_PARAMS          its resolved parameters as a JSON file
 //   $LOOM_METRICS         a file to append JSON lines to (metrics, progress, artifact names; see
 //                         CommandReports)
-//   $LOOM_RESUME          a directory kept across failed attempts, for checkpoints
+//   $LOOM_RESUME          a directory kept across failed attempts, for checkpoints (Loom keeps its
+//                         own `.loom-*` files there too)
 //   $LOOM_VAR_<NAME>      each scalar of `vars`
 //   $LOOM_RUN, $LOOM_STAGE, $LOOM_ATTEMPT, $LOOM_VARIANT, $LOOM_PROJECT
 // It runs with /bin/sh -c in the project directory; a non-zero exit fails the stage.
@@ -31,14 +32,13 @@ public struct CommandStage: StageKind {
 
     public func run(_ context: StageContext) throws {
         let command = try context.params.string("run")
-        let reportsFile = context.scratchDirectory.appendingPathComponent("reports.jsonl")
-        guard FileManager.default.createFile(atPath: reportsFile.path, contents: nil) else {
-            throw CommandReportsError(path: reportsFile.path)
-        }
-        let environment = try Self.environment(for: context, reportsFile: reportsFile)
+        // The reports file lives in the resume directory: lines a killed attempt wrote but Loom had
+        // not recorded yet are recorded by the next attempt, so the metric curve has no holes.
+        let reports = try CommandReports(directory: context.resumeDirectory, context: context)
+        try reports.recordLeftovers()
+        let environment = try Self.environment(for: context, reportsFile: reports.file)
         context.log.info("$ \(command)")
         let child = try context.spawn(executable: "/bin/sh", arguments: ["-c", command], environment: environment)
-        let reports = CommandReports(file: reportsFile, context: context)
         let exit = try context.wait(for: child) { reports.readIfDue() }
         try reports.readAll()
         guard exit.succeeded else { throw CommandFailure(command: command, exit: exit) }
@@ -83,9 +83,4 @@ public struct CommandFailure: Error, CustomStringConvertible {
         let shown = command.count > 60 ? String(command.prefix(57)) + "..." : command
         return "command `\(shown)` \(exit)"
     }
-}
-
-struct CommandReportsError: Error, CustomStringConvertible {
-    let path: String
-    var description: String { "cannot create \(path) for $LOOM_METRICS" }
 }

@@ -70,7 +70,7 @@ public struct StageDriver: Sendable {
         do {
             log = try StageLog(file: layout.logFile(run: run, stage: stageName, attempt: invocation.attempt))
         } catch {
-            return finish(.failed("\(error)"), log: nil)
+            return finish(.failed(ErrorText.describe(error)), log: nil)
         }
         guard let descriptor = registry.descriptor(named: stage.kind) else {
             return finish(.failed("unknown stage kind '\(stage.kind)' in \(role.rawValue) (kinds: \(registry.kindNames.joined(separator: ", ")))"), log: log)
@@ -111,7 +111,7 @@ public struct StageDriver: Sendable {
             }
             lock = acquired!
         } catch {
-            return finish(.failed("\(error)"), log: log)
+            return finish(.failed(ErrorText.describe(error)), log: log)
         }
         defer { lock.release() }
 
@@ -146,7 +146,7 @@ public struct StageDriver: Sendable {
                 inputs[upstream] = layout.cacheEntry(fingerprint)
             }
         } catch {
-            return finish(.failed("cannot prepare the stage directories: \(error)"), log: log)
+            return finish(.failed("cannot prepare the stage directories: \(ErrorText.describe(error))"), log: log)
         }
 
         let context = StageContext(
@@ -164,12 +164,12 @@ public struct StageDriver: Sendable {
         } catch {
             try? metrics.flush()
             if let reason = cancellation.reason { return finish(.cancelled(reason), log: log) }
-            return finish(.failed("\(error)"), log: log)
+            return finish(.failed(ErrorText.describe(error)), log: log)
         }
         do {
             try metrics.flush()
         } catch {
-            return finish(.failed("cannot record metrics: \(error)"), log: log)
+            return finish(.failed("cannot record metrics: \(ErrorText.describe(error))"), log: log)
         }
         if metrics.droppedCount > 0 {
             log.warning("\(metrics.droppedCount) non-finite metric values (NaN or infinity) were not recorded")
@@ -177,7 +177,7 @@ public struct StageDriver: Sendable {
         do {
             try promote(stage: stage, invocation: invocation, output: output, context: context, store: store, log: log)
         } catch {
-            return finish(.failed("\(error)"), log: log)
+            return finish(.failed(ErrorText.describe(error)), log: log)
         }
         try? FileManager.default.removeItem(at: work)
         return .succeeded
@@ -202,13 +202,15 @@ public struct StageDriver: Sendable {
 
         try FileManager.default.createDirectory(at: layout.cacheRoot, withIntermediateDirectories: true)
         let entry = layout.cacheEntry(stage.fingerprint)
+        var replaced: URL?
         if FileManager.default.fileExists(atPath: entry.path) {
             // --force: the fresh output replaces the old entry; move it aside first so the swap is two renames.
-            let replaced = layout.workDirectory(stage.fingerprint).appendingPathComponent("replaced-\(UUID().uuidString.prefix(8))")
-            try FileManager.default.moveItem(at: entry, to: replaced)
+            replaced = layout.workDirectory(stage.fingerprint).appendingPathComponent("replaced-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.moveItem(at: entry, to: replaced!)
         }
         try FileManager.default.moveItem(at: output, to: entry)
         AtomicFile.syncDirectory(layout.cacheRoot)
+        if let replaced { try? FileManager.default.removeItem(at: replaced) }
         try store.recordArtifacts(run: invocation.run, stage: stage.name, artifacts)
         try store.finishStage(run: invocation.run, stage: stage.name, status: .succeeded, exitCode: 0)
         let bytes = artifacts.reduce(Int64(0)) { $0 + $1.bytes }

@@ -13,10 +13,14 @@ public enum ProcessState {
 
     public static var currentPID: Int32 { getpid() }
 
-    /// True if a process with this pid exists on this host (a zombie counts: it is not reaped yet).
+    /// True if a process with this pid exists on this host and has not exited. A zombie (exited,
+    /// waiting to be reaped — for ever, under an init that does not reap) counts as gone.
     public static func isAlive(_ pid: Int32) -> Bool {
-        guard pid > 0 else { return false }
-        return kill(pid, 0) == 0 || errno == EPERM
+        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return state != "Z" && state != "X"
     }
 
     public static var now: Double { Date().timeIntervalSince1970 }
