@@ -19,7 +19,10 @@ final class CommandReports {
     private let offsetFile: URL
     private let context: StageContext
     private var handle: FileHandle
-    private var pending = Data()
+    /// The start of a line whose end has not been written yet.
+    private var pending: [UInt8] = []
+    /// Metric rows parsed but not yet handed to the logger (one batch per read).
+    private var points: [MetricPoint] = []
     /// Bytes of the file whose lines are recorded in the store.
     private var recorded: UInt64 = 0
     private var lineNumber = 0
@@ -70,7 +73,7 @@ final class CommandReports {
     func readAll() throws {
         try readAvailable()
         if !pending.isEmpty {
-            handleLine(pending)
+            pending.withUnsafeBufferPointer { handleLine($0) }
             recorded += UInt64(pending.count)
             pending.removeAll()
             try commit()
@@ -83,21 +86,33 @@ final class CommandReports {
     private func readAvailable() throws {
         var handled = false
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            pending.append(chunk)
-            var start = pending.startIndex
-            while let newline = pending[start...].firstIndex(of: 0x0A) {
-                handleLine(pending[start..<newline])
-                start = pending.index(after: newline)
-                handled = true
+            var buffer = pending
+            buffer.append(contentsOf: chunk)
+            // Lines are parsed straight from the buffer's bytes: a million lines must not cost a
+            // million Data slices.
+            let consumed = buffer.withUnsafeBufferPointer { bytes -> Int in
+                var start = 0
+                var index = 0
+                while index < bytes.count {
+                    if bytes[index] == 0x0A {
+                        handleLine(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                        start = index + 1
+                    }
+                    index += 1
+                }
+                return start
             }
-            recorded += UInt64(start - pending.startIndex)
-            pending = Data(pending[start...])
+            if consumed > 0 { handled = true }
+            recorded += UInt64(consumed)
+            pending = Array(buffer[consumed...])
         }
         if handled { try commit() }
     }
 
     /// Metrics reach the store before the offset says they did.
     private func commit() throws {
+        context.metrics.log(points)
+        points.removeAll(keepingCapacity: true)
         try context.metrics.flush()
         try saveOffset()
     }
@@ -106,15 +121,16 @@ final class CommandReports {
         try AtomicFile.write(String(recorded), to: offsetFile)
     }
 
-    private func handleLine(_ line: Data) {
+    private func handleLine(_ line: UnsafeBufferPointer<UInt8>) {
         lineNumber += 1
         guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
-        guard let object = (try? JSONValue.parse(line))?.objectValue else {
+        guard let object = (try? JSONValue.parse(bytes: line))?.objectValue else {
             return invalid("not a JSON object")
         }
+        let now = ProcessState.now
         if let key = object["key"]?.stringValue {
             guard let value = object["value"]?.doubleValue else { return invalid("\"key\" needs a numeric \"value\"") }
-            context.metrics.log(key, value, step: object["step"]?.intValue ?? 0)
+            points.append(MetricPoint(key: key, step: object["step"]?.intValue ?? 0, value: value, time: now))
         } else if let progress = object["progress"] {
             context.progress.report(StageProgress(json: progress))
         } else if let name = object["artifact"]?.stringValue {
@@ -125,7 +141,7 @@ final class CommandReports {
             var logged = 0
             for (key, value) in object where key != "step" {
                 guard let number = value.doubleValue else { continue }
-                context.metrics.log(key, number, step: step)
+                points.append(MetricPoint(key: key, step: step, value: number, time: now))
                 logged += 1
             }
             if logged == 0 { invalid("no metric, progress or artifact in it") }

@@ -325,6 +325,18 @@ let checkpointingRecipe = """
         #expect(unknownRun.stderr.contains("no run '99' in this store"))
     }
 
+    @Test func kindsListsEveryKindAndItsParameters() throws {
+        let list = try runProcess(project.loom, ["kinds"]).stdout
+        #expect(list.contains("command  1        loom"), "\(list)")
+        let command = try runProcess(project.loom, ["kinds", "command"]).stdout
+        #expect(command.contains("run    a string                   required  shell command"), "\(command)")
+        let json = try JSONSerialization.jsonObject(with: Data(try runProcess(project.loom, ["kinds", "--json"]).stdout.utf8)) as? [String: Any]
+        #expect((json?["kinds"] as? [[String: Any]])?.first?["name"] as? String == "command")
+        let unknown = try runProcess(project.loom, ["kinds", "comand"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("unknown stage kind 'comand' — did you mean command?"), "\(unknown.stderr)")
+    }
+
     @Test func loomTorchExecStageRunsAStageWithTheSharedDriver() throws {
         try project.write("recipes/flaky.yaml", """
             stages:

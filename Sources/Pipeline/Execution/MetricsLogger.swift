@@ -42,7 +42,19 @@ public final class MetricsLogger: Sendable {
 
     /// Several metrics at one step (`["train/loss": 2.3, "train/lr": 1e-4]`).
     public func log(_ values: [String: Double], step: Int) {
-        for key in values.keys.sorted() { log(key, values[key]!, step: step) }
+        let now = ProcessState.now
+        log(values.keys.sorted().map { MetricPoint(key: $0, step: step, value: values[$0]!, time: now) })
+    }
+
+    /// Many rows at once (readers of metric files hand over a whole batch).
+    public func log(_ points: [MetricPoint]) {
+        let finite = points.filter(\.value.isFinite)
+        if finite.count < points.count { state.withLock { $0.dropped += points.count - finite.count } }
+        let full = buffer.withLock { pending -> Bool in
+            pending.append(contentsOf: finite)
+            return pending.count >= batchSize
+        }
+        if full { flushRecordingFailure() }
     }
 
     /// Writes what is buffered; rethrows the first failure of an earlier automatic flush.
