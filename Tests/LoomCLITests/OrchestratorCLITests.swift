@@ -8,23 +8,16 @@ import Testing
 
 /// A scratch project with its own store, driven through the `loom` binary.
 final class CLIProject {
-    let scratch: ScratchDirectory
+    let files: ScratchProject
     let loom = TestPaths.executable("loom")
-    var root: URL { scratch.url }
+    var root: URL { files.root }
     var home: String { root.appendingPathComponent("runs").path }
 
-    init() throws {
-        scratch = try ScratchDirectory("loom-cli")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
-    }
+    init() throws { files = try ScratchProject("loom-cli") }
 
-    func write(_ relative: String, _ text: String) throws {
-        let url = root.appendingPathComponent(relative)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try text.write(to: url, atomically: true, encoding: .utf8)
-    }
+    func write(_ relative: String, _ text: String) throws { try files.write(relative, text) }
 
-    func read(_ relative: String) -> String? { try? String(contentsOf: root.appendingPathComponent(relative), encoding: .utf8) }
+    func read(_ relative: String) -> String? { files.read(relative) }
 
     /// `loom ARGS --home HOME` run to completion in the project directory.
     @discardableResult

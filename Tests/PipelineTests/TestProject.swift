@@ -5,29 +5,20 @@ import Pipeline
 import TestSupport
 
 final class TestProject {
-    let scratch: ScratchDirectory
+    let files: ScratchProject
     let registry: StageKindRegistry
-    var root: URL { scratch.url }
+    var root: URL { files.root }
     var home: URL { root.appendingPathComponent("runs") }
 
     init(registry: StageKindRegistry = testRegistry()) throws {
-        scratch = try ScratchDirectory("loom-pipeline")
+        files = try ScratchProject("loom-pipeline")
         self.registry = registry
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("recipes"), withIntermediateDirectories: true)
     }
 
     @discardableResult
-    func write(_ relative: String, _ text: String) throws -> URL {
-        let url = root.appendingPathComponent(relative)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return url
-    }
+    func write(_ relative: String, _ text: String) throws -> URL { try files.write(relative, text) }
 
-    func read(_ relative: String) -> String? {
-        try? String(contentsOf: root.appendingPathComponent(relative), encoding: .utf8)
-    }
+    func read(_ relative: String) -> String? { files.read(relative) }
 
     func store() throws -> RunStore { try RunStore(home: home) }
 

@@ -10,21 +10,14 @@ import Testing
 
 /// A scratch project whose recipes run with the catalog's registry, in-process.
 final class CommandProject {
-    let scratch: ScratchDirectory
-    var root: URL { scratch.url }
+    let files: ScratchProject
+    var root: URL { files.root }
 
-    init() throws {
-        scratch = try ScratchDirectory("loom-stages")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
-    }
+    init() throws { files = try ScratchProject("loom-stages") }
 
-    func write(_ relative: String, _ text: String) throws {
-        let url = root.appendingPathComponent(relative)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try text.write(to: url, atomically: true, encoding: .utf8)
-    }
+    func write(_ relative: String, _ text: String) throws { try files.write(relative, text) }
 
-    func read(_ relative: String) -> String? { try? String(contentsOf: root.appendingPathComponent(relative), encoding: .utf8) }
+    func read(_ relative: String) -> String? { files.read(relative) }
 
     func store() throws -> RunStore { try RunStore(home: root.appendingPathComponent("runs")) }
 
