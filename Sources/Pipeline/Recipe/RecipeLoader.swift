@@ -19,7 +19,12 @@ public struct RecipeLoader {
         var session = LoadSession(registry: registry)
         let recipe = session.load(file.standardizedFileURL)
         guard let recipe, session.errors.isEmpty else {
-            throw RecipeErrorList(session.errors.isEmpty ? [RecipeError("cannot load recipe", at: nil)] : session.errors)
+            // In file order, so the list reads top to bottom (a pipeline's errors before the recipe's if it comes first).
+            let sorted = session.errors.enumerated().sorted { a, b in
+                guard let x = a.element.location, let y = b.element.location, x.file == y.file else { return a.offset < b.offset }
+                return (x.line, x.column) < (y.line, y.column)
+            }.map(\.element)
+            throw RecipeErrorList(sorted.isEmpty ? [RecipeError("cannot load recipe", at: nil)] : sorted)
         }
         return recipe
     }
@@ -110,20 +115,19 @@ private struct LoadSession {
                                    at: variantsNode.location, keyPath: "variants"))
             }
         }
-        guard errors.isEmpty else { return nil }
-
         var variants: [String: [ResolvedStage]] = [:]
         let variantList = variantNodes.isEmpty ? [("", [String: SourceNode]())] : variantNodes
         for (variantName, overrides) in variantList {
             var resolved: [ResolvedStage] = []
             for stage in stages {
+                guard let descriptor = stage.descriptor else { continue }
                 var params = stage.declaration.params
                 if let recipe = recipeParams[stage.name] { params = SourceNode.merge(params, recipe) }
                 if let variant = overrides[stage.name] { params = SourceNode.merge(params, variant) }
-                switch ParamValidator.validate(params, against: stage.descriptor.schema, owner: stage.declaration.node,
+                switch ParamValidator.validate(params, against: descriptor.schema, owner: stage.declaration.node,
                                                projectDirectory: projectDirectory) {
                 case .success(let validated):
-                    resolved.append(ResolvedStage(name: stage.name, descriptor: stage.descriptor, after: stage.after, params: validated))
+                    resolved.append(ResolvedStage(name: stage.name, descriptor: descriptor, after: stage.after, params: validated))
                 case .failure(let list):
                     report(list)
                 }
@@ -261,17 +265,6 @@ private struct LoadSession {
                 continue
             }
             checkKeys(entries, allowed: RecipeLoader.stageKeys, what: "stage key")
-            guard let kindNode = declaration.node["kind"], let kindName = kindNode.scalarText else {
-                report(RecipeError("missing required key 'kind' (one of \(registry.kindNames.joined(separator: ", ")))",
-                                   at: declaration.node.location, keyPath: declaration.node.keyPath))
-                continue
-            }
-            guard let descriptor = registry.descriptor(named: kindName) else {
-                report(RecipeError(
-                    "unknown stage kind '\(kindName)'\(NearestName.hint(for: kindName, among: registry.kindNames)) (kinds: \(registry.kindNames.joined(separator: ", ")))",
-                    at: kindNode.location, keyPath: kindNode.keyPath))
-                continue
-            }
             var after: [(String, SourceNode)] = []
             if let afterNode = declaration.node["after"], !afterNode.isNull {
                 for item in afterNode.items ?? [afterNode] {
@@ -289,6 +282,18 @@ private struct LoadSession {
                         after.append((upstream, item))
                     }
                 }
+            }
+            var descriptor: StageKindDescriptor?
+            if let kindNode = declaration.node["kind"], let kindName = kindNode.scalarText {
+                descriptor = registry.descriptor(named: kindName)
+                if descriptor == nil {
+                    report(RecipeError(
+                        "unknown stage kind '\(kindName)'\(NearestName.hint(for: kindName, among: registry.kindNames)) (kinds: \(registry.kindNames.joined(separator: ", ")))",
+                        at: kindNode.location, keyPath: kindNode.keyPath))
+                }
+            } else {
+                report(RecipeError("missing required key 'kind' (one of \(registry.kindNames.joined(separator: ", ")))",
+                                   at: declaration.node.location, keyPath: declaration.node.keyPath))
             }
             checked.append(CheckedStage(name: declaration.name, declaration: declaration, descriptor: descriptor, afterNodes: after))
         }
@@ -395,7 +400,8 @@ struct StageDeclarationNode {
 struct CheckedStage {
     let name: String
     let declaration: StageDeclarationNode
-    let descriptor: StageKindDescriptor
+    /// Nil when the kind is unknown (reported); its parameters are then not checked.
+    let descriptor: StageKindDescriptor?
     let afterNodes: [(String, SourceNode)]
 
     var after: [String] { afterNodes.map(\.0) }
