@@ -23,6 +23,8 @@ final class CommandReports {
     private var pending: [UInt8] = []
     /// Metric rows parsed but not yet handed to the logger (one batch per read).
     private var points: [MetricPoint] = []
+    /// Whether the command reports progress itself; if not, its metric steps stand in for it.
+    private var reportsProgress = false
     /// Bytes of the file whose lines are recorded in the store.
     private var recorded: UInt64 = 0
     private var lineNumber = 0
@@ -111,6 +113,10 @@ final class CommandReports {
 
     /// Metrics reach the store before the offset says they did.
     private func commit() throws {
+        if !reportsProgress, let last = points.max(by: { $0.step < $1.step }), last.step > 0 {
+            let loss = points.last { $0.step == last.step && $0.key.split(separator: "/").last?.contains("loss") == true }
+            context.progress.report(step: last.step, loss: loss?.value)
+        }
         context.metrics.log(points)
         points.removeAll(keepingCapacity: true)
         try context.metrics.flush()
@@ -132,6 +138,7 @@ final class CommandReports {
             guard let value = object["value"]?.doubleValue else { return invalid("\"key\" needs a numeric \"value\"") }
             points.append(MetricPoint(key: key, step: object["step"]?.intValue ?? 0, value: value, time: now))
         } else if let progress = object["progress"] {
+            reportsProgress = true
             context.progress.report(StageProgress(json: progress))
         } else if let name = object["artifact"]?.stringValue {
             guard let path = object["path"]?.stringValue else { return invalid("\"artifact\" needs a \"path\"") }

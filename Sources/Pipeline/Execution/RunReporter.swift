@@ -60,9 +60,11 @@ public final class ConsoleReporter: RunReporter {
         }
     }
 
+    /// On a terminal the live block is cleared and redrawn by the next `active` (the runner calls it
+    /// right after events), so it never shows a stage that just finished.
     public func note(_ line: String) {
         if isTerminal {
-            write(clearLive() + line + "\n" + drawLive())
+            write(clearLive() + line + "\n")
         } else {
             write(line + "\n")
         }

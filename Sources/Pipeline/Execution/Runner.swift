@@ -81,8 +81,10 @@ public final class Runner {
                 for job in jobs { if case .running(let execution, _, _) = job.state { execution.kill() } }
             }
 
+            var changed = false
             for job in jobs {
                 guard case .running(let execution, let attempt, let started) = job.state, let exit = execution.poll() else { continue }
+                changed = true
                 let status = try settle(job, exit: exit, attempt: attempt, started: started, cancelling: cancelRequestedAt != nil)
                 job.state = .done(status)
                 job.executedHere = status == .succeeded
@@ -92,8 +94,10 @@ public final class Runner {
             for job in jobs {
                 guard case .following(let owner) = job.state, case .done(let ownerStatus) = owner.state else { continue }
                 job.state = .done(try settleFollower(job, owner: owner, ownerStatus: ownerStatus))
+                changed = true
             }
 
+            let waitingBefore = jobs.filter(\.isWaiting).count
             for job in jobs where job.isWaiting {
                 let upstream = job.stage.after.compactMap { name in jobs.first { $0.run == job.run && $0.stage.name == name } }
                 if upstream.contains(where: \.isBlockedOrFailed) {
@@ -119,6 +123,7 @@ public final class Runner {
                 launch(job, force: mustExecute)
             }
 
+            if jobs.filter(\.isWaiting).count != waitingBefore { changed = true }
             let busy = jobs.contains { $0.isRunning || $0.isFollowing }
             let launchable = cancelRequestedAt == nil && jobs.contains { job in
                 job.isWaiting && job.stage.after.allSatisfy { name in
@@ -126,7 +131,7 @@ public final class Runner {
                 }
             }
             if !busy, !launchable { break }
-            if now - lastDisplay >= options.displayInterval {
+            if changed || now - lastDisplay >= options.displayInterval {
                 lastDisplay = now
                 refreshDisplay(jobs)
             }
