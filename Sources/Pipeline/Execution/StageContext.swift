@@ -1,6 +1,11 @@
 // StageContext — everything a stage kind's `run` may use: its own empty output directory, the output
 // directories of its upstream stages, its resolved parameters, a stable resume directory for
 // checkpoints, metrics, artifacts, progress, the attempt's log, and cancellation.
+//
+// A training kind resumes like this: at start, load the newest checkpoint from `resumeDirectory` if
+// there is one; every N steps call `try metrics.flush()` and then write the checkpoint atomically
+// (AtomicFile, or write-then-rename), so the recorded curve always reaches the checkpoint; between
+// steps call `try checkCancellation()`. Write final outputs only to `outputDirectory`.
 import Foundation
 
 public final class StageContext: Sendable {
