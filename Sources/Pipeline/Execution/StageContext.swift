@@ -110,6 +110,17 @@ public final class StageContext: Sendable {
         var terminateSentAt: Double?
         while true {
             if let exit = child.poll() {
+                let stopSignals = [SIGTERM, SIGINT, SIGHUP]
+                let stopped = switch exit {
+                case .signalled(let signal): stopSignals.contains(signal)
+                case .exited(let code): stopSignals.contains(code - 128)
+                }
+                if stopped {
+                    // The runner signals the whole process group: the child may die before this
+                    // process's own signal handler has recorded the cancellation.
+                    let deadline = ProcessState.now + 0.5
+                    while !cancellation.isCancelled, ProcessState.now < deadline { usleep(10_000) }
+                }
                 if let reason = cancellation.reason { throw StageCancelled(reason: reason) }
                 return exit
             }
