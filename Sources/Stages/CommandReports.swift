@@ -130,6 +130,9 @@ final class CommandReports {
     private func handleLine(_ line: UnsafeBufferPointer<UInt8>) {
         lineNumber += 1
         guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
+        if let members = JSONValue.parseFlatObject(bytes: line), !members.contains(where: { $0.key == "key" || $0.key == "artifact" }) {
+            return handleMetrics(members)
+        }
         guard let object = (try? JSONValue.parse(bytes: line))?.objectValue else {
             return invalid("not a JSON object")
         }
@@ -144,15 +147,21 @@ final class CommandReports {
             guard let path = object["path"]?.stringValue else { return invalid("\"artifact\" needs a \"path\"") }
             context.registerArtifact(name: name, path: path)
         } else {
-            let step = object["step"]?.intValue ?? 0
-            var logged = 0
-            for (key, value) in object where key != "step" {
-                guard let number = value.doubleValue else { continue }
-                points.append(MetricPoint(key: key, step: step, value: number, time: now))
-                logged += 1
-            }
-            if logged == 0 { invalid("no metric, progress or artifact in it") }
+            handleMetrics(object.map { (key: $0.key, value: $0.value) })
         }
+    }
+
+    /// `{"step": 10, "loss": 2.31, …}`: every number but `step` is a metric at that step.
+    private func handleMetrics(_ members: [(key: String, value: JSONValue)]) {
+        let now = ProcessState.now
+        let step = members.first { $0.key == "step" }?.value.intValue ?? 0
+        var logged = 0
+        for (key, value) in members where key != "step" {
+            guard let number = value.doubleValue else { continue }
+            points.append(MetricPoint(key: key, step: step, value: number, time: now))
+            logged += 1
+        }
+        if logged == 0 { invalid("no metric, progress or artifact in it") }
     }
 
     private func invalid(_ reason: String) {

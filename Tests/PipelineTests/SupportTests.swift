@@ -22,6 +22,21 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSONValue.parse("{\"a\": }") }
         #expect(throws: JSONParseError.self) { try JSONValue.parse("[1, 2") }
     }
+
+    @Test func flatObjectsParseWithoutADictionaryAndOthersAreLeftToTheFullParser() {
+        func flat(_ text: String) -> [(key: String, value: JSONValue)]? {
+            var copy = text
+            return copy.withUTF8 { JSONValue.parseFlatObject(bytes: $0) }
+        }
+        let members = flat(#"{"step": 3, "train/loss": 2.5, "note": "a\"b", "ok": true}"#)
+        #expect(members?.map(\.key) == ["step", "train/loss", "note", "ok"])
+        #expect(members?.map(\.value) == [.int(3), .double(2.5), .string("a\"b"), .bool(true)])
+        #expect(flat("{}")?.isEmpty == true)
+        #expect(flat(#"{"progress": {"step": 1}}"#) == nil)
+        #expect(flat(#"{"a": [1]}"#) == nil)
+        #expect(flat(#"{"a": 1"#) == nil)
+        #expect(flat("[1]") == nil)
+    }
 }
 
 @Suite struct NearestNameTests {

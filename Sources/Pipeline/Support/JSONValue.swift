@@ -170,6 +170,45 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// The members of a one-level object (`{"step": 3, "loss": 2.5}`) in written order, without
+    /// building a dictionary: the shape of almost every metric line. Nil for anything else (nested
+    /// values, arrays, invalid text), which callers then hand to `parse`.
+    public static func parseFlatObject(bytes: UnsafeBufferPointer<UInt8>) -> [(key: String, value: JSONValue)]? {
+        var parser = JSONByteParser(bytes: bytes)
+        parser.skipWhitespace()
+        guard parser.position < bytes.count, bytes[parser.position] == UInt8(ascii: "{") else { return nil }
+        parser.position += 1
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(8)
+        parser.skipWhitespace()
+        if parser.position < bytes.count, bytes[parser.position] == UInt8(ascii: "}") {
+            parser.position += 1
+        } else {
+            while true {
+                parser.skipWhitespace()
+                guard parser.position < bytes.count, bytes[parser.position] == UInt8(ascii: "\""),
+                      let key = try? parser.parseString() else { return nil }
+                parser.skipWhitespace()
+                guard parser.position < bytes.count, bytes[parser.position] == UInt8(ascii: ":") else { return nil }
+                parser.position += 1
+                parser.skipWhitespace()
+                guard parser.position < bytes.count, bytes[parser.position] != UInt8(ascii: "{"),
+                      bytes[parser.position] != UInt8(ascii: "["), let value = try? parser.parseValue(depth: 1) else { return nil }
+                members.append((key, value))
+                parser.skipWhitespace()
+                guard parser.position < bytes.count else { return nil }
+                if bytes[parser.position] == UInt8(ascii: ",") { parser.position += 1; continue }
+                guard bytes[parser.position] == UInt8(ascii: "}") else { return nil }
+                parser.position += 1
+                break
+            }
+        }
+        parser.skipWhitespace()
+        return parser.position == bytes.count ? members : nil
+    }
+}
+
 private struct JSONByteParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
