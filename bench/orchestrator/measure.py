@@ -88,7 +88,7 @@ def main():
         "benchmark": "orchestrator",
         "machine": f"{os.cpu_count()}-core {platform.machine()}, {platform.system()} {platform.release()}",
         "loom": LOOM,
-        "store_runs_when_timed": run_count,
+        "runs_in_store_after_timing": run_count,
         "first_run_3_variants_s": round(cold, 3),
         "cached_rerun_6_stages": cached_core,
         "cached_rerun_18_stages_3_variants": cached_all,
