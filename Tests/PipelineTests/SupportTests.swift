@@ -188,3 +188,42 @@ import Testing
         #expect(forecast[1][1].action == .run)
     }
 }
+
+@Suite struct StageParametersTests {
+    struct LoRA: Decodable, Equatable {
+        let rank: Int
+        let dropoutRate: Double
+    }
+
+    let params = StageParameters(.object([
+        "steps": .int(10), "lr": .double(3e-4), "name": .string("tiny"), "quiet": .bool(true),
+        "tiers": .array([.string("core"), .string("orbit")]),
+        "lora": .object(["rank": .int(8), "dropout_rate": .double(0.1)]),
+    ]))
+
+    @Test func typedAccessByKeyPath() throws {
+        #expect(try params.int("steps") == 10)
+        #expect(try params.double("lr") == 3e-4)
+        #expect(try params.double("steps") == 10, "an integer is a valid number")
+        #expect(try params.string("name") == "tiny")
+        #expect(try params.bool("quiet"))
+        #expect(try params.strings("tiers") == ["core", "orbit"])
+        #expect(try params.int("lora.rank") == 8)
+        #expect(try params.section("lora").double("dropout_rate") == 0.1)
+        #expect(params.has("lora.rank"))
+        #expect(!params.has("lora.alpha"))
+    }
+
+    @Test func decodesIntoConfigurationStructs() throws {
+        #expect(try params.decode(LoRA.self, at: "lora") == LoRA(rank: 8, dropoutRate: 0.1))
+    }
+
+    @Test func aMissingOrMistypedKeyIsAKindBugAndSaysSo() {
+        do {
+            _ = try params.int("name")
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)" == "parameter 'name' is missing or is not an integer (is it declared in the kind's schema?)")
+        }
+    }
+}

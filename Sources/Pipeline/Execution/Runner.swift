@@ -114,7 +114,7 @@ public final class Runner {
                     job.state = .done(.cached)
                     continue
                 }
-                if let owner = jobs.first(where: { $0 !== job && $0.stage.fingerprint == fingerprint && $0.isExecuting }) {
+                if let owner = jobs.first(where: { $0 !== job && $0.stage.fingerprint == fingerprint && $0.isRunning }) {
                     job.state = .following(owner)
                     reporter.note("  \(job.label): same fingerprint as \(owner.label); waiting for it")
                     continue
@@ -283,7 +283,6 @@ private final class Job {
     var isWaiting: Bool { if case .waiting = state { true } else { false } }
     var isRunning: Bool { if case .running = state { true } else { false } }
     var isFollowing: Bool { if case .following = state { true } else { false } }
-    var isExecuting: Bool { isRunning }
 
     var isDone: Bool {
         if case .done(let status) = state { return status.isDone }

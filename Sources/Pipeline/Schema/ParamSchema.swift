@@ -203,17 +203,4 @@ public struct ParamSchema: Sendable, Equatable {
             return [spec.key]
         }
     }
-
-    /// The spec at a dotted key path, descending through sections.
-    public func spec(atKeyPath keyPath: String) -> ParamSpec? {
-        var schema = self
-        let parts = keyPath.split(separator: ".").map(String.init)
-        for (index, part) in parts.enumerated() {
-            guard let spec = schema.spec(part) else { return nil }
-            if index == parts.count - 1 { return spec }
-            guard case .section(let nested) = spec.type else { return nil }
-            schema = nested
-        }
-        return nil
-    }
 }

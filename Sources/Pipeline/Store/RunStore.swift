@@ -236,14 +236,6 @@ public final class RunStore: Sendable {
         try pool.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT fingerprint FROM stages")) }
     }
 
-    /// Fingerprints of stages currently marked running whose process may still be alive.
-    public func runningFingerprints() throws -> Set<String> {
-        try pool.read { db in
-            Set(try Row.fetchAll(db, sql: "SELECT * FROM stages WHERE status = 'running'")
-                .map(StageRecord.init(row:)).filter { $0.staleReason() == nil }.map(\.fingerprint))
-        }
-    }
-
     // MARK: params
 
     public func params(ofRun id: Int64) throws -> [ParamRecord] {
