@@ -7,7 +7,7 @@ public final class HFTokenizer: Tokenizer, Sendable {
     /// The file the tokenizer came from (or a name for one built in memory), for messages.
     public let source: String
     /// The document as parsed: an exported (extended) tokenizer starts from it.
-    public let document: JSONValue
+    public let document: OrderedJSON
     let normalizer: Normalizer?
     let preTokenizer: PreTokenizer
     let model: BPEModel
@@ -34,9 +34,9 @@ public final class HFTokenizer: Tokenizer, Sendable {
 
     /// Parses tokenizer.json bytes; `source` names them in errors.
     public convenience init(data: Data, source: String) throws {
-        let document: JSONValue
+        let document: OrderedJSON
         do {
-            document = try JSONValue.parse(data)
+            document = try OrderedJSON.parse(data)
         } catch let error as JSONSyntaxError {
             throw TokenizerFileError(file: source, field: "", problem: "invalid JSON at \(error)")
         }
@@ -45,7 +45,7 @@ public final class HFTokenizer: Tokenizer, Sendable {
 
     /// Builds the tokenizer a parsed tokenizer.json describes. `specialTokens` overrides the ones
     /// read from the file (a model directory's tokenizer_config.json names them).
-    public init(document: JSONValue, source: String, specialTokens: SpecialTokens? = nil) throws {
+    public init(document: OrderedJSON, source: String, specialTokens: SpecialTokens? = nil) throws {
         let root = JSONField(root: document, file: source)
         guard case .object = document else { throw root.failure("expected a JSON object at the top level") }
         self.source = source
@@ -293,7 +293,7 @@ public final class HFTokenizer: Tokenizer, Sendable {
         return SpecialTokens(bos: bos, eos: named(eosNames), unk: unkId, pad: named(padNames))
     }
 
-    private static func templateFirstSpecial(_ processor: JSONValue?) -> String? {
+    private static func templateFirstSpecial(_ processor: OrderedJSON?) -> String? {
         guard let processor, case .string(let type)? = processor["type"] else { return nil }
         if type == "Sequence", case .array(let steps)? = processor["processors"] {
             return steps.lazy.compactMap { templateFirstSpecial($0) }.first

@@ -124,7 +124,7 @@ public enum Hyperwords {
     /// (byte-level) the split pattern that keeps words joined by single spaces together.
     private static func extendedDocument(
         base: HFTokenizer, layout: ExtensionLayout, vocabulary: [JSONMember], merges: [(String, String)]
-    ) throws -> JSONValue {
+    ) throws -> OrderedJSON {
         guard case .object(var root) = base.document,
             let modelIndex = root.firstIndex(where: { $0.key == "model" }), case .object(var model) = root[modelIndex].value,
             let vocabIndex = model.firstIndex(where: { $0.key == "vocab" }), case .object(let vocab) = model[vocabIndex].value,
@@ -136,7 +136,7 @@ public enum Hyperwords {
             .map { JSONMember($0.content, .int($0.id)) }
         model[vocabIndex].value = .object(vocab + missingAdded + vocabulary)
         let legacy = base.model.legacyMerges && merges.allSatisfy { !$0.0.contains(" ") && !$0.1.contains(" ") }
-        let written: [JSONValue] = merges.map { legacy ? .string("\($0.0) \($0.1)") : .array([.string($0.0), .string($0.1)]) }
+        let written: [OrderedJSON] = merges.map { legacy ? .string("\($0.0) \($0.1)") : .array([.string($0.0), .string($0.1)]) }
         model[mergesIndex].value = .array((legacy ? baseMerges : baseMerges.map(pairForm)) + written)
         root[modelIndex].value = .object(model)
         if case .byteLevel(let scanner) = layout, let index = root.firstIndex(where: { $0.key == "pre_tokenizer" }) {
@@ -146,7 +146,7 @@ public enum Hyperwords {
     }
 
     /// A merge written as a pair, whatever form the base used.
-    private static func pairForm(_ merge: JSONValue) -> JSONValue {
+    private static func pairForm(_ merge: OrderedJSON) -> OrderedJSON {
         guard case .string(let text) = merge else { return merge }
         let parts = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
         return .array(parts.map { .string(String($0)) })
@@ -154,12 +154,12 @@ public enum Hyperwords {
 
     /// The pre-tokenizer with its split pattern replaced by the word-joining one; a ByteLevel that
     /// splits with GPT-2's regex itself becomes an explicit Split followed by a plain ByteLevel.
-    private static func joiningWords(_ node: JSONValue, chunkPattern: String) -> JSONValue {
+    private static func joiningWords(_ node: OrderedJSON, chunkPattern: String) -> OrderedJSON {
         guard case .object(var members) = node, case .string(let type)? = node["type"] else { return node }
         switch type {
         case "Sequence":
             if let index = members.firstIndex(where: { $0.key == "pretokenizers" }), case .array(let steps) = members[index].value {
-                members[index].value = .array(steps.flatMap { step -> [JSONValue] in
+                members[index].value = .array(steps.flatMap { step -> [OrderedJSON] in
                     let rewritten = joiningWords(step, chunkPattern: chunkPattern)
                     if case .array(let expanded)? = rewritten["pretokenizers"], step["type"] != .string("Sequence") { return expanded }
                     return [rewritten]
@@ -172,7 +172,7 @@ public enum Hyperwords {
         case "ByteLevel" where node["use_regex"] != .bool(false):
             var plain = members.filter { $0.key != "use_regex" }
             plain.append(JSONMember("use_regex", .bool(false)))
-            let split = JSONValue.object([
+            let split = OrderedJSON.object([
                 JSONMember("type", .string("Split")), JSONMember("pattern", .object([JSONMember("Regex", .string(chunkPattern))])),
                 JSONMember("behavior", .string("Isolated")), JSONMember("invert", .bool(false)),
             ])

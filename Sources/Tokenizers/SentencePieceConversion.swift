@@ -13,7 +13,7 @@ import LoomCore
 
 public enum SentencePieceConversion {
     /// The tokenizer.json document for `model`.
-    public static func llama2TokenizerJSON(from model: SentencePieceModel) throws -> JSONValue {
+    public static func llama2TokenizerJSON(from model: SentencePieceModel) throws -> OrderedJSON {
         func refuse(_ problem: String) -> TokenizerFileError {
             TokenizerFileError(file: model.url.path, field: "", problem: problem + " (the Llama-2 tokenizer.json layout would not encode as SentencePiece does)")
         }
@@ -40,7 +40,7 @@ public enum SentencePieceConversion {
         vocab.reserveCapacity(entries.count)
         for entry in entries { vocab.append(JSONMember(entry.piece, .int(vocab.count))) }
 
-        var added: [JSONValue] = []
+        var added: [OrderedJSON] = []
         for (id, entry) in entries.enumerated() {
             switch entry.type {
             case .unknown, .control: added.append(addedToken(id: id, content: entry.piece, special: true))
@@ -49,12 +49,12 @@ public enum SentencePieceConversion {
             }
         }
 
-        let merges = generateMerges(entries).map { JSONValue.array([.string($0.left), .string($0.right)]) }
+        let merges = generateMerges(entries).map { OrderedJSON.array([.string($0.left), .string($0.right)]) }
 
-        var normalizers: [JSONValue] = []
+        var normalizers: [OrderedJSON] = []
         if dummyPrefix { normalizers.append(.object([JSONMember("type", .string("Prepend")), JSONMember("prepend", .string("▁"))])) }
         normalizers.append(replace(" ", with: "▁"))
-        var decoders: [JSONValue] = [
+        var decoders: [OrderedJSON] = [
             replace("▁", with: " "), .object([JSONMember("type", .string("ByteFallback"))]), .object([JSONMember("type", .string("Fuse"))]),
         ]
         if dummyPrefix {
@@ -127,7 +127,7 @@ public enum SentencePieceConversion {
         return merges
     }
 
-    private static func addedToken(id: Int, content: String, special: Bool) -> JSONValue {
+    private static func addedToken(id: Int, content: String, special: Bool) -> OrderedJSON {
         .object([
             JSONMember("id", .int(id)), JSONMember("content", .string(content)), JSONMember("single_word", .bool(false)),
             JSONMember("lstrip", .bool(false)), JSONMember("rstrip", .bool(false)), JSONMember("normalized", .bool(false)),
@@ -135,18 +135,18 @@ public enum SentencePieceConversion {
         ])
     }
 
-    private static func replace(_ pattern: String, with content: String) -> JSONValue {
+    private static func replace(_ pattern: String, with content: String) -> OrderedJSON {
         .object([
             JSONMember("type", .string("Replace")), JSONMember("pattern", .object([JSONMember("String", .string(pattern))])),
             JSONMember("content", .string(content)),
         ])
     }
 
-    private static func bosTemplate(piece: String, id: Int) -> JSONValue {
-        func special(_ typeId: Int) -> JSONValue {
+    private static func bosTemplate(piece: String, id: Int) -> OrderedJSON {
+        func special(_ typeId: Int) -> OrderedJSON {
             .object([JSONMember("SpecialToken", .object([JSONMember("id", .string(piece)), JSONMember("type_id", .int(typeId))]))])
         }
-        func sequence(_ name: String, _ typeId: Int) -> JSONValue {
+        func sequence(_ name: String, _ typeId: Int) -> OrderedJSON {
             .object([JSONMember("Sequence", .object([JSONMember("id", .string(name)), JSONMember("type_id", .int(typeId))]))])
         }
         return .object([

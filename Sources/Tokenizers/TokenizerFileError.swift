@@ -24,17 +24,17 @@ public struct TokenizerFileError: Error, CustomStringConvertible, Sendable {
 /// A JSON value together with where it sits in its file, so that every accessor can throw an
 /// error naming the field.
 struct JSONField {
-    let value: JSONValue
+    let value: OrderedJSON
     let path: String
     let file: String
 
-    init(root: JSONValue, file: String) {
+    init(root: OrderedJSON, file: String) {
         value = root
         path = ""
         self.file = file
     }
 
-    private init(value: JSONValue, path: String, file: String) {
+    private init(value: OrderedJSON, path: String, file: String) {
         self.value = value
         self.path = path
         self.file = file

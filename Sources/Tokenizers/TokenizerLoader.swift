@@ -63,7 +63,7 @@ public enum TokenizerLoader {
     static func specialTokens(config: URL, tokenizer: HFTokenizer) throws -> SpecialTokens {
         let root: JSONField
         do {
-            root = JSONField(root: try JSONValue.parse(Data(contentsOf: config)), file: config.path)
+            root = JSONField(root: try OrderedJSON.parse(Data(contentsOf: config)), file: config.path)
         } catch let error as JSONSyntaxError {
             throw TokenizerFileError(file: config.path, field: "", problem: "invalid JSON at \(error)")
         }

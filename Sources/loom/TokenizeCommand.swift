@@ -30,7 +30,7 @@ struct TokenizeCommand: ParsableCommand {
         let ids = tokenizer.encode(text)
         let pieces = ids.map { tokenizer.piece(for: $0) ?? "" }
         if json {
-            let document = JSONValue.object([
+            let document = OrderedJSON.object([
                 JSONMember("ids", .array(ids.map { .int($0) })), JSONMember("tokens", .array(pieces.map { .string($0) })),
             ])
             print(document.serialized(compact: true), terminator: "")

@@ -88,7 +88,7 @@ struct TokenizerTrainCommand: ParsableCommand {
                 JSONMember("seconds", .double(seconds)),
             ]
             if let conversionNote { members.append(JSONMember("tokenizer_json_skipped", .string(conversionNote))) }
-            print(JSONValue.object(members).serialized(), terminator: "")
+            print(OrderedJSON.object(members).serialized(), terminator: "")
             return
         }
         print("trained \(model.vocabularySize) pieces in \(String(format: "%.1f", seconds)) s")

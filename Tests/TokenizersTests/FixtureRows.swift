@@ -13,9 +13,9 @@ struct ExpectedRow {
 
 enum FixtureRows {
     /// The non-empty lines of a file, split on LF only, each parsed as JSON.
-    static func jsonLines(_ relative: String) throws -> [JSONValue] {
+    static func jsonLines(_ relative: String) throws -> [OrderedJSON] {
         let data = try Data(contentsOf: TestPaths.fixture(relative))
-        return try data.split(separator: 0x0A, omittingEmptySubsequences: true).map { try JSONValue.parse(Data($0)) }
+        return try data.split(separator: 0x0A, omittingEmptySubsequences: true).map { try OrderedJSON.parse(Data($0)) }
     }
 
     static func cases() throws -> [String] {

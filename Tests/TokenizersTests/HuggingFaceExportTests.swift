@@ -18,7 +18,7 @@ enum PythonTokenizers {
     /// Encodes and decodes `texts` with Hugging Face `tokenizers` (one thread): ids and decoded text per text.
     static func encode(tokenizerFile: URL, texts: [String], scratch: ScratchDirectory) throws -> [(ids: [Int], decoded: String)] {
         let input = scratch.path("texts.json"), output = scratch.path("encoded.json"), script = scratch.path("encode.py")
-        try Data(JSONValue.array(texts.map { .string($0) }).serialized().utf8).write(to: input)
+        try Data(OrderedJSON.array(texts.map { .string($0) }).serialized().utf8).write(to: input)
         try Data(
             """
             import json, sys
@@ -35,7 +35,7 @@ enum PythonTokenizers {
         let result = try runProcess(
             python, ["python3", script.path, tokenizerFile.path, input.path, output.path], environment: ["RAYON_NUM_THREADS": "1"])
         guard result.status == 0 else { throw FixtureError("python failed: \(result.stderr)") }
-        guard case .array(let rows) = try JSONValue.parse(Data(contentsOf: output)) else { throw FixtureError("bad python output") }
+        guard case .array(let rows) = try OrderedJSON.parse(Data(contentsOf: output)) else { throw FixtureError("bad python output") }
         return rows.map { row in
             let ids = row["ids"]?.arrayValue?.compactMap { value -> Int? in if case .int(let id) = value { id } else { nil } } ?? []
             let decoded: String
@@ -49,7 +49,7 @@ extension PythonTokenizers {
     /// Decodes each list of ids with Hugging Face `tokenizers` (special tokens kept).
     static func decode(tokenizerFile: URL, idLists: [[Int]], scratch: ScratchDirectory) throws -> [String] {
         let input = scratch.path("ids.json"), output = scratch.path("decoded.json"), script = scratch.path("decode.py")
-        try Data(JSONValue.array(idLists.map { .array($0.map { .int($0) }) }).serialized(compact: true).utf8).write(to: input)
+        try Data(OrderedJSON.array(idLists.map { .array($0.map { .int($0) }) }).serialized(compact: true).utf8).write(to: input)
         try Data(
             """
             import json, sys
@@ -61,7 +61,7 @@ extension PythonTokenizers {
         ).write(to: script)
         let result = try runProcess(python, ["python3", script.path, tokenizerFile.path, input.path, output.path])
         guard result.status == 0 else { throw FixtureError("python failed: \(result.stderr)") }
-        guard case .array(let rows) = try JSONValue.parse(Data(contentsOf: output)) else { throw FixtureError("bad python output") }
+        guard case .array(let rows) = try OrderedJSON.parse(Data(contentsOf: output)) else { throw FixtureError("bad python output") }
         return rows.map { if case .string(let text) = $0 { text } else { "" } }
     }
 }
@@ -118,7 +118,7 @@ struct HuggingFaceExportTests {
         // added_token fires inside a longer word, and ByteLevel decoding garbles a Latin-1 one.
         let scratch = try ScratchDirectory("hf-added-trap")
         var document = try TokenizerErrorTests.fixtureDocument()
-        let added: [JSONValue] = (document["added_tokens"]?.arrayValue ?? []) + [
+        let added: [OrderedJSON] = (document["added_tokens"]?.arrayValue ?? []) + [
             .object([
                 JSONMember("id", .int(4003)), JSONMember("content", .string(" в том")), JSONMember("single_word", .bool(false)),
                 JSONMember("lstrip", .bool(false)), JSONMember("rstrip", .bool(false)), JSONMember("normalized", .bool(true)),

@@ -9,11 +9,11 @@ import Testing
 @testable import Tokenizers
 
 @Suite struct HuggingFaceVariantsTests {
-    static func object(_ members: [(String, JSONValue)]) -> JSONValue { .object(members.map { JSONMember($0.0, $0.1) }) }
+    static func object(_ members: [(String, OrderedJSON)]) -> OrderedJSON { .object(members.map { JSONMember($0.0, $0.1) }) }
 
     /// The Llama-2 fixture rewritten in the Metaspace layout (no normalizer; Metaspace pre-tokenizer
     /// and decoder).
-    static func metaspace(split: Bool) throws -> JSONValue {
+    static func metaspace(split: Bool) throws -> OrderedJSON {
         var document = try TokenizerErrorTests.fixtureDocument("spm-llama2")
         document = try TokenizerErrorTests.replacing(["normalizer"], in: document, with: .null)
         let step = object([("type", .string("Metaspace")), ("replacement", .string("▁")), ("prepend_scheme", .string("first")), ("split", .bool(split))])
@@ -25,23 +25,23 @@ import Testing
     }
 
     /// The Llama-3 fixture with Qwen2's split (single digits) and an NFC normalizer.
-    static func qwen2Style() throws -> JSONValue {
+    static func qwen2Style() throws -> OrderedJSON {
         var document = try TokenizerErrorTests.fixtureDocument()
         document = try TokenizerErrorTests.replacing(["normalizer"], in: document, with: object([("type", .string("NFC"))]))
         return try TokenizerErrorTests.replacing(["pre_tokenizer", "pretokenizers", "0", "pattern", "Regex"], in: document, with: .string(SplitScanner.qwen2Pattern))
     }
 
     /// The Llama-3 fixture with GPT-2's pre-tokenizer: ByteLevel splitting by its own regex.
-    static func gpt2Style() throws -> JSONValue {
+    static func gpt2Style() throws -> OrderedJSON {
         try TokenizerErrorTests.replacing(["pre_tokenizer"], in: try TokenizerErrorTests.fixtureDocument(), with: object([
             ("type", .string("ByteLevel")), ("add_prefix_space", .bool(false)), ("trim_offsets", .bool(true)), ("use_regex", .bool(true)),
         ]))
     }
 
     /// The Llama-3 fixture with added tokens that strip whitespace or must stand alone.
-    static func addedTokenFlags() throws -> JSONValue {
+    static func addedTokenFlags() throws -> OrderedJSON {
         let document = try TokenizerErrorTests.fixtureDocument()
-        func token(_ id: Int, _ content: String, singleWord: Bool, lstrip: Bool, rstrip: Bool, normalized: Bool) -> JSONValue {
+        func token(_ id: Int, _ content: String, singleWord: Bool, lstrip: Bool, rstrip: Bool, normalized: Bool) -> OrderedJSON {
             object([
                 ("id", .int(id)), ("content", .string(content)), ("single_word", .bool(singleWord)), ("lstrip", .bool(lstrip)),
                 ("rstrip", .bool(rstrip)), ("normalized", .bool(normalized)), ("special", .bool(false)),
@@ -64,7 +64,7 @@ import Testing
 
     static let variantNames = ["metaspace-split", "metaspace-whole", "qwen2-nfc", "gpt2-bytelevel", "added-token-flags"]
 
-    static func variant(_ name: String) throws -> JSONValue {
+    static func variant(_ name: String) throws -> OrderedJSON {
         switch name {
         case "metaspace-split": return try metaspace(split: true)
         case "metaspace-whole": return try metaspace(split: false)

@@ -99,8 +99,8 @@ import Testing
     }
 }
 
-extension JSONValue {
-    var arrayValue: [JSONValue]? {
+extension OrderedJSON {
+    var arrayValue: [OrderedJSON]? {
         if case .array(let items) = self { return items }
         return nil
     }

@@ -27,7 +27,7 @@ import Testing
         try row.text.write(to: input, atomically: true, encoding: .utf8)
         let result = try Self.run(["tokenize", "--tokenizer", Self.llama3, "--input", input.path, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
-        let document = try JSONValue.parse(Data(result.stdout.utf8))
+        let document = try OrderedJSON.parse(Data(result.stdout.utf8))
         #expect(document["ids"] == .array(row.ids.map { .int($0) }))
         #expect(document["tokens"] == .array(row.tokens.map { .string($0) }))
 
@@ -57,7 +57,7 @@ import Testing
         #expect(trained.status == 0, "\(trained.stderr)")
         #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("tokenizer.model").path))
         #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("tokenizer.json").path))
-        #expect(try JSONValue.parse(Data(trained.stdout.utf8))["vocabulary_size"] == .int(1200))
+        #expect(try OrderedJSON.parse(Data(trained.stdout.utf8))["vocabulary_size"] == .int(1200))
 
         let converted = scratch.path("converted.json")
         let convert = try Self.run([

@@ -6,12 +6,12 @@ import Testing
 @testable import Tokenizers
 
 @Suite struct TokenizerErrorTests {
-    static func fixtureDocument(_ name: String = "bytelevel-llama3") throws -> JSONValue {
-        try JSONValue.parse(Data(contentsOf: TestPaths.fixture("tokenizers/\(name)/tokenizer.json")))
+    static func fixtureDocument(_ name: String = "bytelevel-llama3") throws -> OrderedJSON {
+        try OrderedJSON.parse(Data(contentsOf: TestPaths.fixture("tokenizers/\(name)/tokenizer.json")))
     }
 
     /// `document` with the value at `path` (object keys, or array indices as "3") replaced.
-    static func replacing(_ path: [String], in document: JSONValue, with value: JSONValue) throws -> JSONValue {
+    static func replacing(_ path: [String], in document: OrderedJSON, with value: OrderedJSON) throws -> OrderedJSON {
         guard let key = path.first else { return value }
         switch document {
         case .object(var members):
@@ -33,7 +33,7 @@ import Testing
     }
 
     /// The error message loading `document` gives (as if from tokenizer.json).
-    static func message(_ path: [String], _ value: JSONValue, base: String = "bytelevel-llama3") throws -> String {
+    static func message(_ path: [String], _ value: OrderedJSON, base: String = "bytelevel-llama3") throws -> String {
         let document = try replacing(path, in: try fixtureDocument(base), with: value)
         do {
             _ = try HFTokenizer(document: document, source: "tokenizer.json")
@@ -103,7 +103,7 @@ import Testing
         #expect(
             try Self.message(["pre_tokenizer", "pretokenizers", "0"], .object([JSONMember("type", .string("Whitespace"))]))
                 == #"tokenizer.json: pre_tokenizer.pretokenizers[0].type: "Whitespace" is not supported (expected Split, ByteLevel, Metaspace or Sequence)"#)
-        let reversed = JSONValue.array([
+        let reversed = OrderedJSON.array([
             .object([JSONMember("type", .string("ByteLevel")), JSONMember("add_prefix_space", .bool(false)), JSONMember("use_regex", .bool(false))]),
             .object([
                 JSONMember("type", .string("Split")), JSONMember("pattern", .object([JSONMember("Regex", .string(SplitScanner.llama3Pattern))])),
@@ -172,7 +172,7 @@ import Testing
         let scratch = try ScratchDirectory("hyperwords-corrupt")
         try extended.save(to: scratch.url)
         let url = scratch.path("hyperwords.json")
-        var document = try JSONValue.parse(Data(contentsOf: url))
+        var document = try OrderedJSON.parse(Data(contentsOf: url))
         document = try Self.replacing(["tokens", "2", "id"], in: document, with: .int(7))
         try Data(document.serialized().utf8).write(to: url)
         #expect { _ = try ExtendedTokenizer(contentsOf: scratch.url) } throws: {

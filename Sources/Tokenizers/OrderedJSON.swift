@@ -1,20 +1,22 @@
-// JSONValue — a JSON tree that keeps what tokenizer.json needs kept: object keys in file order,
+// OrderedJSON — a JSON tree that keeps what tokenizer.json needs kept: object keys in file order,
 // duplicate keys, and strings exactly as written (Swift's String compares canonically equivalent
 // text as equal, so a vocabulary is never put into a [String: …] dictionary on the way in).
 // Parses UTF-8 bytes directly and writes the same shape back (raw UTF-8, 2-space indent).
+// Pipeline's JSONValue keeps objects as dictionaries for canonical fingerprints; tokenizer files
+// need order and exact keys, hence a type of their own.
 import Foundation
 
-public indirect enum JSONValue: Sendable, Equatable {
+public indirect enum OrderedJSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
     case double(Double)
     case string(String)
-    case array([JSONValue])
+    case array([OrderedJSON])
     case object([JSONMember])
 
     /// The value of the first member named `key` of an object, else nil.
-    public subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> OrderedJSON? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.key == key }?.value
     }
@@ -36,9 +38,9 @@ public indirect enum JSONValue: Sendable, Equatable {
 /// One member of a JSON object.
 public struct JSONMember: Sendable, Equatable {
     public var key: String
-    public var value: JSONValue
+    public var value: OrderedJSON
 
-    public init(_ key: String, _ value: JSONValue) {
+    public init(_ key: String, _ value: OrderedJSON) {
         self.key = key
         self.value = value
     }
@@ -52,9 +54,9 @@ public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
     public var description: String { "line \(line), column \(column): \(reason)" }
 }
 
-extension JSONValue {
+extension OrderedJSON {
     /// Parses one JSON document (UTF-8).
-    public static func parse(_ data: Data) throws -> JSONValue {
+    public static func parse(_ data: Data) throws -> OrderedJSON {
         try data.withUnsafeBytes { raw in
             var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
             return try parser.document()
@@ -88,7 +90,7 @@ extension JSONValue {
             out.append(UInt8(ascii: "{"))
             for (index, member) in members.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(member.key, to: &out)
+                OrderedJSON.writeString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 member.value.writeCompact(to: &out)
             }
@@ -103,8 +105,8 @@ extension JSONValue {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
         case .int(let value): out.append(contentsOf: String(value).utf8)
-        case .double(let value): out.append(contentsOf: JSONValue.format(value).utf8)
-        case .string(let value): JSONValue.writeString(value, to: &out)
+        case .double(let value): out.append(contentsOf: OrderedJSON.format(value).utf8)
+        case .string(let value): OrderedJSON.writeString(value, to: &out)
         case .array(let items):
             if items.isEmpty {
                 out.append(contentsOf: "[]".utf8)
@@ -122,12 +124,12 @@ extension JSONValue {
             }
             out.append(contentsOf: "[\n".utf8)
             for (index, item) in items.enumerated() {
-                JSONValue.pad(&out, indent + 2)
+                OrderedJSON.pad(&out, indent + 2)
                 item.write(to: &out, indent: indent + 2)
                 if index < items.count - 1 { out.append(UInt8(ascii: ",")) }
                 out.append(UInt8(ascii: "\n"))
             }
-            JSONValue.pad(&out, indent)
+            OrderedJSON.pad(&out, indent)
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             if members.isEmpty {
@@ -136,14 +138,14 @@ extension JSONValue {
             }
             out.append(contentsOf: "{\n".utf8)
             for (index, member) in members.enumerated() {
-                JSONValue.pad(&out, indent + 2)
-                JSONValue.writeString(member.key, to: &out)
+                OrderedJSON.pad(&out, indent + 2)
+                OrderedJSON.writeString(member.key, to: &out)
                 out.append(contentsOf: ": ".utf8)
                 member.value.write(to: &out, indent: indent + 2)
                 if index < members.count - 1 { out.append(UInt8(ascii: ",")) }
                 out.append(UInt8(ascii: "\n"))
             }
-            JSONValue.pad(&out, indent)
+            OrderedJSON.pad(&out, indent)
             out.append(UInt8(ascii: "}"))
         }
     }
@@ -198,7 +200,7 @@ private struct JSONParser {
         self.bytes = bytes
     }
 
-    mutating func document() throws -> JSONValue {
+    mutating func document() throws -> OrderedJSON {
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }
         let value = try self.value()
         skipWhitespace()
@@ -228,7 +230,7 @@ private struct JSONParser {
         }
     }
 
-    mutating func value() throws -> JSONValue {
+    mutating func value() throws -> OrderedJSON {
         skipWhitespace()
         guard position < bytes.count else { throw error("unexpected end of file") }
         switch bytes[position] {
@@ -256,7 +258,7 @@ private struct JSONParser {
         if depth > 512 { throw error("nesting deeper than 512 levels") }
     }
 
-    mutating func object() throws -> JSONValue {
+    mutating func object() throws -> OrderedJSON {
         try enter()
         defer { depth -= 1 }
         position += 1
@@ -290,11 +292,11 @@ private struct JSONParser {
         return byte == bracket
     }
 
-    mutating func array() throws -> JSONValue {
+    mutating func array() throws -> OrderedJSON {
         try enter()
         defer { depth -= 1 }
         position += 1
-        var items: [JSONValue] = []
+        var items: [OrderedJSON] = []
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
             position += 1
@@ -306,7 +308,7 @@ private struct JSONParser {
         }
     }
 
-    mutating func number() throws -> JSONValue {
+    mutating func number() throws -> OrderedJSON {
         let start = position
         var isInteger = true
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
