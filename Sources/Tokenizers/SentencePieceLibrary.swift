@@ -21,11 +21,40 @@ typealias CString = UnsafeMutablePointer<CChar>
 typealias ErrorOut = UnsafeMutablePointer<CString?>
 
 /// The shim's C entry points (declared in Sources/CSentencePiece/include/csentencepiece.h).
-struct SentencePieceLibrary: @unchecked Sendable {
+struct SentencePieceLibrary: @unchecked Sendable {  // immutable C function pointers into a library never unloaded
+    typealias ProcessorLoad = @convention(c) (UnsafePointer<CChar>, UnsafeMutablePointer<OpaquePointer?>, ErrorOut?) -> Int32
+    typealias ProcessorPieceSize = @convention(c) (OpaquePointer, UnsafeMutablePointer<Int32>, ErrorOut?) -> Int32
+    typealias ProcessorPiece = @convention(c) (
+        OpaquePointer, Int32, UnsafeMutablePointer<CString?>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Float>,
+        UnsafeMutablePointer<Int32>, ErrorOut?
+    ) -> Int32
+    typealias ProcessorOption = @convention(c) (OpaquePointer, UnsafePointer<CChar>, UnsafeMutablePointer<CString?>, ErrorOut?) -> Int32
+    typealias ProcessorEncodeIds = @convention(c) (
+        OpaquePointer, UnsafePointer<CChar>?, Int, UnsafeMutablePointer<UnsafeMutablePointer<Int32>?>, UnsafeMutablePointer<Int>, ErrorOut?
+    ) -> Int32
+    typealias ProcessorEncodePieces = @convention(c) (
+        OpaquePointer, UnsafePointer<CChar>?, Int, UnsafeMutablePointer<CString?>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>,
+        ErrorOut?
+    ) -> Int32
+    typealias ProcessorDecodeIds = @convention(c) (
+        OpaquePointer, UnsafePointer<Int32>?, Int, UnsafeMutablePointer<CString?>, UnsafeMutablePointer<Int>, ErrorOut?
+    ) -> Int32
+    typealias Train = @convention(c) (
+        UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<UnsafePointer<CChar>?>?, Int, UnsafePointer<UnsafePointer<CChar>?>?, Int,
+        Int32, UnsafeMutablePointer<CString?>, UnsafeMutablePointer<Int>, ErrorOut?
+    ) -> Int32
+
     let freeString: @convention(c) (CString?) -> Void
-    let processorLoad: @convention(c) (UnsafePointer<CChar>, UnsafeMutablePointer<OpaquePointer?>, ErrorOut?) -> Int32
+    let freeBuffer: @convention(c) (UnsafeMutableRawPointer?) -> Void
+    let processorLoad: ProcessorLoad
     let processorFree: @convention(c) (OpaquePointer?) -> Void
-    let processorPieceSize: @convention(c) (OpaquePointer, UnsafeMutablePointer<Int32>, ErrorOut?) -> Int32
+    let processorPieceSize: ProcessorPieceSize
+    let processorPiece: ProcessorPiece
+    let processorOption: ProcessorOption
+    let processorEncodeIds: ProcessorEncodeIds
+    let processorEncodePieces: ProcessorEncodePieces
+    let processorDecodeIds: ProcessorDecodeIds
+    let train: Train
 
     static let fileName = "libLoomSentencePiece.so"
 
@@ -78,9 +107,16 @@ struct SentencePieceLibrary: @unchecked Sendable {
             return unsafeBitCast(address, to: type)
         }
         freeString = try symbol("cspm_free_string", as: (@convention(c) (CString?) -> Void).self)
-        processorLoad = try symbol("cspm_processor_load", as: (@convention(c) (UnsafePointer<CChar>, UnsafeMutablePointer<OpaquePointer?>, ErrorOut?) -> Int32).self)
+        freeBuffer = try symbol("cspm_free_buffer", as: (@convention(c) (UnsafeMutableRawPointer?) -> Void).self)
+        processorLoad = try symbol("cspm_processor_load", as: ProcessorLoad.self)
         processorFree = try symbol("cspm_processor_free", as: (@convention(c) (OpaquePointer?) -> Void).self)
-        processorPieceSize = try symbol("cspm_processor_piece_size", as: (@convention(c) (OpaquePointer, UnsafeMutablePointer<Int32>, ErrorOut?) -> Int32).self)
+        processorPieceSize = try symbol("cspm_processor_piece_size", as: ProcessorPieceSize.self)
+        processorPiece = try symbol("cspm_processor_piece", as: ProcessorPiece.self)
+        processorOption = try symbol("cspm_processor_option", as: ProcessorOption.self)
+        processorEncodeIds = try symbol("cspm_processor_encode_ids", as: ProcessorEncodeIds.self)
+        processorEncodePieces = try symbol("cspm_processor_encode_pieces", as: ProcessorEncodePieces.self)
+        processorDecodeIds = try symbol("cspm_processor_decode_ids", as: ProcessorDecodeIds.self)
+        train = try symbol("cspm_train", as: Train.self)
     }
 
     /// Runs one shim call; a non-zero status becomes a thrown error carrying the shim's message.
@@ -90,32 +126,5 @@ struct SentencePieceLibrary: @unchecked Sendable {
             defer { freeString(message) }
             throw SentencePieceError(message.map { String(cString: $0) } ?? "sentencepiece call failed without a message")
         }
-    }
-}
-
-/// A loaded SentencePiece model (`.model` file).
-public final class SentencePieceModel: @unchecked Sendable {
-    private let library: SentencePieceLibrary
-    private let handle: OpaquePointer
-
-    public init(contentsOf url: URL) throws {
-        let library = try SentencePieceLibrary.shared()
-        var out: OpaquePointer? = nil
-        do {
-            try library.check { err in url.path.withCString { library.processorLoad($0, &out, err) } }
-        } catch let error as SentencePieceError {
-            throw SentencePieceError("\(url.path): \(error.message)")
-        }
-        self.library = library
-        handle = out!
-    }
-
-    deinit { library.processorFree(handle) }
-
-    /// Number of pieces in the vocabulary (control and byte pieces included).
-    public func pieceCount() throws -> Int {
-        var size: Int32 = 0
-        try library.check { library.processorPieceSize(handle, &size, $0) }
-        return Int(size)
     }
 }

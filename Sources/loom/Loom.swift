@@ -10,6 +10,7 @@ struct Loom: ParsableCommand {
         subcommands: [Version.self] + ModelVerbs.commands
             + [RunCommand.self, ResumeCommand.self, StatusCommand.self, RunsCommand.self, ShowCommand.self,
                LogsCommand.self, CompareCommand.self, GCCommand.self, KindsCommand.self, ExecStageCommand.self]
+            + [TokenizeCommand.self, TokenizerCommand.self]
     )
 }
 

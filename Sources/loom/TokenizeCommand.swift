@@ -1,0 +1,61 @@
+// TokenizeCommand — `loom tokenize`: encode one file (the whole file is one text) and show the ids
+// and pieces, or print them as JSON.
+import ArgumentParser
+import Foundation
+import Tokenizers
+
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "Encode a file with a tokenizer and show its ids and pieces.",
+        discussion: """
+            The whole file is one text; no BOS/EOS is added. Example:
+              loom tokenize --tokenizer models/base/tokenizer.json --input scene.txt --json
+            """)
+
+    @Option(help: "A tokenizer.json, a SentencePiece .model, or a model directory holding one.")
+    var tokenizer: String
+
+    @Option(help: "The text file to encode (UTF-8).")
+    var input: String
+
+    @Flag(help: "Print {\"ids\": [...], \"tokens\": [...]} instead of a table.")
+    var json = false
+
+    func run() throws {
+        let tokenizer = try TokenizerLoader.load(URL(fileURLWithPath: self.tokenizer))
+        guard let text = String(strictUTF8: try readInput(input)) else {
+            throw ValidationError("\(input): is not valid UTF-8")
+        }
+        let ids = tokenizer.encode(text)
+        let pieces = ids.map { tokenizer.piece(for: $0) ?? "" }
+        if json {
+            let document = OrderedJSON.object([
+                JSONMember("ids", .array(ids.map { .int($0) })), JSONMember("tokens", .array(pieces.map { .string($0) })),
+            ])
+            print(document.serialized(compact: true), terminator: "")
+            return
+        }
+        let bytes = text.utf8.count
+        print("\(ids.count) tokens, \(bytes) bytes (\(ids.isEmpty ? "-" : String(format: "%.2f", Double(bytes) / Double(ids.count))) bytes/token)")
+        let width = String(ids.max() ?? 0).count
+        for (id, piece) in zip(ids, pieces) {
+            print(String(id).leftPadded(to: width, with: " ") + "  " + piece.debugDescription.dropFirst().dropLast())
+        }
+    }
+}
+
+/// The bytes of an input file, with an error that names it.
+func readInput(_ path: String) throws -> Data {
+    do {
+        return try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+        throw ValidationError("\(path): cannot read (\(error.localizedDescription))")
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character) -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

@@ -1,0 +1,105 @@
+// TokenizerCLITests — the tokenizer verbs of the built `loom` executable: tokenize (table and
+// JSON), tokenizer train / convert / stats / extend, and the errors a user sees.
+import Foundation
+import TestSupport
+import Testing
+@testable import Tokenizers
+
+@Suite struct TokenizerCLITests {
+    static let loom = TestPaths.executable("loom")
+    static let llama3 = TestPaths.fixture("tokenizers/bytelevel-llama3/tokenizer.json").path
+    static let llama2 = TestPaths.fixture("tokenizers/spm-llama2/tokenizer.json").path
+
+    static func run(_ arguments: [String]) throws -> ProcessResult {
+        try runProcess(loom, arguments)
+    }
+
+    static func writeTexts(_ scratch: ScratchDirectory, _ name: String, _ texts: [String]) throws -> String {
+        let url = scratch.path(name)
+        try texts.joined(separator: "\n\n").write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func tokenizePrintsIdsAndTokensAsJSON() throws {
+        let scratch = try ScratchDirectory("cli-tokenize")
+        let row = try FixtureRows.expected("bytelevel-llama3").first { $0.text == "Привет, мир!" }!
+        let input = scratch.path("in.txt")
+        try row.text.write(to: input, atomically: true, encoding: .utf8)
+        let result = try Self.run(["tokenize", "--tokenizer", Self.llama3, "--input", input.path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let document = try OrderedJSON.parse(Data(result.stdout.utf8))
+        #expect(document["ids"] == .array(row.ids.map { .int($0) }))
+        #expect(document["tokens"] == .array(row.tokens.map { .string($0) }))
+
+        let table = try Self.run(["tokenize", "--tokenizer", Self.llama3, "--input", input.path])
+        #expect(table.stdout.hasPrefix("\(row.ids.count) tokens, \(row.text.utf8.count) bytes"))
+        #expect(table.stdout.contains(row.tokens[0]))
+    }
+
+    @Test func tokenizeNamesTheBrokenField() throws {
+        let scratch = try ScratchDirectory("cli-broken")
+        let document = try TokenizerErrorTests.replacing(["model", "type"], in: try TokenizerErrorTests.fixtureDocument(), with: .string("Unigram"))
+        let file = scratch.path("tokenizer.json")
+        try Data(document.serialized().utf8).write(to: file)
+        try "x".write(to: scratch.path("in.txt"), atomically: true, encoding: .utf8)
+        let result = try Self.run(["tokenize", "--tokenizer", file.path, "--input", scratch.path("in.txt").path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("\(file.path): model.type: \"Unigram\" is not supported (expected BPE)"))
+        let missing = try Self.run(["tokenize", "--tokenizer", Self.llama3, "--input", scratch.path("absent.txt").path])
+        #expect(missing.status != 0 && missing.stderr.contains("absent.txt: cannot read"))
+    }
+
+    @Test func trainConvertAndStats() throws {
+        let scratch = try ScratchDirectory("cli-train")
+        let corpus = try SentencePieceTrainerTests.writeCorpus(scratch)
+        let output = scratch.path("base")
+        let trained = try Self.run(["tokenizer", "train", "--input", corpus.path, "--output", output.path, "--vocab-size", "1200", "--json"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("tokenizer.model").path))
+        #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("tokenizer.json").path))
+        #expect(try OrderedJSON.parse(Data(trained.stdout.utf8))["vocabulary_size"] == .int(1200))
+
+        let converted = scratch.path("converted.json")
+        let convert = try Self.run([
+            "tokenizer", "convert", "--model", output.appendingPathComponent("tokenizer.model").path, "--output", converted.path,
+        ])
+        #expect(convert.status == 0, "\(convert.stderr)")
+        #expect(try Data(contentsOf: converted) == Data(contentsOf: output.appendingPathComponent("tokenizer.json")))
+
+        let stats = try Self.run(["tokenizer", "stats", "--tokenizer", output.path, "--input", corpus.path, "--unit", "line", "--json"])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        let measures = try JSONDecoder().decode(TokenizationStats.self, from: Data(stats.stdout.utf8))
+        #expect(measures.vocabularySize == 1200 && measures.tokens > 0 && measures.bytesPerToken > 1)
+        #expect(measures.texts == (try FixtureRows.cases()).filter { !$0.isEmpty }.count * 2)
+        let human = try Self.run(["tokenizer", "stats", "--tokenizer", output.appendingPathComponent("tokenizer.model").path, "--input", corpus.path])
+        #expect(human.stdout.contains("bytes/token") && human.stdout.contains("MB/s"))
+    }
+
+    @Test func extendWritesALoadableTokenizerAndReport() throws {
+        let scratch = try ScratchDirectory("cli-extend")
+        let training = try Self.writeTexts(scratch, "train.txt", Array(HyperwordFixtures.trainingTexts.prefix(1500)))
+        let heldOut = try Self.writeTexts(scratch, "heldout.txt", HyperwordFixtures.heldOutTexts)
+        let output = scratch.path("extended")
+        let result = try Self.run([
+            "tokenizer", "extend", "--tokenizer", Self.llama2, "--input", training, "--output", output.path, "--count", "150", "--min-count", "4",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("learned") && result.stdout.contains("top pieces by tokens saved:"))
+        let extended = try ExtendedTokenizer(contentsOf: output)
+        #expect(extended.newTokens.count > 50)
+        #expect(extended.training?.options.minCount == 4)
+
+        let compare = try Self.run(["tokenizer", "stats", "--tokenizer", output.path, "--base", Self.llama2, "--input", heldOut, "--json"])
+        #expect(compare.status == 0, "\(compare.stderr)")
+        let comparison = try JSONDecoder().decode(TokenizerComparison.self, from: Data(compare.stdout.utf8))
+        #expect(comparison.tokensSaved > 0 && comparison.newTokensUsed > 0)
+
+        let refused = try Self.run([
+            "tokenizer", "extend", "--tokenizer", Self.llama2, "--input", training, "--output", scratch.path("again").path, "--count", "10",
+            "--max-words", "1",
+        ])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("max words per piece must be at least 2, got 1"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("again").path))
+    }
+}
