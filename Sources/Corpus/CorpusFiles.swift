@@ -57,8 +57,10 @@ final class BufferedFileWriter {
 final class LineReader {
     let path: String
     private let descriptor: Int32
-    private var buffer: [UInt8] = []
+    /// Bytes `start..<filled` are read and not yet handed out; the rest is room for the next read.
+    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
     private var start = 0
+    private var filled = 0
     private var atEnd = false
     private(set) var lineNumber = 0
 
@@ -72,33 +74,44 @@ final class LineReader {
 
     /// Calls `body` with each line; the buffer is only valid during the call.
     func forEachLine(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        var searchFrom = start
         while true {
-            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+            let newline = buffer.withUnsafeBufferPointer { bytes in
+                UnsafeBufferPointer(rebasing: bytes[searchFrom..<filled]).firstIndex(of: 0x0A).map { $0 + searchFrom }
+            }
+            if let newline {
                 lineNumber += 1
                 try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<newline])) }
                 start = newline + 1
+                searchFrom = start
                 continue
             }
             if atEnd {
-                if start < buffer.count {
+                if start < filled {
                     lineNumber += 1
-                    try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start...])) }
+                    try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<filled])) }
                 }
                 return
             }
+            searchFrom = filled - start
             try refill()
         }
     }
 
+    /// Moves the unread bytes to the front, grows the buffer when one line fills it, and reads more.
     private func refill() throws {
-        buffer.removeSubrange(0..<start)
-        start = 0
-        let chunk = 1 << 20
-        let old = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: chunk))
-        let count = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress! + old, chunk) }
+        if start > 0 {
+            buffer.withUnsafeMutableBufferPointer { bytes in
+                UnsafeMutableRawPointer(bytes.baseAddress!).copyMemory(from: bytes.baseAddress! + start, byteCount: filled - start)
+            }
+            filled -= start
+            start = 0
+        }
+        if filled == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
+        let room = buffer.count - filled
+        let count = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress! + filled, room) }
         guard count >= 0 else { throw CorpusError.io(path: path, reason: String(cString: strerror(errno))) }
-        buffer.removeLast(chunk - count)
+        filled += count
         if count == 0 { atEnd = true }
     }
 }

@@ -17,26 +17,27 @@ enum Inflater {
             return .failure(.corrupt("zlib could not start"))
         }
         defer { inflateEnd(&stream) }
-        let chunk = 1 << 16
-        var output = [UInt8]()
+        var output = [UInt8](repeating: 0, count: min(limit + 1, max(1 << 16, input.count * 4)))
         var produced = 0
         let base = input.baseAddress?.assumingMemoryBound(to: UInt8.self)
         stream.next_in = UnsafeMutablePointer(mutating: base)
         stream.avail_in = UInt32(input.count)
         while true {
-            let room = min(chunk, limit + 1 - produced)
-            output.reserveCapacity(produced + room)
-            output.append(contentsOf: repeatElement(0, count: room))
+            if produced == output.count {
+                // Grow geometrically, never past limit + 1 (one byte over the limit proves the bomb).
+                output += [UInt8](repeating: 0, count: min(output.count, limit + 1 - output.count))
+            }
+            let room = output.count - produced
             let status: Int32 = output.withUnsafeMutableBufferPointer { buffer in
                 stream.next_out = buffer.baseAddress! + produced
                 stream.avail_out = UInt32(room)
                 return inflate(&stream, Z_NO_FLUSH)
             }
             produced += room - Int(stream.avail_out)
-            output.removeLast(Int(stream.avail_out))
             if produced > limit { return .failure(.exceedsLimit) }
             switch status {
             case Z_STREAM_END:
+                output.removeLast(output.count - produced)
                 return .success(output)
             case Z_OK:
                 continue

@@ -36,7 +36,9 @@ struct JSONLine {
 
     private var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
 
-    private func error(_ message: String) -> JSONLineError { JSONLineError(column: position + 1, message: message) }
+    private func error(_ message: String, at offset: Int? = nil) -> JSONLineError {
+        JSONLineError(column: (offset ?? position) + 1, message: message)
+    }
 
     private mutating func skipSpace() {
         while let byte = peek, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { position += 1 }
@@ -115,14 +117,15 @@ struct JSONLine {
     }
 
     private mutating func string() throws(JSONLineError) -> String {
-        position += 1  // opening quote
+        let opening = position
+        position += 1
         let start = position
         // Fast path: no escapes.
         while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
             if byte < 0x20 { throw error("control character in a string (must be escaped)") }
             position += 1
         }
-        guard let stop = peek else { throw error("string is not closed with '\"'") }
+        guard let stop = peek else { throw error("string is not closed with '\"'", at: opening) }
         if stop == UInt8(ascii: "\"") {
             position += 1
             return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<(position - 1)]), as: UTF8.self)
@@ -134,7 +137,8 @@ struct JSONLine {
             case UInt8(ascii: "\""):
                 return String(decoding: out, as: UTF8.self)
             case UInt8(ascii: "\\"):
-                guard let escaped = peek else { throw error("string is not closed with '\"'") }
+                guard let escaped = peek else { throw error("string is not closed with '\"'", at: opening) }
+                let escapeStart = position - 1
                 position += 1
                 switch escaped {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
@@ -147,14 +151,16 @@ struct JSONLine {
                     var scalar = try hex4()
                     if (0xD800...0xDBFF).contains(scalar) {
                         guard peek == UInt8(ascii: "\\"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "u") else {
-                            throw error("unpaired surrogate \\u\(String(scalar, radix: 16))")
+                            throw error("unpaired surrogate \\u\(String(scalar, radix: 16))", at: escapeStart)
                         }
                         position += 2
                         let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw error("unpaired surrogate \\u\(String(scalar, radix: 16))") }
+                        guard (0xDC00...0xDFFF).contains(low) else {
+                            throw error("unpaired surrogate \\u\(String(scalar, radix: 16))", at: escapeStart)
+                        }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     } else if (0xDC00...0xDFFF).contains(scalar) {
-                        throw error("unpaired surrogate \\u\(String(scalar, radix: 16))")
+                        throw error("unpaired surrogate \\u\(String(scalar, radix: 16))", at: escapeStart)
                     }
                     out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
                 default:
@@ -165,7 +171,7 @@ struct JSONLine {
                 out.append(byte)
             }
         }
-        throw error("string is not closed with '\"'")
+        throw error("string is not closed with '\"'", at: opening)
     }
 
     private mutating func hex4() throws(JSONLineError) -> UInt32 {

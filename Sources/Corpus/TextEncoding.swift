@@ -26,7 +26,7 @@ public enum TextEncoding: String, Codable, Sendable, CaseIterable {
     }
 }
 
-struct DecodedText: Sendable {
+struct DecodedText: Sendable, Equatable {
     var text: String
     var encoding: TextEncoding
 }

@@ -1,7 +1,8 @@
 // TextLayout — the line-level half of normalisation: plain text (txt, Markdown, fortune entries, JSON
 // `text`) becomes paragraphs, with whitespace normalised but paragraphs preserved.
-//   • A blank line ends a paragraph. So does an indented line (≥ 2 columns, deeper than the line before)
-//     — the lib.ru style, where paragraphs start with an indent and have no blank line between them.
+//   • A blank line ends a paragraph. So does an indented line (≥ 2 columns) that is deeper than the line
+//     before or follows a line that did not fill the wrap width — the lib.ru style, where paragraphs
+//     start with an indent and have no blank line between them.
 //   • A line of only `* - _ = ~ #` (three or more, spaces allowed: "* * *", "***") is a scene break.
 //   • Line-end dehyphenation: "пере-\nход" → "переход". The hyphen stays when the next line starts with a
 //     capital ("Санкт-\nПетербург") or when the parts form a hyphenated Russian word ("кто-\nнибудь",
@@ -113,7 +114,8 @@ enum TextLayout {
                 continue
             }
             if let prev = previous {
-                if line.indent >= 2 && line.indent > prev.indent {
+                let prevFilled = width.map { prev.length >= $0 - slack } ?? false
+                if line.indent >= 2 && (line.indent > prev.indent || !prevFilled) {
                     flush()
                 } else if !joinHyphenated(&paragraph, bytes, line) {
                     let wrapped = width.map { prev.length >= $0 - slack } ?? false
