@@ -76,8 +76,9 @@ final class LineReader {
     func forEachLine(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         var searchFrom = start
         while true {
-            let newline = buffer.withUnsafeBufferPointer { bytes in
-                UnsafeBufferPointer(rebasing: bytes[searchFrom..<filled]).firstIndex(of: 0x0A).map { $0 + searchFrom }
+            let newline = buffer.withUnsafeBufferPointer { bytes -> Int? in
+                guard searchFrom < filled, let found = memchr(bytes.baseAddress! + searchFrom, 0x0A, filled - searchFrom) else { return nil }
+                return bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
             }
             if let newline {
                 lineNumber += 1

@@ -19,8 +19,9 @@ struct Deduplicator {
 
     private let threshold: Double
     private var exact = Set<ExactKey>()
-    private var bandHeads: [UInt64: UInt32] = [:]
-    /// For kept scene s and band b: the previous kept scene with the same band key (or .max).
+    private var bandHeads = BandTable()
+    /// For kept scene s and band b: the previous kept scene with the same band key (or .max). Scene
+    /// numbers are UInt32: four billion kept scenes is beyond any corpus this runs on.
     private var chains: [UInt32] = []
     private var fingerprints: [UInt8] = []
     private var keptWithSignature: UInt32 = 0
@@ -47,16 +48,16 @@ struct Deduplicator {
         return fingerprint.withUnsafeBufferPointer { candidateFingerprint in
             fingerprints.withUnsafeBufferPointer { all in
                 for (band, key) in bandKeys.enumerated() {
-                    var scene = bandHeads[key]
+                    var current = bandHeads[key]
                     var steps = 0
-                    while let current = scene, current != .max, steps < chainLimit {
+                    while current != .max && steps < chainLimit {
                         steps += 1
                         if checked.insert(current).inserted {
                             let start = Int(current) * MinHasher.permutations
                             let stored = UnsafeBufferPointer(rebasing: all[start..<(start + MinHasher.permutations)])
                             if MinHasher.similarity(candidateFingerprint, stored) >= threshold { return true }
                         }
-                        scene = chains[Int(current) * MinHasher.bands + band]
+                        current = chains[Int(current) * MinHasher.bands + band]
                     }
                 }
                 return false
@@ -69,8 +70,59 @@ struct Deduplicator {
         keptWithSignature += 1
         fingerprints.append(contentsOf: fingerprint)
         for key in bandKeys {
-            chains.append(bandHeads[key] ?? .max)
-            bandHeads[key] = scene
+            chains.append(bandHeads.replace(key, with: scene))
         }
+    }
+}
+
+/// The LSH buckets: band key → the last kept scene with that key (.max when none). Open addressing
+/// with linear probing over two flat arrays — a fifth of the memory of a Dictionary and no hashing of
+/// keys that are already uniformly random.
+struct BandTable {
+    private var keys: [UInt64]
+    private var values: [UInt32]
+    private var used = 0
+    private var mask: Int
+
+    init(capacity: Int = 1 << 16) {
+        keys = [UInt64](repeating: 0, count: capacity)
+        values = [UInt32](repeating: .max, count: capacity)
+        mask = capacity - 1
+    }
+
+    /// `.max` when the key was never stored.
+    subscript(key: UInt64) -> UInt32 {
+        var slot = Int(truncatingIfNeeded: key) & mask
+        while values[slot] != .max {
+            if keys[slot] == key { return values[slot] }
+            slot = (slot + 1) & mask
+        }
+        return .max
+    }
+
+    /// Stores `value` under `key` and returns what was there (.max when nothing).
+    mutating func replace(_ key: UInt64, with value: UInt32) -> UInt32 {
+        if (used + 1) * 4 > keys.count * 3 { grow() }
+        var slot = Int(truncatingIfNeeded: key) & mask
+        while values[slot] != .max {
+            if keys[slot] == key {
+                defer { values[slot] = value }
+                return values[slot]
+            }
+            slot = (slot + 1) & mask
+        }
+        keys[slot] = key
+        values[slot] = value
+        used += 1
+        return .max
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldValues = values
+        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
+        values = [UInt32](repeating: .max, count: oldKeys.count * 2)
+        mask = keys.count - 1
+        used = 0
+        for index in oldKeys.indices where oldValues[index] != .max { _ = replace(oldKeys[index], with: oldValues[index]) }
     }
 }
