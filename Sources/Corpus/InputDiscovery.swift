@@ -1,7 +1,8 @@
 // InputDiscovery — turns each tier's files, directories and globs into the ordered list of files to
 // read. Order: tiers as given, inputs as given, directory entries by byte-wise name. A file reached
 // twice (a symlink, an overlapping glob, the same file in two tiers) is read once, where first met.
-// Symlink loops, dangling links and special files become rejects; a missing input is an error.
+// Symlink loops, dangling links and special files become rejects; a missing input is an error. A
+// directory holding a Loom corpus (an earlier output inside the books folder) is skipped.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -94,6 +95,10 @@ enum InputDiscovery {
                 }
                 if let first = walkedDirectories[identity] {
                     result.skips.append(CorpusSkip(tier: tier, path: path, reason: "same directory as \(first), already read"))
+                    return
+                }
+                if OutputDirectory.holdsCorpus(URL(fileURLWithPath: path)) {
+                    result.skips.append(CorpusSkip(tier: tier, path: path, reason: "a Loom corpus output (its shards are not input)"))
                     return
                 }
                 walkedDirectories[identity] = path

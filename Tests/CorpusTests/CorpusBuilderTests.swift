@@ -326,6 +326,16 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 
+    @Test func anEarlierCorpusInsideTheInputsIsNotReadAsBooks() throws {
+        let scratch = try ScratchDirectory("corpus-nested")
+        try write(prose(paragraphs: 3, seed: 1), scratch.path("books/a.txt"))
+        let tier = TierSpec(name: "core", inputs: [scratch.path("books").path])
+        let first = try buildCorpus([tier], in: scratch, output: scratch.path("books/corpus"))
+        let second = try buildCorpus([tier], in: scratch, output: scratch.path("books/corpus"))
+        #expect(second.manifest.total.documents == first.manifest.total.documents)
+        #expect(second.manifest.skipped == [CorpusSkip(tier: "core", path: scratch.path("books/corpus").path, reason: "a Loom corpus output (its shards are not input)")])
+    }
+
     @Test func globsSelectFiles() throws {
         let scratch = try ScratchDirectory("corpus-glob")
         try write(prose(paragraphs: 2, seed: 1), scratch.path("books/a.txt"))
