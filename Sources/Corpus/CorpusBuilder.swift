@@ -148,11 +148,7 @@ private struct ScanState {
                 continue
             }
             kept.documents = 1
-            counts[tier].documents += 1
-            counts[tier].scenes += kept.scenes
-            counts[tier].bytes += kept.bytes
-            counts[tier].characters += kept.characters
-            counts[tier].words += kept.words
+            counts[tier].kept.add(kept)
             let encoding = (document.encoding ?? file.encoding)?.rawValue ?? "unknown"
             counts[tier].encodings[encoding, default: 0] += 1
             counts[tier].formats[(document.format ?? file.format)?.rawValue ?? "unknown", default: 0] += 1
@@ -204,12 +200,7 @@ private struct ScanState {
             let record = try CorpusDocument.decode(line, source: documentWork.path)
             let split = assignment.split(tier: record.tier, document: record.doc)
             let tier = tierNames.firstIndex(of: record.tier)!
-            var counts = SplitCounts()
-            counts.documents = 1
-            counts.scenes = record.scenes
-            counts.bytes = record.bytes
-            counts.characters = record.characters
-            counts.words = record.words
+            let counts = SplitCounts(documents: 1, scenes: record.scenes, bytes: record.bytes, characters: record.characters, words: record.words)
             if split == .train { self.counts[tier].train.add(counts) } else { self.counts[tier].validation.add(counts) }
             let idPrefix = 8 + 16 + 2  // {"doc":"<16 hex>",
             try documents.write(UnsafeBufferPointer(rebasing: line[..<idPrefix]))

@@ -62,7 +62,6 @@ final class LineReader {
     private var start = 0
     private var filled = 0
     private var atEnd = false
-    private(set) var lineNumber = 0
 
     init(path: String) throws {
         self.path = path
@@ -81,7 +80,6 @@ final class LineReader {
                 return bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
             }
             if let newline {
-                lineNumber += 1
                 try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<newline])) }
                 start = newline + 1
                 searchFrom = start
@@ -89,7 +87,6 @@ final class LineReader {
             }
             if atEnd {
                 if start < filled {
-                    lineNumber += 1
                     try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<filled])) }
                 }
                 return

@@ -82,14 +82,16 @@ public struct CorpusCounts: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// Documents, scenes, bytes, characters and words of the kept text, as one value.
+    var kept: SplitCounts {
+        get { SplitCounts(documents: documents, scenes: scenes, bytes: bytes, characters: characters, words: words) }
+        set { (documents, scenes, bytes, characters, words) = (newValue.documents, newValue.scenes, newValue.bytes, newValue.characters, newValue.words) }
+    }
+
     mutating func add(_ other: CorpusCounts) {
         sourceFiles += other.sourceFiles
         sourceBytes += other.sourceBytes
-        documents += other.documents
-        scenes += other.scenes
-        bytes += other.bytes
-        characters += other.characters
-        words += other.words
+        kept.add(other.kept)
         duplicates.exactScenes += other.duplicates.exactScenes
         duplicates.nearScenes += other.duplicates.nearScenes
         duplicates.documents += other.duplicates.documents
@@ -121,6 +123,10 @@ public struct SplitCounts: Codable, Sendable, Equatable {
     public var words = 0
 
     public init() {}
+
+    init(documents: Int, scenes: Int, bytes: Int, characters: Int, words: Int) {
+        (self.documents, self.scenes, self.bytes, self.characters, self.words) = (documents, scenes, bytes, characters, words)
+    }
 
     mutating func add(_ other: SplitCounts) {
         documents += other.documents

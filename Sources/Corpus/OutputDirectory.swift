@@ -2,6 +2,7 @@
 // output is either the previous corpus or the complete new one, never a mix. On Linux the swap is one
 // renameat2(RENAME_EXCHANGE); elsewhere two renames (the old corpus survives in `.NAME.old-…` if the
 // process dies between them). An existing directory is replaced only if it is empty or a corpus.
+// Leftovers of a killed build (its pid no longer runs) are removed by the next build.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -31,11 +32,24 @@ struct OutputDirectory {
         } catch {
             throw CorpusError.outputNotReplaceable(path: self.final.path, reason: "cannot create \(parent.path)")
         }
+        Self.removeLeftovers(of: self.final)
         temp = parent.appendingPathComponent(".\(self.final.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         do {
             try fileManager.createDirectory(at: temp, withIntermediateDirectories: false)
         } catch {
             throw CorpusError.outputNotReplaceable(path: self.final.path, reason: "cannot create \(temp.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Temp and old directories left by builds that were killed (their process is gone) are removed.
+    private static func removeLeftovers(of final: URL) {
+        let parent = final.deletingLastPathComponent()
+        let prefixes = [".\(final.lastPathComponent).tmp-", ".\(final.lastPathComponent).old-"]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] {
+            guard let prefix = prefixes.first(where: { name.hasPrefix($0) }),
+                  let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }),
+                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
         }
     }
 

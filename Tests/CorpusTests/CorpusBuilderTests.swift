@@ -93,13 +93,11 @@ import TestSupport
     @Test func dedupeFollowsTierOrder() throws {
         let scratch = try ScratchDirectory("corpus-priority")
         let shared = prose(paragraphs: 5, seed: 42)
-        var near = shared.split(separator: " ").map(String.init)
-        near[20] = "иначе"
         try write(shared, scratch.path("core/shared.txt"))
         try write(prose(paragraphs: 5, seed: 43), scratch.path("core/own.txt"))
         try write(shared, scratch.path("orbit/copy.txt"))
         try write(prose(paragraphs: 5, seed: 44), scratch.path("orbit/own.txt"))
-        try write(near.joined(separator: " "), scratch.path("fractal/edited.txt"))
+        try write(oneWordChanged(shared), scratch.path("fractal/edited.txt"))
         let core = TierSpec(name: "core", inputs: [scratch.path("core").path])
         let orbit = TierSpec(name: "orbit", inputs: [scratch.path("orbit").path])
         let fractal = TierSpec(name: "fractal", inputs: [scratch.path("fractal").path])
@@ -124,10 +122,8 @@ import TestSupport
     @Test func nearDuplicatesCanBeSwitchedOff() throws {
         let scratch = try ScratchDirectory("corpus-near-off")
         let shared = prose(paragraphs: 5, seed: 42)
-        var near = shared.split(separator: " ").map(String.init)
-        near[20] = "иначе"
         try write(shared, scratch.path("a.txt"))
-        try write(near.joined(separator: " "), scratch.path("b.txt"))
+        try write(oneWordChanged(shared), scratch.path("b.txt"))
         let tier = TierSpec(name: "core", inputs: [scratch.path("a.txt").path, scratch.path("b.txt").path])
         #expect(try buildCorpus([tier], in: scratch) { $0.nearDuplicateThreshold = 1 }.manifest.total.documents == 2)
         #expect(try buildCorpus([tier], in: scratch, output: scratch.path("on")).manifest.total.documents == 1)
@@ -281,6 +277,12 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("train").path) == ["other-00000.jsonl"])
         #expect(second.manifest.sources.map(\.path) == [scratch.path("b/two.txt").path])
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).sorted() == ["a", "b", "out"])
+
+        // A build killed half-way left its temp directory; the next build clears it.
+        let stale = scratch.path(".out.tmp-4194304-1")
+        try write("partial", stale.appendingPathComponent("work/scenes-0.jsonl"))
+        _ = try buildCorpus([TierSpec(name: "core", inputs: [scratch.path("a").path])], in: scratch)
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
 
         try write("precious", scratch.path("home/notes.txt"))
         #expect(throws: CorpusError.outputNotReplaceable(path: scratch.path("home").path, reason: "the directory is not empty and holds no Loom corpus (manifest.json); choose a new or empty directory")) {

@@ -155,6 +155,13 @@ func prose(paragraphs: Int, seed: UInt64) -> String {
     return stride(from: 0, to: all.count, by: 3).map { all[$0..<($0 + 3)].joined(separator: " ") }.joined(separator: "\n\n")
 }
 
+/// `text` with its 21st word replaced: a near duplicate (estimated Jaccard well above 0.8).
+func oneWordChanged(_ text: String) -> String {
+    var words = text.split(separator: " ").map(String.init)
+    words[20] = "иначе"
+    return words.joined(separator: " ")
+}
+
 struct BuildResult {
     var manifest: CorpusManifest
     var reader: CorpusReader
