@@ -5,8 +5,9 @@
 //     (FileProcessor); the calling thread takes the results in input order — tier by tier, so dedupe
 //     keeps the first copy in the highest tier — drops duplicate scenes and appends kept scenes to
 //     one work file per tier.
-//   pass 2: the split is decided per tier from the kept documents (SplitAssignment) and the work files
-//     are routed into train/ and validation/ shards; documents.jsonl and manifest.json follow.
+//   pass 2: the split is decided per tier from the kept documents (SplitAssignment); each tier's work
+//     file is routed into train/ and validation/ shards and documents.jsonl is written, these jobs in
+//     parallel; manifest.json follows.
 //   The directory is then published atomically (OutputDirectory). Any error, or any reject under
 //   `strict`, leaves the previous output untouched and no temp directory behind.
 //
@@ -194,37 +195,39 @@ private struct ScanState {
             keysByTier: Dictionary(uniqueKeysWithValues: zip(tierNames, splitKeys)))
         splitKeys = []
 
-        // documents.jsonl: the split goes in after the id; split counts come from the same records.
-        let documents = try BufferedFileWriter(path: root.appendingPathComponent(CorpusManifest.documentsFileName).path)
-        try LineReader(path: documentWork.path).forEachLine { line in
-            let record = try CorpusDocument.decode(line, source: documentWork.path)
-            let split = assignment.split(tier: record.tier, document: record.doc)
-            let tier = tierNames.firstIndex(of: record.tier)!
-            let counts = SplitCounts(documents: 1, scenes: record.scenes, bytes: record.bytes, characters: record.characters, words: record.words)
-            if split == .train { self.counts[tier].train.add(counts) } else { self.counts[tier].validation.add(counts) }
-            let idPrefix = 8 + 16 + 2  // {"doc":"<16 hex>",
-            try documents.write(UnsafeBufferPointer(rebasing: line[..<idPrefix]))
-            try documents.write(Array("\"split\":\"\(split.rawValue)\",".utf8))
-            try documents.write(UnsafeBufferPointer(rebasing: line[idPrefix...]))
-            try documents.write(CollectionOfOne(0x0A))
-        }
-        _ = try documents.finish()
-
-        let shards = try ShardSet(root: root, shardBytes: options.shardBytes)
-        for (index, tier) in tierNames.enumerated() {
-            var lastDocument = ""
-            var split = CorpusSplit.train
-            try LineReader(path: sceneWork[index].path).forEachLine { line in
-                let document = String(decoding: UnsafeBufferPointer(rebasing: line[8..<24]), as: UTF8.self)
-                if document != lastDocument {
-                    lastDocument = document
-                    split = assignment.split(tier: tier, document: document)
+        // Routing each tier's scenes and rewriting documents.jsonl are independent jobs: run them on the
+        // worker threads, largest first, so the longest job does not start last.
+        let tierNames = self.tierNames
+        let scenePaths = sceneWork.map(\.path)
+        let documentPath = documentWork.path
+        let shardBytes = options.shardBytes
+        let jobs = (0...tierNames.count).sorted { fileSize(job: $0, scenePaths, documentPath) > fileSize(job: $1, scenePaths, documentPath) }
+        var shardList: [ShardInfo] = []
+        try OrderedWorkPool.run(
+            count: jobs.count, threads: options.threads, window: jobs.count,
+            work: { slot -> Result<RoutingOutput, any Error> in
+                Result {
+                    let job = jobs[slot]
+                    if job == tierNames.count {
+                        return .splitCounts(try Self.writeDocuments(from: documentPath, root: root, tierNames: tierNames, assignment: assignment))
+                    }
+                    return .shards(try Self.routeScenes(
+                        from: scenePaths[job], tier: tierNames[job], root: root, shardBytes: shardBytes, assignment: assignment))
                 }
-                try shards.write(line, split: split, tier: tier)
-            }
-        }
+            },
+            consume: { _, result in
+                switch try result.get() {
+                case .shards(let shards):
+                    shardList += shards
+                case .splitCounts(let splitCounts):
+                    for (tier, (train, validation)) in splitCounts.enumerated() {
+                        counts[tier].train = train
+                        counts[tier].validation = validation
+                    }
+                }
+            })
         let tierOrder = Dictionary(uniqueKeysWithValues: tierNames.enumerated().map { ($1, $0) })
-        let shardList = try shards.finish().sorted {
+        shardList.sort {
             ($0.split == .train ? 0 : 1, tierOrder[$0.tier]!, $0.path) < ($1.split == .train ? 0 : 1, tierOrder[$1.tier]!, $1.path)
         }
         try FileManager.default.removeItem(at: workDirectory)
@@ -236,5 +239,57 @@ private struct ScanState {
             total: counts.reduce(into: CorpusCounts()) { $0.add($1) },
             shards: shardList, documentsFile: CorpusManifest.documentsFileName,
             sources: sources, rejects: rejects, skipped: skipped)
+    }
+
+    private enum RoutingOutput: Sendable {
+        case shards([ShardInfo])
+        /// Per tier: train and validation counts.
+        case splitCounts([(SplitCounts, SplitCounts)])
+    }
+
+    private func fileSize(job: Int, _ scenePaths: [String], _ documentPath: String) -> Int {
+        let path = job < scenePaths.count ? scenePaths[job] : documentPath
+        return ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+    }
+
+    /// One tier's kept scenes, in input order, into its train and validation shards.
+    private static func routeScenes(
+        from path: String, tier: String, root: URL, shardBytes: Int, assignment: SplitAssignment
+    ) throws -> [ShardInfo] {
+        let shards = try ShardSet(root: root, shardBytes: shardBytes)
+        var lastDocument = ""
+        var split = CorpusSplit.train
+        try LineReader(path: path).forEachLine { line in
+            let document = String(decoding: UnsafeBufferPointer(rebasing: line[8..<24]), as: UTF8.self)
+            if document != lastDocument {
+                lastDocument = document
+                split = assignment.split(tier: tier, document: document)
+            }
+            try shards.write(line, split: split, tier: tier)
+        }
+        return try shards.finish()
+    }
+
+    /// documents.jsonl with each document's split inserted after its id; the split counts per tier
+    /// come from the same records.
+    private static func writeDocuments(
+        from path: String, root: URL, tierNames: [String], assignment: SplitAssignment
+    ) throws -> [(SplitCounts, SplitCounts)] {
+        var splitCounts = Array(repeating: (SplitCounts(), SplitCounts()), count: tierNames.count)
+        let documents = try BufferedFileWriter(path: root.appendingPathComponent(CorpusManifest.documentsFileName).path)
+        try LineReader(path: path).forEachLine { line in
+            let record = try CorpusDocument.decode(line, source: path)
+            let split = assignment.split(tier: record.tier, document: record.doc)
+            let tier = tierNames.firstIndex(of: record.tier)!
+            let counts = SplitCounts(documents: 1, scenes: record.scenes, bytes: record.bytes, characters: record.characters, words: record.words)
+            if split == .train { splitCounts[tier].0.add(counts) } else { splitCounts[tier].1.add(counts) }
+            let idPrefix = 8 + 16 + 2  // {"doc":"<16 hex>",
+            try documents.write(UnsafeBufferPointer(rebasing: line[..<idPrefix]))
+            try documents.write(Array("\"split\":\"\(split.rawValue)\",".utf8))
+            try documents.write(UnsafeBufferPointer(rebasing: line[idPrefix...]))
+            try documents.write(CollectionOfOne(0x0A))
+        }
+        _ = try documents.finish()
+        return splitCounts
     }
 }

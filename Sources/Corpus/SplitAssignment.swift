@@ -6,7 +6,7 @@
 import Crypto
 import Foundation
 
-struct SplitAssignment {
+struct SplitAssignment: Sendable {
     /// Per tier: a document is in validation when its key is at most this (nil: none is).
     private var thresholds: [String: UInt64] = [:]
     let seed: UInt64

@@ -42,6 +42,13 @@ enum TextCleanup {
                     }
                     continue
                 }
+                // U+0400–U+047F (lead bytes D0, D1): basic Cyrillic, always kept as is.
+                if (byte == 0xD0 || byte == 0xD1) && index + 1 < count {
+                    emit(byte)
+                    emit(bytes[index + 1])
+                    index += 2
+                    continue
+                }
                 let (scalar, width) = decodeScalar(bytes, index)
                 switch scalar {
                 case 0x80...0x9F, 0x200B, 0x2060, 0xFEFF, 0xFFFE, 0xFFFF:

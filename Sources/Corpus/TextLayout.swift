@@ -71,9 +71,10 @@ enum TextLayout {
         var lines: [Line] = []
         var lineStart = 0
         let count = bytes.count
+        guard let base = bytes.baseAddress else { return [] }
         while lineStart <= count {
-            var lineEnd = lineStart
-            while lineEnd < count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            let newline = lineStart < count ? memchr(base + lineStart, 0x0A, count - lineStart) : nil
+            let lineEnd = newline.map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? count
             var start = lineStart, indent = 0
             while start < lineEnd && (bytes[start] == 0x20 || bytes[start] == 0x09) {
                 indent += bytes[start] == 0x09 ? 4 : 1
@@ -190,6 +191,20 @@ enum TextLayout {
 
     /// Appends the line's text with every run of spaces and tabs collapsed to one space.
     private static func appendCollapsed(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Line, to out: inout [UInt8]) {
+        let content = UnsafeBufferPointer(rebasing: bytes[line.start..<line.end])
+        var previousWasSpace = false
+        var needsCollapsing = false
+        for byte in content {
+            if byte == 0x09 || (byte == 0x20 && previousWasSpace) {
+                needsCollapsing = true
+                break
+            }
+            previousWasSpace = byte == 0x20
+        }
+        guard needsCollapsing else {
+            out.append(contentsOf: content)
+            return
+        }
         var inSpace = false
         for index in line.start..<line.end {
             let byte = bytes[index]
