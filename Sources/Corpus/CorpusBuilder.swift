@@ -26,8 +26,11 @@ public struct CorpusBuilder: Sendable {
         self.options = options
     }
 
-    /// Builds the corpus of `tiers` (in dedupe priority order) into the directory `output`, replacing
-    /// a previous corpus there. `progress` is called on the calling thread.
+    /// Builds the corpus of `tiers` (in dedupe priority order) into the directory `output`, which must
+    /// be new, empty or a previous corpus (replaced whole). `progress` is called on the calling thread:
+    /// `.progress` about twice a second and at each phase, `.rejected` once per rejected input. Throws
+    /// `CorpusError` for bad options or tiers, missing inputs, an unwritable output, or — with
+    /// `options.strict` — any reject; nothing is published then.
     @discardableResult
     public func build(tiers: [TierSpec], output: URL, progress: (CorpusEvent) -> Void = { _ in }) throws -> CorpusManifest {
         try options.validate()

@@ -4,7 +4,8 @@ import Foundation
 
 public struct TierSpec: Sendable, Equatable {
     public var name: String
-    /// Files, directories (walked recursively, hidden names skipped) and globs (`*`, `?`, `[…]`).
+    /// Files, directories (walked recursively, hidden names skipped) and globs (`*`, `?`, `[…]`);
+    /// relative paths resolve against the current directory and are recorded as written.
     public var inputs: [String]
 
     public init(name: String, inputs: [String]) {
