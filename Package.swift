@@ -82,6 +82,8 @@ let package = Package(
             dependencies: [
                 "LoomCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API for the one hot loop GRDB's argument binding would slow (metric rows).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

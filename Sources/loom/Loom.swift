@@ -8,6 +8,8 @@ struct Loom: ParsableCommand {
         abstract: "LoRA fine-tuning pipelines: recipes, cached stages, runs you can resume and compare.",
         version: LoomVersion.string,
         subcommands: [Version.self, CorpusCommand.self] + ModelVerbs.commands
+            + [RunCommand.self, ResumeCommand.self, StatusCommand.self, RunsCommand.self, ShowCommand.self,
+               LogsCommand.self, CompareCommand.self, GCCommand.self, KindsCommand.self, ExecStageCommand.self]
     )
 }
 

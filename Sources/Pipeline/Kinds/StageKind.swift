@@ -1,0 +1,52 @@
+// StageKind — the contract every stage kind implements. A kind is split in two so that `loom` can
+// validate and fingerprint any recipe without libtorch:
+//   - `StageKindDescriptor` (torch-free, declared in the Stages module): name, version, parameter
+//     schema, and which executable runs it;
+//   - `StageKind` (the implementation): the descriptor plus `run(_:)`, linked only into the executable
+//     named by the descriptor (`loom` for torch-free kinds, `loom-torch` for model kinds).
+
+/// The executable whose `exec-stage` subcommand runs a kind.
+public enum StageExecutable: String, Sendable, Hashable, CaseIterable {
+    case loom
+    case loomTorch = "loom-torch"
+}
+
+/// Which way is better for a metric, used by `loom compare` to mark the best run.
+public enum MetricGoal: String, Sendable, Hashable {
+    case minimize
+    case maximize
+    /// Neither (learning rate, step counts): never marked.
+    case none
+}
+
+/// Everything about a kind that is known without running it.
+public struct StageKindDescriptor: Sendable {
+    public let name: String
+    /// Enters every fingerprint of this kind: bump it when the kind's outputs would change.
+    public let version: Int
+    public let summary: String
+    public let executable: StageExecutable
+    public let schema: ParamSchema
+    /// Goals for metrics this kind reports whose names do not say it (`eval/bytes_per_token`: maximize).
+    public let metricGoals: [String: MetricGoal]
+
+    public init(
+        name: String, version: Int, summary: String, executable: StageExecutable, schema: ParamSchema,
+        metricGoals: [String: MetricGoal] = [:]
+    ) {
+        self.name = name
+        self.version = version
+        self.summary = summary
+        self.executable = executable
+        self.schema = schema
+        self.metricGoals = metricGoals
+    }
+}
+
+/// A stage kind's implementation. `run` executes in the child process (`loom exec-stage` or
+/// `loom-torch exec-stage`) with everything it may touch in `context`; it throws to fail the stage and
+/// should call `context.checkCancellation()` between steps so Ctrl-C stops it promptly.
+public protocol StageKind: Sendable {
+    var descriptor: StageKindDescriptor { get }
+    func run(_ context: StageContext) throws
+}

@@ -1,0 +1,40 @@
+// StoreLayout — where a Loom home (`--home`, `$LOOM_HOME`, default `./runs`) keeps things:
+//   loom.sqlite              the run store (WAL)
+//   cache/<fingerprint>/     completed stage outputs, each with a `.loom-complete.json` manifest
+//   work/<fingerprint>/      attempts in progress (`attempt-*`) and the stage's `resume/` directory
+//   locks/<fingerprint>.lock held (flock) by the one process executing that fingerprint
+//   logs/<run>/<stage>.<attempt>.log
+import Foundation
+
+public struct StoreLayout: Sendable {
+    public let home: URL
+
+    public static let manifestName = ".loom-complete.json"
+
+    public init(home: URL) {
+        self.home = home.standardizedFileURL
+    }
+
+    public var database: URL { home.appendingPathComponent("loom.sqlite") }
+    public var databaseLock: URL { home.appendingPathComponent("loom.sqlite.lock") }
+    public var cacheRoot: URL { home.appendingPathComponent("cache") }
+    public var workRoot: URL { home.appendingPathComponent("work") }
+    public var lockRoot: URL { home.appendingPathComponent("locks") }
+    public var logRoot: URL { home.appendingPathComponent("logs") }
+
+    public func cacheEntry(_ fingerprint: String) -> URL { cacheRoot.appendingPathComponent(fingerprint) }
+    public func manifest(_ fingerprint: String) -> URL { cacheEntry(fingerprint).appendingPathComponent(Self.manifestName) }
+    public func workDirectory(_ fingerprint: String) -> URL { workRoot.appendingPathComponent(fingerprint) }
+    /// Survives failed and killed attempts (training checkpoints); removed once the stage succeeds.
+    public func resumeDirectory(_ fingerprint: String) -> URL { workDirectory(fingerprint).appendingPathComponent("resume") }
+    public func lockFile(_ fingerprint: String) -> URL { lockRoot.appendingPathComponent("\(fingerprint).lock") }
+
+    public func logFile(run: Int64, stage: String, attempt: Int) -> URL {
+        logRoot.appendingPathComponent(String(run)).appendingPathComponent("\(stage).\(attempt).log")
+    }
+
+    /// A cache entry is complete when its manifest exists (it is written before the entry is renamed in).
+    public func isCached(_ fingerprint: String) -> Bool {
+        access(manifest(fingerprint).path, F_OK) == 0
+    }
+}

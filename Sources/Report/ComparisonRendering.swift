@@ -1,0 +1,87 @@
+// ComparisonRendering — `loom compare` output: a text table (best value marked with `*`) or JSON.
+import Foundation
+import Pipeline
+
+extension RunComparison {
+    public func renderText() -> String {
+        var out = ""
+        var runs = TextTable(header: ["", "run", "recipe", "variant", "status", "created"])
+        for (index, column) in columns.enumerated() {
+            runs.add(["[\(index + 1)]", String(column.run.id), column.run.recipe, column.run.variant.isEmpty ? "-" : column.run.variant,
+                      column.run.status.rawValue, Self.date(column.run.createdAt)])
+        }
+        out += runs.render()
+        let headers = columns.indices.map { "[\($0 + 1)]" }
+        out += "\nparams that differ\n"
+        if params.isEmpty {
+            out += "  (none)\n"
+        } else {
+            var table = TextTable(header: ["param"] + headers)
+            for row in params { table.add([row.name] + row.values.map { Self.cell($0 ?? "-") }) }
+            out += table.render(indent: "  ")
+        }
+        out += "\nfinal metrics (last step; * best)\n"
+        if metrics.isEmpty {
+            out += "  (none recorded)\n"
+        } else {
+            var table = TextTable(header: ["stage", "metric", "goal"] + headers, rightAligned: Set(3..<(3 + columns.count)))
+            for row in metrics {
+                let cells = row.values.enumerated().map { index, value in
+                    value.map { Self.number($0) + (row.best == index ? " *" : "  ") } ?? "-  "
+                }
+                table.add([row.stage, row.key, row.goal.symbol] + cells)
+            }
+            out += table.render(indent: "  ")
+        }
+        return out
+    }
+
+    public var json: JSONValue {
+        .object([
+            "runs": .array(columns.map { column in
+                .object(["id": .int(Int(column.run.id)), "recipe": .string(column.run.recipe), "variant": .string(column.run.variant),
+                         "status": .string(column.run.status.rawValue), "created": .double(column.run.createdAt)])
+            }),
+            "params": .array(params.map { row in
+                .object(["name": .string(row.name), "values": .array(row.values.map { $0.map(JSONValue.string) ?? .null })])
+            }),
+            "metrics": .array(metrics.map { row in
+                .object(["stage": .string(row.stage), "key": .string(row.key), "goal": .string(row.goal.rawValue),
+                         "values": .array(row.values.map { $0.map(JSONValue.double) ?? .null }),
+                         "best_run": row.best.map { .int(Int(columns[$0].run.id)) } ?? .null])
+            }),
+        ])
+    }
+
+    /// One line, at most 48 characters: long commands and lists stay readable side by side.
+    public static func cell(_ text: String) -> String {
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let shortened = line.count > 48 ? String(line.prefix(47)) + "…" : line
+        return shortened + (line == text || shortened.hasSuffix("…") ? "" : " …")
+    }
+
+    /// Up to 6 significant digits, no exponent for ordinary magnitudes.
+    public static func number(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e12 { return String(Int(value)) }
+        let magnitude = abs(value)
+        if magnitude >= 1e-4 && magnitude < 1e9 { return String(format: "%.6g", value) }
+        return String(format: "%.4e", value)
+    }
+
+    static func date(_ time: Double) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return formatter.string(from: Date(timeIntervalSince1970: time))
+    }
+}
+
+extension MetricGoal {
+    /// `↓` lower is better, `↑` higher is better, blank when neither.
+    public var symbol: String {
+        switch self {
+        case .minimize: "↓"
+        case .maximize: "↑"
+        case .none: ""
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// PipelineTests — tests arrive with the module they cover.

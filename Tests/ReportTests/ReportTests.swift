@@ -1,1 +1,0 @@
-// ReportTests — tests arrive with the module they cover.

@@ -1,1 +1,0 @@
-// StagesTests — tests arrive with the module they cover.
