@@ -28,11 +28,12 @@ public struct CorpusBuilder: Sendable {
 
     /// Builds the corpus of `tiers` (in dedupe priority order) into the directory `output`, which must
     /// be new, empty or a previous corpus (replaced whole). `progress` is called on the calling thread:
-    /// `.progress` about twice a second and at each phase, `.rejected` once per rejected input. Throws
-    /// `CorpusError` for bad options or tiers, missing inputs, an unwritable output, or — with
-    /// `options.strict` — any reject; nothing is published then.
+    /// `.progress` about twice a second and at each phase, `.rejected` once per rejected input. An
+    /// error thrown by `progress` (a stage's cancellation check) stops the build. Throws `CorpusError`
+    /// for bad options or tiers, missing inputs, an unwritable output, or — with `options.strict` —
+    /// any reject. Whatever is thrown, nothing is published.
     @discardableResult
-    public func build(tiers: [TierSpec], output: URL, progress: (CorpusEvent) -> Void = { _ in }) throws -> CorpusManifest {
+    public func build(tiers: [TierSpec], output: URL, progress: (CorpusEvent) throws -> Void = { _ in }) throws -> CorpusManifest {
         try options.validate()
         try TierSpec.validate(tiers)
         let discovery = try InputDiscovery.discover(tiers)
@@ -41,29 +42,29 @@ public struct CorpusBuilder: Sendable {
         defer { if !published { directory.discard() } }
 
         var run = try ScanState(tiers: tiers, discovery: discovery, workDirectory: directory.temp.appendingPathComponent("work"), options: options)
-        for reject in discovery.rejects { progress(.rejected(reject)) }
+        for reject in discovery.rejects { try progress(.rejected(reject)) }
         let processor = FileProcessor(options: options)
         let files = discovery.files
         let started = Date()
         var lastReport = Date.distantPast
-        func report(_ phase: CorpusProgress.Phase, force: Bool = false) {
+        func report(_ phase: CorpusProgress.Phase, force: Bool = false) throws {
             let now = Date()
             guard force || now.timeIntervalSince(lastReport) >= 0.5 else { return }
             lastReport = now
-            progress(.progress(run.progress(phase, elapsed: now.timeIntervalSince(started))))
+            try progress(.progress(run.progress(phase, elapsed: now.timeIntervalSince(started))))
         }
-        report(.scanning, force: true)
+        try report(.scanning, force: true)
         try OrderedWorkPool.run(
             count: files.count, threads: options.threads, window: options.threads * 2,
             work: { processor.process(files[$0]) },
             consume: { _, file in
-                try run.consume(file, onReject: { progress(.rejected($0)) })
-                report(.scanning)
+                try run.consume(file, onReject: { try progress(.rejected($0)) })
+                try report(.scanning)
             })
-        report(.scanning, force: true)
+        try report(.scanning, force: true)
         if options.strict && !run.rejects.isEmpty { throw CorpusError.strictRejects(run.rejects) }
 
-        report(.splitting, force: true)
+        try report(.splitting, force: true)
         let manifest = try run.finish(into: directory.temp, tiers: tiers)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -73,7 +74,7 @@ public struct CorpusBuilder: Sendable {
         _ = try manifestWriter.finish()
         try directory.publish()
         published = true
-        report(.finished, force: true)
+        try? progress(.progress(run.progress(.finished, elapsed: Date().timeIntervalSince(started))))
         return manifest
     }
 }
@@ -114,11 +115,11 @@ private struct ScanState {
         bytesTotal = discovery.files.reduce(0) { $0 + $1.size }
     }
 
-    mutating func consume(_ file: ProcessedFile, onReject: (CorpusReject) -> Void) throws {
+    mutating func consume(_ file: ProcessedFile, onReject: (CorpusReject) throws -> Void) throws {
         let tier = file.source.tierIndex
         filesDone += 1
         bytesDone += file.source.size
-        for reject in file.rejects { onReject(reject) }
+        for reject in file.rejects { try onReject(reject) }
         rejects += file.rejects
         counts[tier].rejects += file.rejects.count
         if let skip = file.skip {

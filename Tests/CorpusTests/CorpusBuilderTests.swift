@@ -361,6 +361,20 @@ import TestSupport
         #expect(last.line.hasPrefix("finished 5/5 files"))
     }
 
+    @Test func anErrorFromProgressCancelsTheBuild() throws {
+        let scratch = try ScratchDirectory("corpus-cancel")
+        let tiers = try library(scratch, [("core", 12)])
+        struct Cancelled: Error {}
+        var events = 0
+        #expect(throws: Cancelled.self) {
+            try CorpusBuilder().build(tiers: tiers, output: scratch.path("out")) { _ in
+                events += 1
+                if events == 2 { throw Cancelled() }
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["books"])
+    }
+
     @Test func readerSelectsSplitsAndTiersAndExplainsErrors() throws {
         let scratch = try ScratchDirectory("corpus-reader")
         let tiers = try library(scratch, [("core", 10), ("orbit", 10)])
