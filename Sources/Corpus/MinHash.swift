@@ -38,13 +38,19 @@ struct MinHasher: Sendable {
     /// Counts words and, when `signature` is set, computes the LSH band keys and fingerprint.
     func analyse(_ bytes: UnsafeBufferPointer<UInt8>, signature: Bool) -> Result {
         var bins = [UInt64](repeating: .max, count: Self.permutations)
-        var window = [UInt64](repeating: 0, count: shingleWords)
         let size = shingleWords
         let seedKey = seedKey
+        // The shingle hash is a polynomial in the word hashes, Σ wᵢ·B^(k−1−i), rolled one word at a time:
+        // multiply by B, add the new word, subtract the word that left (its coefficient is then B^k).
+        let base: UInt64 = 0x9e37_79b9_7f4a_7c15
+        var leavingFactor: UInt64 = 1
+        for _ in 0..<size { leavingFactor = leavingFactor &* base }
+        var ring = [UInt64](repeating: 0, count: 16)
+        var rolling: UInt64 = 0
         var words = 0
         var shingles = 0
         bins.withUnsafeMutableBufferPointer { bins in
-            window.withUnsafeMutableBufferPointer { window in
+            ring.withUnsafeMutableBufferPointer { ring in
                 func add(_ shingle: UInt64) {
                     let hash = mix64(shingle ^ seedKey)
                     let bin = Int(hash >> 57)
@@ -53,14 +59,13 @@ struct MinHasher: Sendable {
                     shingles += 1
                 }
                 WordScanner.forEachWord(bytes) { wordHash in
-                    window[words % size] = wordHash
+                    rolling = rolling &* base &+ wordHash
+                    if words >= size { rolling = rolling &- ring[(words - size) & 15] &* leavingFactor }
+                    ring[words & 15] = wordHash
                     words += 1
-                    guard signature, words >= size else { return }
-                    add(Self.shingle(window, count: size, newest: words - 1))
+                    if signature && words >= size { add(rolling) }
                 }
-                if signature && shingles == 0 && words > 0 {
-                    add(Self.shingle(window, count: words, newest: words - 1))
-                }
+                if signature && shingles == 0 && words > 0 { add(rolling) }
             }
         }
         guard signature, shingles > 0 else { return Result(words: words, bandKeys: [], fingerprint: []) }
@@ -102,16 +107,6 @@ struct MinHasher: Sendable {
         let share = Double(equal) / Double(permutations)
         return max(0, (share - 1.0 / 256) / (1 - 1.0 / 256))
     }
-
-    /// Hash of the `count` words ending at word `newest` (a ring buffer of the last words), oldest first.
-    @inline(__always)
-    private static func shingle(_ window: UnsafeMutableBufferPointer<UInt64>, count: Int, newest: Int) -> UInt64 {
-        var hash: UInt64 = 0x243f_6a88_85a3_08d3
-        for offset in 0..<count {
-            hash = (hash ^ window[(newest + 1 + offset) % count]) &* 0x100_0000_01b3
-        }
-        return mix64(hash)
-    }
 }
 
 @inline(__always)
@@ -129,6 +124,8 @@ func splitMix64(_ state: inout UInt64) -> UInt64 {
 
 /// Finds words in UTF-8 text and hashes each case-folded.
 enum WordScanner {
+    /// Calls `body` with the hash of each word, in order. ASCII and basic Cyrillic (the bulk of the
+    /// text) are classified and case-folded straight from their bytes; other scalars are decoded.
     @inline(__always)
     static func forEachWord(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UInt64) -> Void) {
         var hash: UInt64 = 0
@@ -137,9 +134,30 @@ enum WordScanner {
         var index = 0
         let count = bytes.count
         while index < count {
-            let (scalar, width) = TextCleanup.decodeScalar(bytes, index)
-            index += width
-            if let folded = foldedWordScalar(scalar) {
+            let byte = bytes[index]
+            var folded: UInt32?
+            var scalar: UInt32
+            if byte < 0x80 {
+                index += 1
+                scalar = UInt32(byte)
+                let lower = byte | 0x20
+                if byte >= 0x30 && byte <= 0x39 {
+                    folded = scalar
+                } else if lower >= 0x61 && lower <= 0x7A {
+                    folded = UInt32(lower)
+                }
+            } else if (byte == 0xD0 || byte == 0xD1) && index + 1 < count {
+                // U+0400–U+047F: all letters.
+                scalar = UInt32(byte & 0x1F) << 6 | UInt32(bytes[index + 1] & 0x3F)
+                index += 2
+                folded = scalar < 0x0410 ? scalar + 0x50 : (scalar < 0x0430 ? scalar + 0x20 : scalar)
+            } else {
+                let (decoded, width) = TextCleanup.decodeScalar(bytes, index)
+                index += width
+                scalar = decoded
+                folded = foldedWordScalar(decoded)
+            }
+            if let folded {
                 if !inWord {
                     hash = 0xcbf2_9ce4_8422_2325
                     inWord = true

@@ -54,7 +54,7 @@ enum FortuneReader {
                 let entry = UnsafeBufferPointer(rebasing: bytes[entryStart..<max(entryStart, end)])
                 guard entry.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 }) else { return }
                 entryNumber += 1
-                let blocks = TextLayout.blocks(fromPlainText: String(decoding: entry, as: UTF8.self), wrapWidth: width)
+                let blocks = TextLayout.blocks(fromPlainText: entry, wrapWidth: width)
                 if !blocks.isEmpty { documents.append(ExtractedDocument(entry: "entry \(entryNumber)", blocks: blocks)) }
             }
             for index in 0...bytes.count where index == bytes.count || bytes[index] == 0x0A {

@@ -39,11 +39,14 @@ enum TextLayout {
 
     static func blocks(fromPlainText text: String, wrapWidth: Int? = nil) -> [TextBlock] {
         var input = text
-        return input.withUTF8 { bytes in
-            let lines = splitLines(bytes)
-            let width = wrapWidth ?? detectWrapWidth(lines)
-            return assemble(bytes, lines, width: width)
-        }
+        return input.withUTF8 { blocks(fromPlainText: $0, wrapWidth: wrapWidth) }
+    }
+
+    /// The same for valid UTF-8 bytes (a slice of a larger cleaned text, such as one fortune entry).
+    static func blocks(fromPlainText bytes: UnsafeBufferPointer<UInt8>, wrapWidth: Int? = nil) -> [TextBlock] {
+        let lines = splitLines(bytes)
+        let width = wrapWidth ?? detectWrapWidth(lines)
+        return assemble(bytes, lines, width: width)
     }
 
     /// The wrap width of hard-wrapped text, or nil when lines are not wrapped (or too few to tell).
