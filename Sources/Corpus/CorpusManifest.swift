@@ -85,7 +85,10 @@ public struct CorpusCounts: Codable, Sendable, Equatable {
     /// Documents, scenes, bytes, characters and words of the kept text, as one value.
     var kept: SplitCounts {
         get { SplitCounts(documents: documents, scenes: scenes, bytes: bytes, characters: characters, words: words) }
-        set { (documents, scenes, bytes, characters, words) = (newValue.documents, newValue.scenes, newValue.bytes, newValue.characters, newValue.words) }
+        set {
+            (documents, scenes, bytes, characters, words)
+                = (newValue.documents, newValue.scenes, newValue.bytes, newValue.characters, newValue.words)
+        }
     }
 
     mutating func add(_ other: CorpusCounts) {

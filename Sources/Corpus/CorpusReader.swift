@@ -110,7 +110,8 @@ public struct CorpusReader: Sendable {
         guard manifest.format == CorpusManifest.formatName, manifest.version == CorpusManifest.currentVersion else {
             throw CorpusError.unreadableCorpus(
                 path: manifestURL.path,
-                reason: "format \(manifest.format) version \(manifest.version); this Loom reads \(CorpusManifest.formatName) version \(CorpusManifest.currentVersion)")
+                reason: "format \(manifest.format) version \(manifest.version); "
+                    + "this Loom reads \(CorpusManifest.formatName) version \(CorpusManifest.currentVersion)")
         }
         self.manifest = manifest
     }

@@ -399,6 +399,18 @@ import TestSupport
             }
         }
         #expect(stopped == 3)
+        // A damaged shard line and a manifest of another format version are errors that name the file.
+        let shard = scratch.path("out").appendingPathComponent(result.manifest.shards[0].path)
+        try write("{\"doc\": 1}\n", shard)
+        #expect(throws: CorpusError.unreadableCorpus(path: shard.path, reason: "record without a string \"doc\"")) {
+            try reader.scenes(split: .train)
+        }
+        let manifestURL = scratch.path("out/manifest.json")
+        let future = try String(contentsOf: manifestURL, encoding: .utf8).replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 99")
+        try write(future, manifestURL)
+        #expect(throws: CorpusError.unreadableCorpus(path: manifestURL.path, reason: "format loom-corpus version 99; this Loom reads loom-corpus version 1")) {
+            try CorpusReader(directory: scratch.path("out"))
+        }
     }
 
     @Test func shardsRollOverAtTheShardSize() throws {
