@@ -49,7 +49,7 @@ struct CorpusCommand: ParsableCommand {
     @Option(help: "Shard size in MiB.")
     var shardMb = CorpusOptions().shardBytes >> 20
 
-    @Option(help: "Worker threads (default: number of cores).")
+    @Option(help: "Worker threads for reading, decoding and normalising (the default is this machine's core count).")
     var threads = CorpusOptions().threads
 
     @Flag(help: "No progress line.")
