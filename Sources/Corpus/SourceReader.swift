@@ -30,6 +30,10 @@ enum SourceReader {
         case .text:
             break
         }
+        let lowerPath = path.lowercased()
+        if [".html", ".htm", ".xhtml"].contains(where: { lowerPath.hasSuffix($0) }) {
+            return reject(.unsupported, "HTML pages are not a supported format (package them as EPUB, or convert to text)")
+        }
         let declared = FictionBookReader.declaredEncoding(data)
         let decoded: DecodedText
         switch TextDecoder.decode(data, declared: declared) {

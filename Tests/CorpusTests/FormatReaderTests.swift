@@ -189,6 +189,7 @@ import TestSupport
         #expect(read("  \n\t\n\u{200B}\n", path: "blank.txt").rejects == [EntryReject(entry: nil, kind: .empty, reason: "no text after normalisation (only whitespace, markup or control characters)")])
         #expect(read(Data("%PDF-1.7\n...".utf8), path: "book.pdf").rejects == [EntryReject(entry: nil, kind: .binary, reason: "binary file (PDF), not a text format Loom reads")])
         #expect(read(Data([0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0]), path: "a.out").rejects.first?.reason == "binary file (ELF executable), not a text format Loom reads")
+        #expect(read("<html><body><p>page</body></html>", path: "page.html").rejects == [EntryReject(entry: nil, kind: .unsupported, reason: "HTML pages are not a supported format (package them as EPUB, or convert to text)")])
         var zip = ZipBuilder()
         zip.add("photo.jpg", bytes: [0xFF, 0xD8, 0xFF, 0xE0])
         #expect(read(zip.build(), path: "photos.zip").rejects == [EntryReject(entry: nil, kind: .unsupported, reason: "zip archive holds neither an EPUB nor .fb2 files")])
