@@ -74,7 +74,9 @@ let package = Package(
 
         // MARK: corpus, orchestration, reports (torch-free)
         .target(name: "LoomCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Corpus", dependencies: ["LoomCore"]),
+        // zlib's raw inflate for EPUB and .fb2.zip, read in memory (Sources/CZlib; Debian: zlib1g-dev).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Corpus", dependencies: ["LoomCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Pipeline",
             dependencies: [
@@ -111,7 +113,7 @@ let package = Package(
         .testTarget(name: "TorchTests", dependencies: ["Torch", "LoomCore", "TestSupport"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Torch", "LoomCore", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "LoomCore", "TestSupport"]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "LoomCore", "TestSupport"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CZlib", "LoomCore", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "LoomCore", "TestSupport"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "LoomCore", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "LoomCore", "TestSupport"]),

@@ -10,6 +10,7 @@ packages=(
   libsqlite3-dev        # the run store (GRDB)
   libsentencepiece-dev  # tokenizer training
   fortunes-ru           # the demo corpus (/usr/share/games/fortunes/ru)
+  zlib1g-dev            # inflate for EPUB and .fb2.zip (corpus readers)
   python3
 )
 

@@ -7,7 +7,7 @@ struct Loom: ParsableCommand {
         commandName: "loom",
         abstract: "LoRA fine-tuning pipelines: recipes, cached stages, runs you can resume and compare.",
         version: LoomVersion.string,
-        subcommands: [Version.self] + ModelVerbs.commands
+        subcommands: [Version.self, CorpusCommand.self] + ModelVerbs.commands
             + [RunCommand.self, ResumeCommand.self, StatusCommand.self, RunsCommand.self, ShowCommand.self,
                LogsCommand.self, CompareCommand.self, GCCommand.self, KindsCommand.self, ExecStageCommand.self]
             + [TokenizeCommand.self, TokenizerCommand.self]

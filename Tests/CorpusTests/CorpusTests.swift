@@ -1,1 +1,0 @@
-// CorpusTests — tests arrive with the module they cover.
