@@ -1,0 +1,39 @@
+// Benchmarks — in-process probes that benchmarks reuse: the achieved fp32 GEMM rate (the peak that MFU
+// is measured against) and the fixed cost of one op through the shim.
+import Foundation
+
+public enum Benchmarks {
+    /// Achieved GFLOP/s of a size × size f32 matmul on the CPU with the current thread count:
+    /// one warm-up product, then the median of `runs` timed products (2·size³ FLOPs each).
+    public static func fp32MatmulGFLOPS(size: Int = 2048, runs: Int = 5) throws -> Double {
+        let generator = try Generator(seed: 0)
+        let a = try Tensor.randn([size, size], generator: generator)
+        let b = try Tensor.randn([size, size], generator: generator)
+        let seconds = try withNoGrad { try medianSeconds(runs: runs) { _ = try a.matmul(b) } }
+        return 2 * Double(size) * Double(size) * Double(size) / seconds / 1e9
+    }
+
+    /// Microseconds one small op costs end to end (Swift → shim → ATen dispatch → a new handle), measured
+    /// on a 16-element add: the floor under every op of a model, however small.
+    public static func opOverheadMicroseconds(iterations: Int = 20_000) throws -> Double {
+        let x = try Tensor.ones([16])
+        let y = try Tensor.ones([16])
+        let seconds = try withNoGrad {
+            try medianSeconds(runs: 5) { for _ in 0..<iterations { _ = try x.add(y) } }
+        }
+        return seconds / Double(iterations) * 1e6
+    }
+
+    /// Runs `body` once to warm up, then `runs` times, and returns the median wall time in seconds.
+    public static func medianSeconds(runs: Int, _ body: () throws -> Void) throws -> Double {
+        try body()
+        var times: [Double] = []
+        for _ in 0..<max(1, runs) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+}
