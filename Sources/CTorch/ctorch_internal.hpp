@@ -5,6 +5,7 @@
 #include "ctorch.h"
 
 #include <ATen/ATen.h>
+#include <torch/cuda.h>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -107,12 +108,26 @@ inline std::string dtype_name(at::ScalarType type) {
     }
 }
 
+// CUDA devices the linked libtorch can use (0 for a CPU-only build), probed once.
+inline int64_t cuda_device_count() {
+    static const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+    return count;
+}
+
+// Checked here so that asking a CPU-only libtorch for CUDA says so, instead of libtorch's
+// "Could not run 'aten::empty.memory_format' with arguments from the 'CUDA' backend…".
 inline at::Device device_of(ctorch_device device) {
     switch (device.type) {
     case CTORCH_DEVICE_CPU: return at::Device(at::kCPU);
-    case CTORCH_DEVICE_CUDA:
+    case CTORCH_DEVICE_CUDA: {
         if (device.index < 0) throw std::invalid_argument("cuda device index must be ≥ 0, got " + std::to_string(device.index));
+        const int64_t available = cuda_device_count();
+        if (device.index >= available)
+            throw std::invalid_argument("device cuda:" + std::to_string(device.index) + " is not available: the linked libtorch sees " +
+                                        std::to_string(available) + " CUDA device(s)" +
+                                        (available == 0 ? " (a CPU-only build, or no visible GPU; build with LIBTORCH set to a CUDA libtorch)" : ""));
         return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(device.index));
+    }
     }
     throw std::invalid_argument("unknown device type " + std::to_string(device.type));
 }

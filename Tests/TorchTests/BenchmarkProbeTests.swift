@@ -1,0 +1,11 @@
+// BenchmarkProbeTests — the in-process probes return real measurements (no timing thresholds here:
+// figures are quoted from bench/, never asserted).
+import Testing
+import Torch
+
+@Test func matmulProbeMeasuresAPositiveRate() throws {
+    let gflops = try Benchmarks.fp32MatmulGFLOPS(size: 128, runs: 3)
+    #expect(gflops.isFinite && gflops > 0)
+    let overhead = try Benchmarks.opOverheadMicroseconds(iterations: 100)
+    #expect(overhead.isFinite && overhead > 0)
+}
