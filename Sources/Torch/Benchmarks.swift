@@ -1,5 +1,5 @@
 // Benchmarks — in-process probes that benchmarks reuse: the achieved fp32 GEMM rate (the peak that MFU
-// is measured against) and the fixed cost of one op through the shim.
+// is measured against), the fixed cost of one op through the shim, and fused-vs-composite kernels.
 import Foundation
 
 public enum Benchmarks {
@@ -22,6 +22,30 @@ public enum Benchmarks {
             try medianSeconds(runs: 5) { for _ in 0..<iterations { _ = try x.add(y) } }
         }
         return seconds / Double(iterations) * 1e6
+    }
+
+    /// Milliseconds to dequantise one rows × cols NF4 weight (block 64; rows × cols a multiple of 64) to f32: the fused kernel
+    /// (`Quantization4Bit.dequantize`) and the same arithmetic as a composite of tensor ops — the
+    /// measurement that justifies the fused kernel.
+    public static func dequantize4Bit(
+        rows: Int = 1376, columns: Int = 512, runs: Int = 9
+    ) throws -> (fusedMilliseconds: Double, compositeMilliseconds: Double) {
+        let weight = try Tensor.randn([rows, columns], generator: Generator(seed: 0))
+        let codebook = try Tensor(Quantization4Bit.nf4Levels)
+        let (packed, absmax) = try Quantization4Bit.quantize(weight, codebook: codebook)
+        let fused = try withNoGrad {
+            try medianSeconds(runs: runs) {
+                _ = try Quantization4Bit.dequantize(packed: packed, absmax: absmax, codebook: codebook, shape: [rows, columns])
+            }
+        }
+        let composite = try withNoGrad {
+            try medianSeconds(runs: runs) {
+                let codes = try Tensor.stack([packed.shiftRight(4), packed.bitwiseAnd(15)], dim: 1).to(.int64)
+                let levels = try codebook.gather(dim: 0, index: codes.flatten()).reshape([-1, 64])
+                _ = try (levels * absmax.unsqueeze(1)).reshape([rows, columns])
+            }
+        }
+        return (fused * 1e3, composite * 1e3)
     }
 
     /// Runs `body` once to warm up, then `runs` times, and returns the median wall time in seconds.

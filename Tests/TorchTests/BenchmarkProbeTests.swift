@@ -8,4 +8,6 @@ import Torch
     #expect(gflops.isFinite && gflops > 0)
     let overhead = try Benchmarks.opOverheadMicroseconds(iterations: 100)
     #expect(overhead.isFinite && overhead > 0)
+    let dequantize = try Benchmarks.dequantize4Bit(rows: 64, columns: 64, runs: 1)
+    #expect(dequantize.fusedMilliseconds > 0 && dequantize.compositeMilliseconds > 0)
 }

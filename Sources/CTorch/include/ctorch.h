@@ -388,6 +388,31 @@ typedef enum {
 int ctorch_cross_entropy(ctorch_tensor logits, ctorch_tensor targets, ctorch_reduction reduction,
                          int64_t ignore_index, double label_smoothing, ctorch_tensor *out, char **err);
 
+/* ───────────────────────────── fused kernels ───────────────────────────── */
+/*
+ * Block-wise 4-bit codebook quantisation (the storage of QLoRA's NF4). Composites of ATen ops for these
+ * make ~8 full-size passes with int64 intermediates; a fused loop makes one (bench/torch-ops measures
+ * both). Layout as bitsandbytes stores it: element 2i in the high nibble of byte i, 2i+1 in the low one;
+ * one absmax (f32) per block of `block_size` consecutive elements (the last block may be partial).
+ */
+
+/*
+ * Quantises the elements of `values` (floating, any shape, flattened row-major): per block, absmax =
+ * max |x|; each x·(1/absmax) becomes the index of its nearest entry of `codebook` (16 ascending f32
+ * values; a value exactly between two entries takes the lower). `block_size` must be even and positive.
+ * Caller owns `*out_packed` (u8 [ceil(n/2)]) and `*out_absmax` (f32 [ceil(n/block_size)]). CPU tensors.
+ */
+int ctorch_quantize_4bit(ctorch_tensor values, ctorch_tensor codebook, int64_t block_size, ctorch_tensor *out_packed,
+                         ctorch_tensor *out_absmax, char **err);
+
+/*
+ * The inverse: a new tensor of `shape` and floating `dtype` whose element i is
+ * codebook[code i] · absmax[i / block_size], computed in f32 and then converted. On a non-CPU device the
+ * same arithmetic runs as ATen ops. Caller owns `*out`.
+ */
+int ctorch_dequantize_4bit(ctorch_tensor packed, ctorch_tensor absmax, ctorch_tensor codebook, int64_t block_size,
+                           const int64_t *shape, int ndim, ctorch_dtype dtype, ctorch_tensor *out, char **err);
+
 /* ───────────────────────────── autograd ───────────────────────────── */
 
 int ctorch_requires_grad(ctorch_tensor tensor, int *out_requires_grad, char **err);

@@ -1,0 +1,140 @@
+// ctorch_fused.cpp — fused C++ kernels for composites that are measured hot spots (see bench/torch-ops):
+// block-wise 4-bit codebook quantisation and dequantisation (QLoRA's NF4 storage), where the composite of
+// ATen ops makes ~8 full-size passes with int64 index tensors and the loop here makes one.
+#include "ctorch_internal.hpp"
+
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <array>
+#include <cmath>
+
+using namespace ctorch;
+
+namespace {
+
+constexpr int64_t kCodes = 16;
+
+std::array<float, kCodes> codebook_values(const at::Tensor &codebook) {
+    if (codebook.numel() != kCodes || !codebook.is_floating_point())
+        throw std::invalid_argument("codebook must hold 16 floating-point values, got " + c10::str(codebook.sizes()) + " " +
+                                    dtype_name(codebook.scalar_type()));
+    const at::Tensor values = codebook.detach().to(at::kCPU, at::kFloat).contiguous();
+    std::array<float, kCodes> result{};
+    std::memcpy(result.data(), values.data_ptr<float>(), sizeof(float) * kCodes);
+    return result;
+}
+
+void check_block_size(int64_t block_size) {
+    if (block_size <= 0 || block_size % 2 != 0)
+        throw std::invalid_argument("block size must be a positive even number, got " + std::to_string(block_size));
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Blocks per parallel task: about 16k elements, so that small tensors stay on one thread.
+int64_t block_grain(int64_t block_size) { return std::max<int64_t>(1, 16384 / block_size); }
+
+} // namespace
+
+extern "C" {
+
+int ctorch_quantize_4bit(ctorch_tensor values, ctorch_tensor codebook, int64_t block_size, ctorch_tensor *out_packed,
+                         ctorch_tensor *out_absmax, char **err) {
+    return guarded(err, [&] {
+        check_block_size(block_size);
+        const at::Tensor &source = borrow(values);
+        if (!source.device().is_cpu()) throw std::invalid_argument("quantize_4bit runs on CPU tensors");
+        if (!source.is_floating_point()) throw std::invalid_argument("values must be floating point");
+        const auto levels = codebook_values(borrow(codebook));
+        std::array<float, kCodes - 1> midpoints{};
+        for (int64_t k = 0; k + 1 < kCodes; ++k) {
+            if (!(levels[k] < levels[k + 1])) throw std::invalid_argument("codebook must be strictly ascending");
+            midpoints[k] = (levels[k] + levels[k + 1]) / 2;
+        }
+        const at::Tensor x = source.detach().to(at::kFloat).contiguous();
+        const int64_t n = x.numel();
+        const int64_t blocks = ceil_div(n, block_size);
+        at::Tensor packed = at::zeros({ceil_div(n, 2)}, at::TensorOptions().dtype(at::kByte));
+        at::Tensor absmax = at::empty({blocks}, at::TensorOptions().dtype(at::kFloat));
+        const float *in = x.data_ptr<float>();
+        uint8_t *codes = packed.data_ptr<uint8_t>();
+        float *scales = absmax.data_ptr<float>();
+        // Blocks are even-sized, so no byte is shared between two blocks (or two threads).
+        at::parallel_for(0, blocks, block_grain(block_size), [&](int64_t first, int64_t last) {
+            for (int64_t b = first; b < last; ++b) {
+                const int64_t begin = b * block_size, end = std::min(n, begin + block_size);
+                float amax = 0;
+                for (int64_t i = begin; i < end; ++i) amax = std::max(amax, std::fabs(in[i]));
+                scales[b] = amax;
+                const float inverse = amax > 0 ? 1.0f / amax : 0.0f;
+                for (int64_t i = begin; i < end; ++i) {
+                    const float v = in[i] * inverse;
+                    uint8_t code = 0;
+                    for (float m : midpoints) code += v > m ? 1 : 0;
+                    codes[i / 2] |= (i % 2 == 0) ? static_cast<uint8_t>(code << 4) : code;
+                }
+            }
+        });
+        ctorch_tensor absmax_handle = make_handle(std::move(absmax));
+        *out_packed = make_handle(std::move(packed));
+        *out_absmax = absmax_handle;
+    }, [&] { return describe_op("quantize_4bit", {values, codebook}); });
+}
+
+int ctorch_dequantize_4bit(ctorch_tensor packed, ctorch_tensor absmax, ctorch_tensor codebook, int64_t block_size,
+                           const int64_t *shape, int ndim, ctorch_dtype dtype, ctorch_tensor *out, char **err) {
+    return guarded(err, [&] {
+        check_block_size(block_size);
+        const std::vector<int64_t> sizes = int_list(shape, ndim);
+        int64_t n = 1;
+        for (int64_t size : sizes) n *= size;
+        const at::Tensor &codes = borrow(packed), &scales = borrow(absmax), &book = borrow(codebook);
+        if (codes.scalar_type() != at::kByte || codes.numel() != ceil_div(n, 2))
+            throw std::invalid_argument("packed codes must be u8 with " + std::to_string(ceil_div(n, 2)) + " elements for shape " +
+                                        c10::str(at::IntArrayRef(sizes)) + ", got " + describe(packed));
+        if (scales.scalar_type() != at::kFloat || scales.numel() != ceil_div(n, block_size))
+            throw std::invalid_argument("absmax must be f32 with " + std::to_string(ceil_div(n, block_size)) +
+                                        " elements (one per block of " + std::to_string(block_size) + "), got " + describe(absmax));
+        const at::ScalarType target = scalar_type(dtype);
+        if (!at::isFloatingType(target)) throw std::invalid_argument("dequantize_4bit produces floating-point tensors");
+
+        if (!codes.device().is_cpu()) {
+            // The same arithmetic as ATen ops, for devices without the loop below.
+            const at::Tensor high = at::bitwise_right_shift(codes.reshape({-1}), 4);
+            const at::Tensor low = at::bitwise_and(codes.reshape({-1}), 15);
+            const at::Tensor index = at::stack({high, low}, 1).reshape({-1}).narrow(0, 0, n).to(at::kLong);
+            const at::Tensor levels = book.to(codes.device(), at::kFloat).reshape({-1}).index_select(0, index);
+            const at::Tensor per_element = scales.reshape({-1}).repeat_interleave(block_size).narrow(0, 0, n);
+            *out = make_handle((levels * per_element).reshape(sizes).to(target));
+            return;
+        }
+
+        const auto levels = codebook_values(book);
+        const at::Tensor scale_values = scales.contiguous();
+        const at::Tensor code_values = codes.contiguous();
+        at::Tensor result = at::empty(sizes, at::TensorOptions().dtype(target));
+        const float *s = scale_values.data_ptr<float>();
+        const uint8_t *c = code_values.data_ptr<uint8_t>();
+        const int64_t blocks = ceil_div(n, block_size);
+        AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, target, "dequantize_4bit", [&] {
+            scalar_t *o = result.data_ptr<scalar_t>();
+            at::parallel_for(0, blocks, block_grain(block_size), [&](int64_t first, int64_t last) {
+                for (int64_t b = first; b < last; ++b) {
+                    scalar_t table[kCodes];
+                    for (int64_t k = 0; k < kCodes; ++k) table[k] = static_cast<scalar_t>(levels[k] * s[b]);
+                    const int64_t begin = b * block_size, end = std::min(n, begin + block_size);
+                    int64_t i = begin;
+                    for (; i + 1 < end; i += 2) {
+                        const uint8_t byte = c[i / 2];
+                        o[i] = table[byte >> 4];
+                        o[i + 1] = table[byte & 15];
+                    }
+                    if (i < end) o[i] = table[c[i / 2] >> 4];
+                }
+            });
+        });
+        *out = make_handle(std::move(result));
+    }, [&] { return describe_op("dequantize_4bit", {packed, absmax, codebook}); });
+}
+
+} // extern "C"
