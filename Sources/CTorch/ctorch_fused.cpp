@@ -1,10 +1,12 @@
 // ctorch_fused.cpp — fused C++ kernels for composites that are measured hot spots (see bench/torch-ops):
 // block-wise 4-bit codebook quantisation and dequantisation (QLoRA's NF4 storage), where the composite of
-// ATen ops makes ~8 full-size passes with int64 index tensors and the loop here makes one.
+// ATen ops makes several full-size passes with int64 index tensors and the loop here makes one; and the
+// linear layer over such a weight, which recomputes the weight in backward instead of keeping it.
 #include "ctorch_internal.hpp"
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <array>
 #include <cmath>
 
@@ -33,6 +35,87 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Blocks per parallel task: about 16k elements, so that small tensors stay on one thread.
 int64_t block_grain(int64_t block_size) { return std::max<int64_t>(1, 16384 / block_size); }
+
+// codebook[code] · absmax[block] for every element, as `target` (computed in f32, then converted).
+at::Tensor dequantize_4bit(const at::Tensor &codes, const at::Tensor &scales, const at::Tensor &book, int64_t block_size,
+                           const std::vector<int64_t> &sizes, at::ScalarType target) {
+    check_block_size(block_size);
+    int64_t n = 1;
+    for (int64_t size : sizes) n *= size;
+    if (codes.scalar_type() != at::kByte || codes.numel() != ceil_div(n, 2))
+        throw std::invalid_argument("packed codes must be u8 with " + std::to_string(ceil_div(n, 2)) + " elements for shape " +
+                                    c10::str(at::IntArrayRef(sizes)) + ", got " + c10::str(codes.sizes()) + " " +
+                                    dtype_name(codes.scalar_type()));
+    if (scales.scalar_type() != at::kFloat || scales.numel() != ceil_div(n, block_size))
+        throw std::invalid_argument("absmax must be f32 with " + std::to_string(ceil_div(n, block_size)) +
+                                    " elements (one per block of " + std::to_string(block_size) + "), got " +
+                                    c10::str(scales.sizes()) + " " + dtype_name(scales.scalar_type()));
+    if (!at::isFloatingType(target)) throw std::invalid_argument("dequantize_4bit produces floating-point tensors");
+
+    if (!codes.device().is_cpu()) {
+        // The same arithmetic as ATen ops, for devices without the loop below.
+        const at::Tensor high = at::bitwise_right_shift(codes.reshape({-1}), 4);
+        const at::Tensor low = at::bitwise_and(codes.reshape({-1}), 15);
+        const at::Tensor index = at::stack({high, low}, 1).reshape({-1}).narrow(0, 0, n).to(at::kLong);
+        const at::Tensor levels = book.to(codes.device(), at::kFloat).reshape({-1}).index_select(0, index);
+        const at::Tensor per_element = scales.reshape({-1}).repeat_interleave(block_size).narrow(0, 0, n);
+        return (levels * per_element).reshape(sizes).to(target);
+    }
+
+    const auto levels = codebook_values(book);
+    const at::Tensor scale_values = scales.contiguous();
+    const at::Tensor code_values = codes.contiguous();
+    at::Tensor result = at::empty(sizes, at::TensorOptions().dtype(target));
+    const float *s = scale_values.data_ptr<float>();
+    const uint8_t *c = code_values.data_ptr<uint8_t>();
+    const int64_t blocks = ceil_div(n, block_size);
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, target, "dequantize_4bit", [&] {
+        scalar_t *o = result.data_ptr<scalar_t>();
+        at::parallel_for(0, blocks, block_grain(block_size), [&](int64_t first, int64_t last) {
+            for (int64_t b = first; b < last; ++b) {
+                scalar_t table[kCodes];
+                for (int64_t k = 0; k < kCodes; ++k) table[k] = static_cast<scalar_t>(levels[k] * s[b]);
+                const int64_t begin = b * block_size, end = std::min(n, begin + block_size);
+                int64_t i = begin;
+                for (; i + 1 < end; i += 2) {
+                    const uint8_t byte = c[i / 2];
+                    o[i] = table[byte >> 4];
+                    o[i + 1] = table[byte & 15];
+                }
+                if (i < end) o[i] = table[c[i / 2] >> 4];
+            }
+        });
+    });
+    return result;
+}
+
+// y = x · Wᵀ with W [out, in] stored as 4-bit codes. Differentiable with respect to x only (W is frozen):
+// W is dequantised in forward and again in backward instead of being saved, so between forward and
+// backward a stack of quantised layers holds only their codes — what keeps QLoRA's memory small
+// (a plain dequantise-then-linear would have autograd keep every dequantised weight alive).
+struct Linear4Bit : public torch::autograd::Function<Linear4Bit> {
+    static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, const at::Tensor &packed,
+                              const at::Tensor &absmax, const at::Tensor &codebook, int64_t block_size,
+                              int64_t out_features, int64_t in_features) {
+        const at::Tensor weight = dequantize_4bit(packed, absmax, codebook, block_size, {out_features, in_features},
+                                                  x.scalar_type());
+        ctx->save_for_backward({packed, absmax, codebook});
+        ctx->saved_data["block_size"] = block_size;
+        ctx->saved_data["out_features"] = out_features;
+        ctx->saved_data["in_features"] = in_features;
+        return at::linear(x, weight);
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                   torch::autograd::variable_list grad_outputs) {
+        const auto saved = ctx->get_saved_variables();
+        const at::Tensor &grad = grad_outputs[0];
+        const at::Tensor weight = dequantize_4bit(saved[0], saved[1], saved[2], ctx->saved_data["block_size"].toInt(),
+                                                  {ctx->saved_data["out_features"].toInt(), ctx->saved_data["in_features"].toInt()},
+                                                  grad.scalar_type());
+        return {grad.matmul(weight), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    }
+};
 
 } // namespace
 
@@ -84,57 +167,17 @@ int ctorch_quantize_4bit(ctorch_tensor values, ctorch_tensor codebook, int64_t b
 int ctorch_dequantize_4bit(ctorch_tensor packed, ctorch_tensor absmax, ctorch_tensor codebook, int64_t block_size,
                            const int64_t *shape, int ndim, ctorch_dtype dtype, ctorch_tensor *out, char **err) {
     return guarded(err, [&] {
-        check_block_size(block_size);
-        const std::vector<int64_t> sizes = int_list(shape, ndim);
-        int64_t n = 1;
-        for (int64_t size : sizes) n *= size;
-        const at::Tensor &codes = borrow(packed), &scales = borrow(absmax), &book = borrow(codebook);
-        if (codes.scalar_type() != at::kByte || codes.numel() != ceil_div(n, 2))
-            throw std::invalid_argument("packed codes must be u8 with " + std::to_string(ceil_div(n, 2)) + " elements for shape " +
-                                        c10::str(at::IntArrayRef(sizes)) + ", got " + describe(packed));
-        if (scales.scalar_type() != at::kFloat || scales.numel() != ceil_div(n, block_size))
-            throw std::invalid_argument("absmax must be f32 with " + std::to_string(ceil_div(n, block_size)) +
-                                        " elements (one per block of " + std::to_string(block_size) + "), got " + describe(absmax));
-        const at::ScalarType target = scalar_type(dtype);
-        if (!at::isFloatingType(target)) throw std::invalid_argument("dequantize_4bit produces floating-point tensors");
-
-        if (!codes.device().is_cpu()) {
-            // The same arithmetic as ATen ops, for devices without the loop below.
-            const at::Tensor high = at::bitwise_right_shift(codes.reshape({-1}), 4);
-            const at::Tensor low = at::bitwise_and(codes.reshape({-1}), 15);
-            const at::Tensor index = at::stack({high, low}, 1).reshape({-1}).narrow(0, 0, n).to(at::kLong);
-            const at::Tensor levels = book.to(codes.device(), at::kFloat).reshape({-1}).index_select(0, index);
-            const at::Tensor per_element = scales.reshape({-1}).repeat_interleave(block_size).narrow(0, 0, n);
-            *out = make_handle((levels * per_element).reshape(sizes).to(target));
-            return;
-        }
-
-        const auto levels = codebook_values(book);
-        const at::Tensor scale_values = scales.contiguous();
-        const at::Tensor code_values = codes.contiguous();
-        at::Tensor result = at::empty(sizes, at::TensorOptions().dtype(target));
-        const float *s = scale_values.data_ptr<float>();
-        const uint8_t *c = code_values.data_ptr<uint8_t>();
-        const int64_t blocks = ceil_div(n, block_size);
-        AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, target, "dequantize_4bit", [&] {
-            scalar_t *o = result.data_ptr<scalar_t>();
-            at::parallel_for(0, blocks, block_grain(block_size), [&](int64_t first, int64_t last) {
-                for (int64_t b = first; b < last; ++b) {
-                    scalar_t table[kCodes];
-                    for (int64_t k = 0; k < kCodes; ++k) table[k] = static_cast<scalar_t>(levels[k] * s[b]);
-                    const int64_t begin = b * block_size, end = std::min(n, begin + block_size);
-                    int64_t i = begin;
-                    for (; i + 1 < end; i += 2) {
-                        const uint8_t byte = c[i / 2];
-                        o[i] = table[byte >> 4];
-                        o[i + 1] = table[byte & 15];
-                    }
-                    if (i < end) o[i] = table[c[i / 2] >> 4];
-                }
-            });
-        });
-        *out = make_handle(std::move(result));
+        *out = make_handle(dequantize_4bit(borrow(packed), borrow(absmax), borrow(codebook), block_size,
+                                           int_list(shape, ndim), scalar_type(dtype)));
     }, [&] { return describe_op("dequantize_4bit", {packed, absmax, codebook}); });
+}
+
+int ctorch_linear_4bit(ctorch_tensor x, ctorch_tensor packed, ctorch_tensor absmax, ctorch_tensor codebook,
+                       int64_t block_size, int64_t out_features, int64_t in_features, ctorch_tensor *out, char **err) {
+    return guarded(err, [&] {
+        *out = make_handle(Linear4Bit::apply(borrow(x), borrow(packed), borrow(absmax), borrow(codebook), block_size,
+                                             out_features, in_features));
+    }, [&] { return describe_op("linear_4bit", {x, packed, absmax}); });
 }
 
 } // extern "C"

@@ -48,6 +48,44 @@ public enum Benchmarks {
         return (fused * 1e3, composite * 1e3)
     }
 
+    /// Megabytes of resident memory held between forward and backward by `layers` stacked
+    /// hidden × hidden NF4 linear layers (input batch × hidden, requiring grad): with the fused
+    /// `Quantization4Bit.linear` and with `dequantize` followed by `linear` (whose graph keeps every
+    /// dequantised f32 weight alive until backward).
+    public static func linear4BitRetainedMegabytes(
+        layers: Int = 8, hidden: Int = 2048, batch: Int = 16
+    ) throws -> (fused: Double, composite: Double) {
+        let generator = try Generator(seed: 0)
+        let codebook = try Tensor(Quantization4Bit.nf4Levels)
+        let weights = try (0..<layers).map { _ in
+            try Quantization4Bit.quantize(Tensor.randn([hidden, hidden], generator: generator) * 0.02, codebook: codebook)
+        }
+        let input = try Tensor.randn([batch, hidden], generator: generator).setRequiresGrad()
+        func retained(_ layer: (Tensor, (packed: Tensor, absmax: Tensor)) throws -> Tensor) throws -> Double {
+            let before = try residentMegabytes()
+            var x = input
+            for weight in weights { x = try layer(x, weight) }
+            let held = try residentMegabytes() - before
+            try x.sum().backward()
+            try input.clearGrad()
+            return held
+        }
+        let fused = try retained { x, w in
+            try Quantization4Bit.linear(x, packed: w.packed, absmax: w.absmax, codebook: codebook, outFeatures: hidden, inFeatures: hidden)
+        }
+        let composite = try retained { x, w in
+            try x.linear(weight: Quantization4Bit.dequantize(packed: w.packed, absmax: w.absmax, codebook: codebook, shape: [hidden, hidden]))
+        }
+        return (fused, composite)
+    }
+
+    /// This process's resident set in megabytes (Linux: /proc/self/statm).
+    public static func residentMegabytes() throws -> Double {
+        let fields = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8).split(separator: " ")
+        guard fields.count > 1, let pages = Double(fields[1]) else { throw TorchError("cannot read /proc/self/statm") }
+        return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+    }
+
     /// Runs `body` once to warm up, then `runs` times, and returns the median wall time in seconds.
     public static func medianSeconds(runs: Int, _ body: () throws -> Void) throws -> Double {
         try body()

@@ -1,8 +1,9 @@
 // Quantization4Bit — block-wise 4-bit codebook quantisation, the storage format of QLoRA's NF4 weights
 // (Dettmers et al. 2023): per block of consecutive elements one f32 absmax, per element the index of the
 // nearest codebook level of x / absmax, two indices per byte (the first in the high nibble, as
-// bitsandbytes packs them). Fused C++ kernels (ctorch_fused.cpp): one pass instead of ~8 for the
-// composite of tensor ops (bench/torch-ops measures both).
+// bitsandbytes packs them). Fused C++ kernels (ctorch_fused.cpp): one pass instead of several for the
+// composite of tensor ops, and a linear layer that recomputes its weight in backward instead of keeping
+// it (bench/torch-ops measures both).
 import CTorch
 
 public enum Quantization4Bit {
@@ -34,6 +35,21 @@ public enum Quantization4Bit {
         return try makeTensor {
             ctorch_dequantize_4bit(packed.handle, absmax.handle, codebook.handle, Int64(blockSize), sizes,
                                    Int32(sizes.count), dtype.ctorch, $0, $1)
+        }
+    }
+
+    /// input · Wᵀ for input [..., inFeatures] and the quantised weight W [outFeatures, inFeatures], in the
+    /// input's dtype. Gradients flow to the input only (W is frozen). W is dequantised in forward and
+    /// again in backward rather than kept for backward, so between forward and backward a stack of such
+    /// layers holds only its 4-bit codes — composing `dequantize` and `linear` instead would keep every
+    /// dequantised weight alive until backward.
+    public static func linear(
+        _ input: Tensor, packed: Tensor, absmax: Tensor, codebook: Tensor, blockSize: Int = 64,
+        outFeatures: Int, inFeatures: Int
+    ) throws -> Tensor {
+        try makeTensor {
+            ctorch_linear_4bit(input.handle, packed.handle, absmax.handle, codebook.handle, Int64(blockSize),
+                               Int64(outFeatures), Int64(inFeatures), $0, $1)
         }
     }
 }

@@ -34,6 +34,8 @@ struct TorchInfo: ParsableCommand {
             let large = try Benchmarks.dequantize4Bit(rows: 5632, columns: 2048)
             object["nf4_dequantize_1376x512_ms"] = ["fused": rounded(small.fusedMilliseconds), "composite": rounded(small.compositeMilliseconds)]
             object["nf4_dequantize_5632x2048_ms"] = ["fused": rounded(large.fusedMilliseconds), "composite": rounded(large.compositeMilliseconds)]
+            let retained = try Benchmarks.linear4BitRetainedMegabytes()
+            object["nf4_linear_8x2048_retained_mb"] = ["fused": rounded(retained.fused), "composite": rounded(retained.composite)]
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])

@@ -10,4 +10,6 @@ import Torch
     #expect(overhead.isFinite && overhead > 0)
     let dequantize = try Benchmarks.dequantize4Bit(rows: 64, columns: 64, runs: 1)
     #expect(dequantize.fusedMilliseconds > 0 && dequantize.compositeMilliseconds > 0)
+    let retained = try Benchmarks.linear4BitRetainedMegabytes(layers: 2, hidden: 128, batch: 2)
+    #expect(retained.fused.isFinite && retained.composite.isFinite)
 }

@@ -73,3 +73,26 @@ private func referenceCodes(_ values: [Float], blockSize: Int) -> (codes: [UInt8
     let intOutput = errorMessage { _ = try Quantization4Bit.dequantize(packed: packed, absmax: absmax, codebook: codebook, shape: [8], dtype: .int64) }
     #expect(intOutput?.hasPrefix("dequantize_4bit produces floating-point tensors") == true)
 }
+
+@Test func quantizedLinearEqualsDequantizeThenLinearForwardAndBackward() throws {
+    let generator = try Generator(seed: 8)
+    let codebook = try Tensor(Quantization4Bit.nf4Levels)
+    let (packed, absmax) = try Quantization4Bit.quantize(Tensor.randn([6, 128], generator: generator), codebook: codebook)
+    let weight = try Quantization4Bit.dequantize(packed: packed, absmax: absmax, codebook: codebook, shape: [6, 128])
+    let start = try Tensor.randn([2, 3, 128], generator: generator)
+
+    let fusedInput = try start.clone().setRequiresGrad()
+    let fused = try Quantization4Bit.linear(fusedInput, packed: packed, absmax: absmax, codebook: codebook, outFeatures: 6, inFeatures: 128)
+    let compositeInput = try start.clone().setRequiresGrad()
+    let composite = try compositeInput.linear(weight: weight)
+    #expect(fused.shape == [2, 3, 6])
+    #expect(try fused.equal(composite))
+
+    let upstream = try Tensor.randn([2, 3, 6], generator: generator)
+    try (fused * upstream).sum().backward()
+    try (composite * upstream).sum().backward()
+    #expect(approximatelyEqual(try #require(fusedInput.grad).toArray(Float.self), try #require(compositeInput.grad).toArray(Float.self), tolerance: 1e-5))
+    #expect(try withNoGrad { try Quantization4Bit.linear(start, packed: packed, absmax: absmax, codebook: codebook, outFeatures: 6, inFeatures: 128) }.equal(composite.detach()))
+    let wrong = errorMessage { _ = try Quantization4Bit.linear(start, packed: packed, absmax: absmax, codebook: codebook, outFeatures: 7, inFeatures: 128) }
+    #expect(wrong?.hasPrefix("packed codes must be u8 with 448 elements for shape [7, 128], got [384] u8") == true)
+}

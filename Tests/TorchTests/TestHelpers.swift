@@ -1,5 +1,4 @@
 // TestHelpers — small shared checks for the Torch tests: approximate equality and error capture.
-import Foundation
 import Torch
 
 /// True when every pair differs by at most `tolerance` (absolute) and the counts match.
@@ -19,11 +18,4 @@ func errorMessage(_ body: () throws -> Void) -> String? {
     } catch {
         return "\(error)"
     }
-}
-
-/// Resident set size of this process in bytes (from /proc/self/statm).
-func residentBytes() throws -> Int {
-    let text = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8)
-    let fields = text.split(separator: " ")
-    return Int(fields[1])! * Int(sysconf(Int32(_SC_PAGESIZE)))
 }

@@ -413,6 +413,14 @@ int ctorch_quantize_4bit(ctorch_tensor values, ctorch_tensor codebook, int64_t b
 int ctorch_dequantize_4bit(ctorch_tensor packed, ctorch_tensor absmax, ctorch_tensor codebook, int64_t block_size,
                            const int64_t *shape, int ndim, ctorch_dtype dtype, ctorch_tensor *out, char **err);
 
+/*
+ * x · Wᵀ for x [..., in_features] and the 4-bit weight W [out_features, in_features] (codes, absmax and
+ * codebook as above), in x's dtype. Recorded by autograd with respect to x only: W is dequantised again
+ * in backward instead of being saved, so between forward and backward only the codes stay alive.
+ */
+int ctorch_linear_4bit(ctorch_tensor x, ctorch_tensor packed, ctorch_tensor absmax, ctorch_tensor codebook,
+                       int64_t block_size, int64_t out_features, int64_t in_features, ctorch_tensor *out, char **err);
+
 /* ───────────────────────────── autograd ───────────────────────────── */
 
 int ctorch_requires_grad(ctorch_tensor tensor, int *out_requires_grad, char **err);
