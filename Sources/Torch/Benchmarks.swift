@@ -1,6 +1,9 @@
 // Benchmarks — in-process probes that benchmarks reuse: the achieved fp32 GEMM rate (the peak that MFU
 // is measured against), the fixed cost of one op through the shim, and fused-vs-composite kernels.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum Benchmarks {
     /// Achieved GFLOP/s of a size × size f32 matmul on the CPU with the current thread count:
@@ -52,9 +55,14 @@ public enum Benchmarks {
     /// hidden × hidden NF4 linear layers (input batch × hidden, requiring grad): with the fused
     /// `Quantization4Bit.linear` and with `dequantize` followed by `linear` (whose graph keeps every
     /// dequantised f32 weight alive until backward).
+    ///
+    /// Fixes glibc's mmap threshold at 128 KiB for the rest of the process: with its default dynamic
+    /// threshold, freed multi-megabyte blocks stay in the heap and the resident set stops tracking what
+    /// is alive. Run it after timing probes.
     public static func linear4BitRetainedMegabytes(
         layers: Int = 8, hidden: Int = 2048, batch: Int = 16
     ) throws -> (fused: Double, composite: Double) {
+        fixMmapThreshold(bytes: 128 * 1024)
         let generator = try Generator(seed: 0)
         let codebook = try Tensor(Quantization4Bit.nf4Levels)
         let weights = try (0..<layers).map { _ in
@@ -77,6 +85,15 @@ public enum Benchmarks {
             try x.linear(weight: Quantization4Bit.dequantize(packed: w.packed, absmax: w.absmax, codebook: codebook, shape: [hidden, hidden]))
         }
         return (fused, composite)
+    }
+
+    /// glibc's `mallopt(M_MMAP_THRESHOLD, bytes)`, found at run time (Swift's Glibc module does not
+    /// export malloc.h). Fixing the threshold also turns off its dynamic growth.
+    private static func fixMmapThreshold(bytes: Int32) {
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        let mmapThreshold: Int32 = -3
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, bytes)
     }
 
     /// This process's resident set in megabytes (Linux: /proc/self/statm).

@@ -1,7 +1,7 @@
-// OptimAdamW — AdamW with PyTorch's exact arithmetic (torch.optim.AdamW, single-tensor path, the one
-// PyTorch takes for CPU tensors): decoupled weight decay, bias correction computed in double precision,
-// epsilon added outside the square root, and the same in-place ops in the same order, so that its
-// updates match PyTorch's to the last bit on the same kernels. Its state (step counts, exp_avg,
+// OptimAdamW — AdamW with PyTorch's arithmetic (torch.optim.AdamW's single-tensor path, the one PyTorch
+// takes for CPU tensors): decoupled weight decay, bias corrections computed in double precision, epsilon
+// added outside the square root, and the same in-place ops (lerp_, mul_, addcmul_, sqrt, div, add_,
+// addcdiv_) in the same order, so the float32 roundings are PyTorch's. Its state (step counts, exp_avg,
 // exp_avg_sq) saves to safetensors + JSON and loads back bit for bit.
 import Foundation
 import LoomCore

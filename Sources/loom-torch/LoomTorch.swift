@@ -22,26 +22,35 @@ struct TorchInfo: ParsableCommand {
     var benchmark = false
 
     func run() throws {
-        var object: [String: Any] = [
-            "libtorch": try TorchRuntime.version(),
-            "cuda": try TorchRuntime.cudaIsAvailable(),
-            "threads": try TorchRuntime.numThreads(),
-        ]
+        let version = try TorchRuntime.version()
+        let cuda = try TorchRuntime.cudaIsAvailable()
+        let threads = try TorchRuntime.numThreads()
+        var object: [String: Any] = ["libtorch": version, "cuda": cuda, "threads": threads]
+        var lines = ["libtorch  \(version)", "cuda      \(cuda ? "available" : "not available")", "threads   \(threads)"]
         if benchmark {
-            object["fp32_matmul_2048_gflops"] = rounded(try Benchmarks.fp32MatmulGFLOPS(size: 2048))
-            object["op_overhead_us"] = rounded(try Benchmarks.opOverheadMicroseconds())
+            let gflops = try Benchmarks.fp32MatmulGFLOPS(size: 2048)
+            let overhead = try Benchmarks.opOverheadMicroseconds()
             let small = try Benchmarks.dequantize4Bit(rows: 1376, columns: 512)
             let large = try Benchmarks.dequantize4Bit(rows: 5632, columns: 2048)
+            let retained = try Benchmarks.linear4BitRetainedMegabytes()
+            object["fp32_matmul_2048_gflops"] = rounded(gflops)
+            object["op_overhead_us"] = rounded(overhead)
             object["nf4_dequantize_1376x512_ms"] = ["fused": rounded(small.fusedMilliseconds), "composite": rounded(small.compositeMilliseconds)]
             object["nf4_dequantize_5632x2048_ms"] = ["fused": rounded(large.fusedMilliseconds), "composite": rounded(large.compositeMilliseconds)]
-            let retained = try Benchmarks.linear4BitRetainedMegabytes()
             object["nf4_linear_8x2048_retained_mb"] = ["fused": rounded(retained.fused), "composite": rounded(retained.composite)]
+            lines += [
+                "fp32 GEMM 2048²                   \(rounded(gflops)) GFLOP/s",
+                "one small op                      \(rounded(overhead)) µs",
+                "NF4 dequantise 1376×512           \(rounded(small.fusedMilliseconds)) ms fused, \(rounded(small.compositeMilliseconds)) ms composite",
+                "NF4 dequantise 5632×2048          \(rounded(large.fusedMilliseconds)) ms fused, \(rounded(large.compositeMilliseconds)) ms composite",
+                "NF4 linear ×8 2048², kept for bw  \(rounded(retained.fused)) MB fused, \(rounded(retained.composite)) MB composite",
+            ]
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            for key in object.keys.sorted() { print("\(key.padding(toLength: 28, withPad: " ", startingAt: 0)) \(object[key]!)") }
+            print(lines.joined(separator: "\n"))
         }
     }
 
