@@ -1,7 +1,8 @@
 // ctorch_fused.cpp — fused C++ kernels for composites that are measured hot spots (see bench/torch-ops):
 // block-wise 4-bit codebook quantisation and dequantisation (QLoRA's NF4 storage), where the composite of
 // ATen ops makes several full-size passes with int64 index tensors and the loop here makes one; and the
-// linear layer over such a weight, which recomputes the weight in backward instead of keeping it.
+// linear layer over such a weight, which recomputes the weight in backward instead of keeping it; and
+// RMSNorm, one pass each way instead of ~16.
 #include "ctorch_internal.hpp"
 
 #include <ATen/Dispatch.h>
@@ -117,6 +118,85 @@ struct Linear4Bit : public torch::autograd::Function<Linear4Bit> {
     }
 };
 
+// RMSNorm over the last dimension, y = weight · x / sqrt(mean(x²) + eps), as Llama's (statistics in
+// f32 whatever x's dtype). The composite (pow, mean, add, rsqrt, mul, mul) makes six passes forward and
+// about ten in backward, saving several full-size intermediates; this makes one pass each way and saves
+// only x and one f32 per row.
+struct RMSNorm : public torch::autograd::Function<RMSNorm> {
+    static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, const at::Tensor &weight,
+                              double eps) {
+        const int64_t hidden = x.size(-1);
+        if (weight.dim() != 1 || weight.size(0) != hidden)
+            throw std::invalid_argument("RMSNorm weight must be [" + std::to_string(hidden) + "], got " + c10::str(weight.sizes()));
+        const at::Tensor input = x.contiguous();
+        const at::Tensor w = weight.to(at::kFloat).contiguous();
+        const int64_t rows = input.numel() / std::max<int64_t>(hidden, 1);
+        at::Tensor rstd = at::empty({rows}, input.options().dtype(at::kFloat));
+        at::Tensor y = at::empty_like(input);
+        AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, input.scalar_type(), "rms_norm", [&] {
+            const scalar_t *in = input.data_ptr<scalar_t>();
+            scalar_t *out = y.data_ptr<scalar_t>();
+            const float *wp = w.data_ptr<float>();
+            float *r = rstd.data_ptr<float>();
+            at::parallel_for(0, rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(hidden, 1)), [&](int64_t first, int64_t last) {
+                for (int64_t row = first; row < last; ++row) {
+                    const scalar_t *xr = in + row * hidden;
+                    float sum = 0;
+                    for (int64_t j = 0; j < hidden; ++j) sum += static_cast<float>(xr[j]) * static_cast<float>(xr[j]);
+                    const float inverse = 1.0f / std::sqrt(sum / static_cast<float>(hidden) + static_cast<float>(eps));
+                    r[row] = inverse;
+                    scalar_t *yr = out + row * hidden;
+                    for (int64_t j = 0; j < hidden; ++j)
+                        yr[j] = static_cast<scalar_t>(wp[j] * static_cast<float>(static_cast<scalar_t>(static_cast<float>(xr[j]) * inverse)));
+                }
+            });
+        });
+        ctx->save_for_backward({input, weight, rstd});
+        return y;
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                   torch::autograd::variable_list grad_outputs) {
+        const auto saved = ctx->get_saved_variables();
+        const at::Tensor &input = saved[0], &weight = saved[1], &rstd = saved[2];
+        const at::Tensor grad = grad_outputs[0].contiguous();
+        const int64_t hidden = input.size(-1);
+        const int64_t rows = input.numel() / std::max<int64_t>(hidden, 1);
+        const at::Tensor w = weight.to(at::kFloat).contiguous();
+        at::Tensor grad_input = at::empty_like(input);
+        const bool weight_needs_grad = weight.requires_grad();
+        // Per-row partial sums of grad·x̂ for the weight's gradient, reduced after the parallel loop.
+        at::Tensor grad_weight_rows = weight_needs_grad ? at::empty({rows, hidden}, input.options().dtype(at::kFloat)) : at::Tensor();
+        AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, input.scalar_type(), "rms_norm_backward", [&] {
+            const scalar_t *in = input.data_ptr<scalar_t>();
+            const scalar_t *g = grad.data_ptr<scalar_t>();
+            scalar_t *gi = grad_input.data_ptr<scalar_t>();
+            const float *wp = w.data_ptr<float>();
+            const float *r = rstd.data_ptr<float>();
+            float *gw = weight_needs_grad ? grad_weight_rows.data_ptr<float>() : nullptr;
+            at::parallel_for(0, rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(hidden, 1)), [&](int64_t first, int64_t last) {
+                for (int64_t row = first; row < last; ++row) {
+                    const scalar_t *xr = in + row * hidden;
+                    const scalar_t *gr = g + row * hidden;
+                    const float inverse = r[row];
+                    float dot = 0;  // Σ (g·w)·x̂
+                    for (int64_t j = 0; j < hidden; ++j)
+                        dot += static_cast<float>(gr[j]) * wp[j] * static_cast<float>(xr[j]) * inverse;
+                    const float mean_dot = dot / static_cast<float>(hidden);
+                    scalar_t *gir = gi + row * hidden;
+                    for (int64_t j = 0; j < hidden; ++j) {
+                        const float normalized = static_cast<float>(xr[j]) * inverse;
+                        gir[j] = static_cast<scalar_t>(inverse * (static_cast<float>(gr[j]) * wp[j] - normalized * mean_dot));
+                        if (gw != nullptr) gw[row * hidden + j] = static_cast<float>(gr[j]) * normalized;
+                    }
+                }
+            });
+        });
+        at::Tensor grad_weight = weight_needs_grad ? grad_weight_rows.sum(0).to(weight.scalar_type()) : at::Tensor();
+        return {grad_input, grad_weight, at::Tensor()};
+    }
+};
+
 } // namespace
 
 extern "C" {
@@ -178,6 +258,21 @@ int ctorch_linear_4bit(ctorch_tensor x, ctorch_tensor packed, ctorch_tensor absm
         *out = make_handle(Linear4Bit::apply(borrow(x), borrow(packed), borrow(absmax), borrow(codebook), block_size,
                                              out_features, in_features));
     }, [&] { return describe_op("linear_4bit", {x, packed, absmax}); });
+}
+
+int ctorch_rms_norm(ctorch_tensor x, ctorch_tensor weight, double eps, ctorch_tensor *out, char **err) {
+    return guarded(err, [&] {
+        const at::Tensor &input = borrow(x), &w = borrow(weight);
+        if (input.device().is_cpu()) {
+            *out = make_handle(RMSNorm::apply(input, w, eps));
+            return;
+        }
+        // Other devices: the composite of ATen ops (their autograd applies).
+        const at::Tensor xf = input.to(at::kFloat);
+        const at::Tensor normed = (xf * at::rsqrt(xf.pow(2).mean({-1}, true) + eps)).to(input.scalar_type());
+        *out = make_handle(w.to(input.scalar_type()) * normed);
+    },
+                   [&] { return describe_op("rms_norm", {x, weight}); });
 }
 
 } // extern "C"

@@ -51,6 +51,26 @@ public enum Benchmarks {
         return (fused * 1e3, composite * 1e3)
     }
 
+    /// Milliseconds for RMSNorm forward + backward (gradient to the input only, the weight frozen as in
+    /// LoRA) on rows × hidden f32: the fused `rmsNorm` and the composite of tensor ops.
+    public static func rmsNorm(
+        rows: Int = 2048, hidden: Int = 512, runs: Int = 9
+    ) throws -> (fusedMilliseconds: Double, compositeMilliseconds: Double) {
+        let generator = try Generator(seed: 0)
+        let input = try Tensor.randn([rows, hidden], generator: generator).setRequiresGrad()
+        let weight = try Tensor.normal([hidden], mean: 1, std: 0.1, generator: generator)
+        let upstream = try Tensor.randn([rows, hidden], generator: generator)
+        func time(_ norm: () throws -> Tensor) throws -> Double {
+            try medianSeconds(runs: runs) {
+                try (norm() * upstream).sum().backward()
+                try input.clearGrad()
+            } * 1e3
+        }
+        let fused = try time { try input.rmsNorm(weight: weight, eps: 1e-5) }
+        let composite = try time { try weight * (input * (input.pow(2).mean(dims: [-1], keepDim: true) + 1e-5).rsqrt()) }
+        return (fused, composite)
+    }
+
     /// Megabytes of resident memory held between forward and backward by `layers` stacked
     /// hidden × hidden NF4 linear layers (input batch × hidden, requiring grad): with the fused
     /// `Quantization4Bit.linear` and with `dequantize` followed by `linear` (whose graph keeps every

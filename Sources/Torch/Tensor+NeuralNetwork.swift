@@ -1,5 +1,5 @@
 // Tensor+NeuralNetwork — the layers' building blocks: linear (fused matmul + bias), batched
-// multiply-add for attention scores, softmax, cross-entropy with ignore_index, dropout.
+// multiply-add for attention scores, RMSNorm, softmax, cross-entropy with ignore_index, dropout.
 import CTorch
 
 /// How a loss over many targets is reduced.
@@ -31,6 +31,14 @@ extension Tensor {
     public func baddbmm(_ batch1: Tensor, _ batch2: Tensor, beta: Double = 1, alpha: Double = 1) throws -> Tensor {
         let (b, a) = (Scalar(beta).ctorch, Scalar(alpha).ctorch)
         return try makeTensor { ctorch_baddbmm(handle, batch1.handle, batch2.handle, b, a, $0, $1) }
+    }
+
+    /// RMSNorm over the last dimension: weight · x / sqrt(mean(x²) + eps), Llama's (statistics in f32,
+    /// result in x's dtype), differentiable in x and weight. A fused kernel on the CPU: one pass forward
+    /// and one backward, keeping only x and one f32 per row for backward (bench/torch-ops compares it with
+    /// the composite of tensor ops).
+    public func rmsNorm(weight: Tensor, eps: Double) throws -> Tensor {
+        try makeTensor { ctorch_rms_norm(handle, weight.handle, eps, $0, $1) }
     }
 
     /// exp(x) / Σ exp(x) along `dim`.

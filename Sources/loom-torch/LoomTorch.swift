@@ -32,7 +32,9 @@ struct TorchInfo: ParsableCommand {
             let overhead = try Benchmarks.opOverheadMicroseconds()
             let small = try Benchmarks.dequantize4Bit(rows: 1376, columns: 512)
             let large = try Benchmarks.dequantize4Bit(rows: 5632, columns: 2048)
+            let norm = try Benchmarks.rmsNorm()
             let retained = try Benchmarks.linear4BitRetainedMegabytes()
+            object["rms_norm_2048x512_forward_backward_ms"] = ["fused": rounded(norm.fusedMilliseconds), "composite": rounded(norm.compositeMilliseconds)]
             object["fp32_matmul_2048_gflops"] = rounded(gflops)
             object["op_overhead_us"] = rounded(overhead)
             object["nf4_dequantize_1376x512_ms"] = ["fused": rounded(small.fusedMilliseconds), "composite": rounded(small.compositeMilliseconds)]
@@ -43,6 +45,7 @@ struct TorchInfo: ParsableCommand {
                 "one small op                      \(rounded(overhead)) µs",
                 "NF4 dequantise 1376×512           \(rounded(small.fusedMilliseconds)) ms fused, \(rounded(small.compositeMilliseconds)) ms composite",
                 "NF4 dequantise 5632×2048          \(rounded(large.fusedMilliseconds)) ms fused, \(rounded(large.compositeMilliseconds)) ms composite",
+                "RMSNorm 2048×512 forward+backward \(rounded(norm.fusedMilliseconds)) ms fused, \(rounded(norm.compositeMilliseconds)) ms composite",
                 "NF4 linear ×8 2048², kept for bw  \(rounded(retained.fused)) MB fused, \(rounded(retained.composite)) MB composite",
             ]
         }

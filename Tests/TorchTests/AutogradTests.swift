@@ -108,3 +108,35 @@ import Torch
     #expect(frozen.grad == nil)
     #expect(try #require(input.grad).toArray(Float.self) == [2, 2])
 }
+
+@Test func fusedRMSNormMatchesTheCompositeAndItsGradients() throws {
+    let generator = try Generator(seed: 13)
+    let start = try Tensor.randn([2, 5, 48], generator: generator) * 3
+    let weightStart = try Tensor.normal([48], mean: 1, std: 0.1, generator: generator)
+    let upstream = try Tensor.randn([2, 5, 48], generator: generator)
+
+    let x = try start.clone().setRequiresGrad()
+    let w = try weightStart.clone().setRequiresGrad()
+    let fused = try x.rmsNorm(weight: w, eps: 1e-5)
+    try (fused * upstream).sum().backward()
+
+    let xc = try start.clone().setRequiresGrad()
+    let wc = try weightStart.clone().setRequiresGrad()
+    let composite = try wc * (xc * (xc.pow(2).mean(dims: [-1], keepDim: true) + 1e-5).rsqrt())
+    try (composite * upstream).sum().backward()
+
+    #expect(approximatelyEqual(try fused.toArray(Float.self), try composite.toArray(Float.self), tolerance: 1e-5))
+    #expect(approximatelyEqual(try #require(x.grad).toArray(Float.self), try #require(xc.grad).toArray(Float.self), tolerance: 1e-4))
+    #expect(approximatelyEqual(try #require(w.grad).toArray(Float.self), try #require(wc.grad).toArray(Float.self), tolerance: 1e-3))
+
+    // A frozen weight gets no gradient; bf16 input gives bf16 output close to the f32 result.
+    let frozen = try weightStart.clone()
+    let input = try start.clone().setRequiresGrad()
+    try input.rmsNorm(weight: frozen, eps: 1e-5).sum().backward()
+    #expect(frozen.grad == nil && input.grad != nil)
+    let half = try start.to(.bfloat16).rmsNorm(weight: weightStart, eps: 1e-5)
+    #expect(half.dtype == .bfloat16)
+    #expect(try (half.to(.float32) - fused.detach()).abs().amax().scalar(Float.self) < 0.05)
+    let message = errorMessage { _ = try start.rmsNorm(weight: Tensor.ones([4]), eps: 1e-5) }
+    #expect(message?.hasPrefix("RMSNorm weight must be [48], got [4]") == true)
+}

@@ -10,6 +10,8 @@ import Torch
     #expect(overhead.isFinite && overhead > 0)
     let dequantize = try Benchmarks.dequantize4Bit(rows: 64, columns: 64, runs: 1)
     #expect(dequantize.fusedMilliseconds > 0 && dequantize.compositeMilliseconds > 0)
+    let norm = try Benchmarks.rmsNorm(rows: 16, hidden: 32, runs: 1)
+    #expect(norm.fusedMilliseconds > 0 && norm.compositeMilliseconds > 0)
     let retained = try Benchmarks.linear4BitRetainedMegabytes(layers: 2, hidden: 128, batch: 2)
     #expect(retained.fused.isFinite && retained.composite.isFinite)
 }

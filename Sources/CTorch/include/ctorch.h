@@ -421,6 +421,13 @@ int ctorch_dequantize_4bit(ctorch_tensor packed, ctorch_tensor absmax, ctorch_te
 int ctorch_linear_4bit(ctorch_tensor x, ctorch_tensor packed, ctorch_tensor absmax, ctorch_tensor codebook,
                        int64_t block_size, int64_t out_features, int64_t in_features, ctorch_tensor *out, char **err);
 
+/*
+ * RMSNorm over the last dimension: weight · x / sqrt(mean(x²) + eps) (Llama's; statistics in f32),
+ * differentiable in x and weight. One pass forward and one backward, keeping x and one f32 per row
+ * (the composite makes ~16 passes and keeps several full-size intermediates).
+ */
+int ctorch_rms_norm(ctorch_tensor x, ctorch_tensor weight, double eps, ctorch_tensor *out, char **err);
+
 /* ───────────────────────────── autograd ───────────────────────────── */
 
 int ctorch_requires_grad(ctorch_tensor tensor, int *out_requires_grad, char **err);
