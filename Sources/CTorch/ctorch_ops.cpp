@@ -598,6 +598,13 @@ int ctorch_linear(ctorch_tensor x, ctorch_tensor weight, ctorch_tensor bias, cto
     }, [&] { return bias == nullptr ? describe_op("linear", {x, weight}) : describe_op("linear", {x, weight, bias}); });
 }
 
+int ctorch_addmm(ctorch_tensor self, ctorch_tensor mat1, ctorch_tensor mat2, ctorch_scalar beta, ctorch_scalar alpha,
+                 ctorch_tensor *out, char **err) {
+    return guarded(err, [&] {
+        *out = make_handle(at::addmm(borrow(self), borrow(mat1), borrow(mat2), scalar_of(beta), scalar_of(alpha)));
+    }, [&] { return describe_op("addmm", {self, mat1, mat2}); });
+}
+
 int ctorch_baddbmm(ctorch_tensor self, ctorch_tensor batch1, ctorch_tensor batch2, ctorch_scalar beta,
                    ctorch_scalar alpha, ctorch_tensor *out, char **err) {
     return guarded(err, [&] {

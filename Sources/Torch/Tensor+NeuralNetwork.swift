@@ -26,6 +26,13 @@ extension Tensor {
         try makeTensor { ctorch_linear(handle, weight.handle, bias?.handle, $0, $1) }
     }
 
+    /// beta · self + alpha · (mat1 @ mat2) for 2-D mats, in one GEMM — e.g. a LoRA update
+    /// `base.addmm(xA, Bᵀ, alpha: scale)` without separate scale and add passes.
+    public func addmm(_ mat1: Tensor, _ mat2: Tensor, beta: Double = 1, alpha: Double = 1) throws -> Tensor {
+        let (b, a) = (Scalar(beta).ctorch, Scalar(alpha).ctorch)
+        return try makeTensor { ctorch_addmm(handle, mat1.handle, mat2.handle, b, a, $0, $1) }
+    }
+
     /// beta · self + alpha · (batch1 @ batch2) for [b, n, k] × [b, k, m] — scaled attention scores plus a
     /// mask in one op.
     public func baddbmm(_ batch1: Tensor, _ batch2: Tensor, beta: Double = 1, alpha: Double = 1) throws -> Tensor {

@@ -69,6 +69,7 @@ import Torch
     let bias = try Tensor([Float(100), 200])
     #expect(try a.linear(weight: weight, bias: bias).toArray(Float.self) == [104, 205, 110, 211])
     #expect(try a.linear(weight: weight).toArray(Float.self) == [4, 5, 10, 11])
+    #expect(try Tensor.ones([2, 2]).addmm(a, b, beta: 2, alpha: 0.5).toArray(Float.self) == [4, 4.5, 7, 7.5])
     let mask = try Tensor.zeros([2, 2, 2])
     #expect(try mask.baddbmm(batched, Tensor.stack([b, b]), beta: 1, alpha: 0.5).toArray(Float.self) == [2, 2.5, 5, 5.5, 2, 2.5, 5, 5.5])
 }

@@ -374,6 +374,9 @@ int ctorch_bucketize(ctorch_tensor tensor, ctorch_tensor boundaries, ctorch_tens
 
 /* x · weightᵀ + bias (torch.nn.functional.linear); `bias` may be NULL. x [..., in], weight [out, in]. */
 int ctorch_linear(ctorch_tensor x, ctorch_tensor weight, ctorch_tensor bias, ctorch_tensor *out, char **err);
+/* beta·self + alpha·(mat1 @ mat2) for 2-D mats (e.g. a LoRA update scaled and added to the base output in the GEMM). */
+int ctorch_addmm(ctorch_tensor self, ctorch_tensor mat1, ctorch_tensor mat2, ctorch_scalar beta, ctorch_scalar alpha,
+                 ctorch_tensor *out, char **err);
 /* beta·self + alpha·(batch1 @ batch2), batched (attention scores with a mask in one op). */
 int ctorch_baddbmm(ctorch_tensor self, ctorch_tensor batch1, ctorch_tensor batch2, ctorch_scalar beta,
                    ctorch_scalar alpha, ctorch_tensor *out, char **err);
