@@ -37,6 +37,25 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Blocks per parallel task: about 16k elements, so that small tensors stay on one thread.
 int64_t block_grain(int64_t block_size) { return std::max<int64_t>(1, 16384 / block_size); }
 
+// Σ a[j]·b[j]·c[j] in f32 with eight independent partial sums, a shape the compiler vectorises (a
+// single running sum must keep its order and stays scalar). `c` is a pointer or `Ones()` (Σ a·b).
+template <typename T, typename U, typename V>
+float sum_of_products(const T *a, const U *b, const V &c, int64_t n) {
+    float partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; ++k)
+            partial[k] += static_cast<float>(a[j + k]) * static_cast<float>(b[j + k]) * static_cast<float>(c[j + k]);
+    float sum = ((partial[0] + partial[1]) + (partial[2] + partial[3])) + ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+    for (; j < n; ++j) sum += static_cast<float>(a[j]) * static_cast<float>(b[j]) * static_cast<float>(c[j]);
+    return sum;
+}
+
+// A row of ones: the third factor of sum_of_products when there are only two.
+struct Ones {
+    float operator[](int64_t) const { return 1.0f; }
+};
+
 // codebook[code] · absmax[block] for every element, as `target` (computed in f32, then converted).
 at::Tensor dequantize_4bit(const at::Tensor &codes, const at::Tensor &scales, const at::Tensor &book, int64_t block_size,
                            const std::vector<int64_t> &sizes, at::ScalarType target) {
@@ -141,8 +160,7 @@ struct RMSNorm : public torch::autograd::Function<RMSNorm> {
             at::parallel_for(0, rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(hidden, 1)), [&](int64_t first, int64_t last) {
                 for (int64_t row = first; row < last; ++row) {
                     const scalar_t *xr = in + row * hidden;
-                    float sum = 0;
-                    for (int64_t j = 0; j < hidden; ++j) sum += static_cast<float>(xr[j]) * static_cast<float>(xr[j]);
+                    const float sum = sum_of_products(xr, xr, Ones(), hidden);
                     const float inverse = 1.0f / std::sqrt(sum / static_cast<float>(hidden) + static_cast<float>(eps));
                     r[row] = inverse;
                     scalar_t *yr = out + row * hidden;
@@ -179,10 +197,8 @@ struct RMSNorm : public torch::autograd::Function<RMSNorm> {
                     const scalar_t *xr = in + row * hidden;
                     const scalar_t *gr = g + row * hidden;
                     const float inverse = r[row];
-                    float dot = 0;  // Σ (g·w)·x̂
-                    for (int64_t j = 0; j < hidden; ++j)
-                        dot += static_cast<float>(gr[j]) * wp[j] * static_cast<float>(xr[j]) * inverse;
-                    const float mean_dot = dot / static_cast<float>(hidden);
+                    // mean over the row of (g·w)·x̂, with x̂ = x·inverse
+                    const float mean_dot = sum_of_products(gr, wp, xr, hidden) * inverse / static_cast<float>(hidden);
                     scalar_t *gir = gi + row * hidden;
                     for (int64_t j = 0; j < hidden; ++j) {
                         const float normalized = static_cast<float>(xr[j]) * inverse;
