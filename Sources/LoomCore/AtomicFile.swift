@@ -12,7 +12,41 @@ public enum AtomicFile {
         public var description: String { "cannot write \(path): \(reason)" }
     }
 
+    /// Where a streaming write puts its bytes (the temp file; it becomes the target only if the whole
+    /// body succeeds).
+    public struct Sink {
+        fileprivate let fd: Int32
+        fileprivate let path: String
+
+        /// Appends `bytes` (all of them: partial writes and EINTR are retried).
+        public func write(_ bytes: UnsafeRawBufferPointer) throws {
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw WriteError(path: path, reason: String(cString: strerror(errno)))
+                }
+                offset += n
+            }
+        }
+
+        public func write(_ data: Data) throws {
+            try data.withUnsafeBytes { try write($0) }
+        }
+    }
+
     public static func write(_ data: Data, to url: URL) throws {
+        try write(to: url) { try $0.write(data) }
+    }
+
+    public static func write(_ text: String, to url: URL) throws {
+        try write(Data(text.utf8), to: url)
+    }
+
+    /// Streams a file of any size into place atomically: `body` appends the content piece by piece
+    /// (no need to hold it all in memory); when `body` throws, the target is left untouched.
+    public static func write(to url: URL, _ body: (Sink) throws -> Void) throws {
         let directory = url.deletingLastPathComponent()
         let temp = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -23,17 +57,7 @@ public enum AtomicFile {
         }
         do {
             defer { close(fd) }
-            try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw WriteError(path: url.path, reason: String(cString: strerror(errno)))
-                    }
-                    offset += n
-                }
-            }
+            try body(Sink(fd: fd, path: url.path))
             guard fsync(fd) == 0 else { throw WriteError(path: url.path, reason: "fsync: \(String(cString: strerror(errno)))") }
         }
         guard rename(temp.path, url.path) == 0 else {
@@ -41,10 +65,6 @@ public enum AtomicFile {
         }
         ok = true
         syncDirectory(directory)
-    }
-
-    public static func write(_ text: String, to url: URL) throws {
-        try write(Data(text.utf8), to: url)
     }
 
     /// Makes a rename durable: the directory entry itself must reach the disk.

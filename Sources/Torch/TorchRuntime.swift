@@ -1,49 +1,123 @@
-// TorchRuntime — facts about the linked libtorch and process-wide settings (threads, seed).
+// TorchRuntime — facts about the linked libtorch and process-wide settings (threads, global seed), the
+// error type every Torch call throws, and the helpers that turn a shim status into a thrown error.
 import CTorch
+import Foundation
 
-/// An error raised by libtorch (or by the shim's argument checks), carrying libtorch's message.
+/// An error raised by libtorch (or by the shim's argument checks), carrying libtorch's message
+/// followed by the op and its operands' shapes, e.g.
+/// `mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5) (in matmul of [2, 3] f32 and [4, 5] f32)`.
 public struct TorchError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
 
+/// The C type of a shim error out-parameter (`char **err`).
+typealias ErrorOut = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+
 /// Runs one shim call and turns `CTORCH_ERROR` + message into a thrown `TorchError`.
 @inline(__always)
-func check(_ call: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32) throws {
+func check(_ call: (ErrorOut) -> Int32) throws {
     var message: UnsafeMutablePointer<CChar>? = nil
     let status = call(&message)
-    if status != CTORCH_OK {
-        defer { ctorch_free_string(message) }
-        throw TorchError(message.map { String(cString: $0) } ?? "libtorch call failed without a message")
-    }
+    if status != CTORCH_OK { throw takeError(message) }
+}
+
+/// Runs a shim call that returns a new tensor handle and wraps it in a `Tensor` (which then owns it).
+@inline(__always)
+func makeTensor(_ call: (UnsafeMutablePointer<OpaquePointer?>, ErrorOut) -> Int32) throws -> Tensor {
+    var out: OpaquePointer? = nil
+    var message: UnsafeMutablePointer<CChar>? = nil
+    let status = call(&out, &message)
+    guard status == CTORCH_OK, let out else { throw takeError(message) }
+    return Tensor(owning: out)
+}
+
+/// For shim calls that cannot fail on a live handle (reading a tensor's shape, dtype, grad mode): a
+/// failure there means a broken invariant, not bad input, so it stops the process with the message.
+@inline(__always)
+func mustSucceed(_ call: (ErrorOut) -> Int32) {
+    var message: UnsafeMutablePointer<CChar>? = nil
+    if call(&message) != CTORCH_OK { fatalError("libtorch shim invariant broken: \(takeError(message).message)") }
+}
+
+func takeError(_ message: UnsafeMutablePointer<CChar>?) -> TorchError {
+    defer { ctorch_free_string(message) }
+    return TorchError(message.map { String(cString: $0) } ?? "libtorch call failed without a message")
 }
 
 public enum TorchRuntime {
-    /// libtorch's version, e.g. "1.13.0".
+    /// libtorch's version, e.g. "1.13.1".
     public static func version() throws -> String {
         var version: UnsafePointer<CChar>? = nil
         try check { ctorch_version(&version, $0) }
         return String(cString: version!)
     }
 
+    /// True when the linked libtorch was built with CUDA and a CUDA device is visible.
     public static func cudaIsAvailable() throws -> Bool {
         var available: Int32 = 0
         try check { ctorch_cuda_is_available(&available, $0) }
         return available != 0
     }
 
+    public static func cudaDeviceCount() throws -> Int {
+        var count: Int32 = 0
+        try check { ctorch_cuda_device_count(&count, $0) }
+        return Int(count)
+    }
+
+    /// libtorch's intra-op thread count (matmuls, elementwise kernels). Set on first use of Torch to
+    /// `defaultThreadCount()`.
     public static func numThreads() throws -> Int {
+        try ensureConfigured()
         var threads: Int32 = 0
         try check { ctorch_get_num_threads(&threads, $0) }
         return Int(threads)
     }
 
+    /// Changes the intra-op thread count for the whole process.
     public static func setNumThreads(_ threads: Int) throws {
-        try check { ctorch_set_num_threads(Int32(threads), $0) }
+        try ensureConfigured()
+        guard let count = Int32(exactly: threads) else { throw TorchError("thread count \(threads) is out of range") }
+        try check { ctorch_set_num_threads(count, $0) }
     }
 
+    /// Seeds libtorch's global generators — the ones used when an op is given no `Generator`.
+    /// Prefer explicit `Generator`s: their state can be checkpointed and nothing else draws from them.
     public static func manualSeed(_ seed: UInt64) throws {
+        try ensureConfigured()
         try check { ctorch_manual_seed(seed, $0) }
     }
+
+    /// The thread count Loom uses unless told otherwise: `LOOM_THREADS` when set (a positive integer),
+    /// else every core this process may run on (`ProcessInfo.activeProcessorCount`).
+    public static func defaultThreadCount(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
+        if let text = environment["LOOM_THREADS"] {
+            guard let threads = Int(text.trimmingCharacters(in: .whitespaces)), threads >= 1 else {
+                throw TorchError("LOOM_THREADS must be a positive integer, got '\(text)'")
+            }
+            return threads
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Applies the process-wide defaults once, before the first tensor exists. Every entry point that
+    /// creates tensors or generators from nothing calls it; ops on existing tensors need not.
+    @inline(__always)
+    static func ensureConfigured() throws {
+        if let configurationError { throw configurationError }
+    }
+
+    private static let configurationError: TorchError? = {
+        do {
+            let threads = try defaultThreadCount()
+            try check { ctorch_set_num_threads(Int32(clamping: threads), $0) }
+            return nil
+        } catch let error as TorchError {
+            return error
+        } catch {
+            return TorchError("\(error)")
+        }
+    }()
 }

@@ -1,5 +1,7 @@
-import Torch
+// RuntimeTests — facts about the linked libtorch and the process-wide defaults.
+import Foundation
 import Testing
+import Torch
 
 @Test func linkedLibtorchReportsVersionAndThreads() throws {
     let version = try TorchRuntime.version()
@@ -8,9 +10,15 @@ import Testing
 }
 
 @Test func invalidThreadCountIsAnErrorWithMessage() throws {
-    #expect {
-        try TorchRuntime.setNumThreads(0)
-    } throws: { error in
-        "\(error)".contains("thread count must be at least 1")
-    }
+    let message = errorMessage { try TorchRuntime.setNumThreads(0) }
+    #expect(message?.contains("thread count must be at least 1") == true)
+}
+
+@Test func threadCountDefaultsToTheMachinesCoresUnlessLoomThreadsIsSet() throws {
+    #expect(try TorchRuntime.defaultThreadCount(environment: [:]) == ProcessInfo.processInfo.activeProcessorCount)
+    #expect(try TorchRuntime.defaultThreadCount(environment: ["LOOM_THREADS": "3"]) == 3)
+    let message = errorMessage { _ = try TorchRuntime.defaultThreadCount(environment: ["LOOM_THREADS": "many"]) }
+    #expect(message == "LOOM_THREADS must be a positive integer, got 'many'")
+    // The running process got its default at first use.
+    #expect(try TorchRuntime.numThreads() == TorchRuntime.defaultThreadCount())
 }

@@ -1,0 +1,138 @@
+// Benchmarks — in-process probes that benchmarks reuse: the achieved fp32 GEMM rate (the peak that MFU
+// is measured against), the fixed cost of one op through the shim, and fused-vs-composite kernels.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum Benchmarks {
+    /// Achieved GFLOP/s of a size × size f32 matmul on the CPU with the current thread count:
+    /// one warm-up product, then the median of `runs` timed products (2·size³ FLOPs each).
+    public static func fp32MatmulGFLOPS(size: Int = 2048, runs: Int = 5) throws -> Double {
+        let generator = try Generator(seed: 0)
+        let a = try Tensor.randn([size, size], generator: generator)
+        let b = try Tensor.randn([size, size], generator: generator)
+        let seconds = try withNoGrad { try medianSeconds(runs: runs) { _ = try a.matmul(b) } }
+        return 2 * Double(size) * Double(size) * Double(size) / seconds / 1e9
+    }
+
+    /// Microseconds one small op costs end to end (Swift → shim → ATen dispatch → a new handle), measured
+    /// on a 16-element add: the floor under every op of a model, however small.
+    public static func opOverheadMicroseconds(iterations: Int = 20_000) throws -> Double {
+        let x = try Tensor.ones([16])
+        let y = try Tensor.ones([16])
+        let seconds = try withNoGrad {
+            try medianSeconds(runs: 5) { for _ in 0..<iterations { _ = try x.add(y) } }
+        }
+        return seconds / Double(iterations) * 1e6
+    }
+
+    /// Milliseconds to dequantise one rows × cols NF4 weight (block 64; rows × cols a multiple of 64) to f32: the fused kernel
+    /// (`Quantization4Bit.dequantize`) and the same arithmetic as a composite of tensor ops — the
+    /// measurement that justifies the fused kernel.
+    public static func dequantize4Bit(
+        rows: Int = 1376, columns: Int = 512, runs: Int = 9
+    ) throws -> (fusedMilliseconds: Double, compositeMilliseconds: Double) {
+        let weight = try Tensor.randn([rows, columns], generator: Generator(seed: 0))
+        let codebook = try Tensor(Quantization4Bit.nf4Levels)
+        let (packed, absmax) = try Quantization4Bit.quantize(weight, codebook: codebook)
+        let fused = try withNoGrad {
+            try medianSeconds(runs: runs) {
+                _ = try Quantization4Bit.dequantize(packed: packed, absmax: absmax, codebook: codebook, shape: [rows, columns])
+            }
+        }
+        let composite = try withNoGrad {
+            try medianSeconds(runs: runs) {
+                let codes = try Tensor.stack([packed.shiftRight(4), packed.bitwiseAnd(15)], dim: 1).to(.int64)
+                let levels = try codebook.gather(dim: 0, index: codes.flatten()).reshape([-1, 64])
+                _ = try (levels * absmax.unsqueeze(1)).reshape([rows, columns])
+            }
+        }
+        return (fused * 1e3, composite * 1e3)
+    }
+
+    /// Milliseconds for RMSNorm forward + backward (gradient to the input only, the weight frozen as in
+    /// LoRA) on rows × hidden f32: the fused `rmsNorm` and the composite of tensor ops.
+    public static func rmsNorm(
+        rows: Int = 2048, hidden: Int = 512, runs: Int = 9
+    ) throws -> (fusedMilliseconds: Double, compositeMilliseconds: Double) {
+        let generator = try Generator(seed: 0)
+        let input = try Tensor.randn([rows, hidden], generator: generator).setRequiresGrad()
+        let weight = try Tensor.normal([hidden], mean: 1, std: 0.1, generator: generator)
+        let upstream = try Tensor.randn([rows, hidden], generator: generator)
+        func time(_ norm: () throws -> Tensor) throws -> Double {
+            try medianSeconds(runs: runs) {
+                try norm().backward(upstream)
+                try input.clearGrad()
+            } * 1e3
+        }
+        let fused = try time { try input.rmsNorm(weight: weight, eps: 1e-5) }
+        let composite = try time { try weight * (input * (input.pow(2).mean(dims: [-1], keepDim: true) + 1e-5).rsqrt()) }
+        return (fused, composite)
+    }
+
+    /// Megabytes of resident memory held between forward and backward by `layers` stacked
+    /// hidden × hidden NF4 linear layers (input batch × hidden, requiring grad): with the fused
+    /// `Quantization4Bit.linear` and with `dequantize` followed by `linear` (whose graph keeps every
+    /// dequantised f32 weight alive until backward).
+    ///
+    /// Fixes glibc's mmap threshold at 128 KiB for the rest of the process: with its default dynamic
+    /// threshold, freed multi-megabyte blocks stay in the heap and the resident set stops tracking what
+    /// is alive. Run it after timing probes.
+    public static func linear4BitRetainedMegabytes(
+        layers: Int = 8, hidden: Int = 2048, batch: Int = 16
+    ) throws -> (fused: Double, composite: Double) {
+        fixMmapThreshold(bytes: 128 * 1024)
+        let generator = try Generator(seed: 0)
+        let codebook = try Tensor(Quantization4Bit.nf4Levels)
+        let weights = try (0..<layers).map { _ in
+            try Quantization4Bit.quantize(Tensor.randn([hidden, hidden], generator: generator) * 0.02, codebook: codebook)
+        }
+        let input = try Tensor.randn([batch, hidden], generator: generator).setRequiresGrad()
+        func retained(_ layer: (Tensor, (packed: Tensor, absmax: Tensor)) throws -> Tensor) throws -> Double {
+            let before = try residentMegabytes()
+            var x = input
+            for weight in weights { x = try layer(x, weight) }
+            let held = try residentMegabytes() - before
+            try x.sum().backward()
+            try input.clearGrad()
+            return held
+        }
+        let fused = try retained { x, w in
+            try Quantization4Bit.linear(x, packed: w.packed, absmax: w.absmax, codebook: codebook, outFeatures: hidden, inFeatures: hidden)
+        }
+        let composite = try retained { x, w in
+            try x.linear(weight: Quantization4Bit.dequantize(packed: w.packed, absmax: w.absmax, codebook: codebook, shape: [hidden, hidden]))
+        }
+        return (fused, composite)
+    }
+
+    /// glibc's `mallopt(M_MMAP_THRESHOLD, bytes)`, found at run time (Swift's Glibc module does not
+    /// export malloc.h). Fixing the threshold also turns off its dynamic growth.
+    private static func fixMmapThreshold(bytes: Int32) {
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        let mmapThreshold: Int32 = -3
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, bytes)
+    }
+
+    /// This process's resident set in megabytes (Linux: /proc/self/statm).
+    public static func residentMegabytes() throws -> Double {
+        let fields = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8).split(separator: " ")
+        guard fields.count > 1, let pages = Double(fields[1]) else { throw TorchError("cannot read /proc/self/statm") }
+        return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+    }
+
+    /// Runs `body` once to warm up, then `runs` times, and returns the median wall time in seconds.
+    public static func medianSeconds(runs: Int, _ body: () throws -> Void) throws -> Double {
+        try body()
+        var times: [Double] = []
+        for _ in 0..<max(1, runs) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+}
