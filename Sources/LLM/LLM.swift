@@ -1,1 +1,0 @@
-// LLM — module placeholder; its contents arrive with the issue that owns it (see README, Code map).
