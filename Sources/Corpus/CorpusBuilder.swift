@@ -168,13 +168,13 @@ private struct ScanState {
     /// `{"doc":"…",` first (pass 2 inserts the split after it), then where it came from and its size.
     private func documentRecord(_ document: ProcessedDocument, file: ProcessedFile, encoding: String, kept: SplitCounts) -> [UInt8] {
         var line = Array("{\"doc\":\"\(document.id)\",\"tier\":".utf8)
-        JSONStringWriter.append(file.source.tier, to: &line)
+        JSONStringLiteral.append(file.source.tier, to: &line)
         line += Array(",\"source\":".utf8)
-        JSONStringWriter.append(file.source.path, to: &line)
+        JSONStringLiteral.append(file.source.path, to: &line)
         for (key, value) in [("entry", document.entry), ("title", document.title), ("author", document.author)] {
             guard let value else { continue }
             line += Array(",\"\(key)\":".utf8)
-            JSONStringWriter.append(value, to: &line)
+            JSONStringLiteral.append(value, to: &line)
         }
         line += Array(",\"format\":\"\((document.format ?? file.format)?.rawValue ?? "unknown")\",\"encoding\":\"\(encoding)\"".utf8)
         line += Array(",\"scenes\":\(kept.scenes),\"bytes\":\(kept.bytes),\"characters\":\(kept.characters),\"words\":\(kept.words)}\n".utf8)

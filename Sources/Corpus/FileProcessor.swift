@@ -3,6 +3,7 @@
 // threads run it side by side; dedupe and writing happen afterwards, in order (CorpusBuilder).
 import Crypto
 import Foundation
+import LoomCore
 
 struct ProcessedScene: Sendable {
     var index: Int
@@ -82,12 +83,12 @@ struct FileProcessor: Sendable {
         let nearDuplicates = options.nearDuplicateThreshold < 1
         // Every line starts with the document id at a fixed offset (the split pass reads it there).
         var prefix = Array("{\"doc\":\"\(id)\",\"tier\":".utf8)
-        JSONStringWriter.append(source.tier, to: &prefix)
+        JSONStringLiteral.append(source.tier, to: &prefix)
         prefix.append(contentsOf: ",\"source\":".utf8)
-        JSONStringWriter.append(source.path, to: &prefix)
+        JSONStringLiteral.append(source.path, to: &prefix)
         if let entry = document.entry {
             prefix.append(contentsOf: ",\"entry\":".utf8)
-            JSONStringWriter.append(entry, to: &prefix)
+            JSONStringLiteral.append(entry, to: &prefix)
         }
         var scenes: [ProcessedScene] = []
         scenes.reserveCapacity(spans.count)
@@ -101,7 +102,7 @@ struct FileProcessor: Sendable {
                 let analysis = hasher.analyse(bytes, signature: nearDuplicates)
                 var line = prefix
                 line.append(contentsOf: ",\"index\":\(index),\"start\":\(span.charStart),\"end\":\(span.charEnd),\"chars\":\(span.chars),\"words\":\(analysis.words),\"text\":".utf8)
-                JSONStringWriter.append(bytes, to: &line)
+                JSONStringLiteral.append(bytes, to: &line)
                 line.append(contentsOf: "}\n".utf8)
                 scenes.append(ProcessedScene(
                     index: index, exactKey: key, bandKeys: analysis.bandKeys, fingerprint: analysis.fingerprint,

@@ -2,6 +2,7 @@
 // top-level keys with string, number, boolean or null values come back; nested objects and arrays are
 // checked and skipped. Used for `text` in input .jsonl files and for scene records in shards.
 import Foundation
+import LoomCore
 
 enum JSONValue: Equatable {
     case string(String)
@@ -117,101 +118,10 @@ struct JSONLine {
     }
 
     private mutating func string() throws(JSONLineError) -> String {
-        let opening = position
-        position += 1
-        let start = position
-        // Fast path: no escapes.
-        while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
-            if byte < 0x20 { throw error("control character in a string (must be escaped)") }
-            position += 1
+        do {
+            return try JSONStringLiteral.read(bytes, at: &position)
+        } catch {
+            throw self.error(error.reason, at: error.offset)
         }
-        guard let stop = peek else { throw error("string is not closed with '\"'", at: opening) }
-        if stop == UInt8(ascii: "\"") {
-            position += 1
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<(position - 1)]), as: UTF8.self)
-        }
-        var out = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<position]))
-        while let byte = peek {
-            position += 1
-            switch byte {
-            case UInt8(ascii: "\""):
-                return String(decoding: out, as: UTF8.self)
-            case UInt8(ascii: "\\"):
-                guard let escaped = peek else { throw error("string is not closed with '\"'", at: opening) }
-                let escapeStart = position - 1
-                position += 1
-                switch escaped {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard peek == UInt8(ascii: "\\"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "u") else {
-                            throw error("unpaired surrogate \\u\(String(scalar, radix: 16))", at: escapeStart)
-                        }
-                        position += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else {
-                            throw error("unpaired surrogate \\u\(String(scalar, radix: 16))", at: escapeStart)
-                        }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(scalar) {
-                        throw error("unpaired surrogate \\u\(String(scalar, radix: 16))", at: escapeStart)
-                    }
-                    out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
-                default:
-                    throw error("invalid escape \\\(Unicode.Scalar(escaped))")
-                }
-            default:
-                if byte < 0x20 { throw error("control character in a string (must be escaped)") }
-                out.append(byte)
-            }
-        }
-        throw error("string is not closed with '\"'", at: opening)
-    }
-
-    private mutating func hex4() throws(JSONLineError) -> UInt32 {
-        guard position + 4 <= bytes.count,
-              let value = UInt32(String(decoding: UnsafeBufferPointer(rebasing: bytes[position..<(position + 4)]), as: UTF8.self), radix: 16) else {
-            throw error("expected four hex digits after \\u")
-        }
-        position += 4
-        return value
-    }
-}
-
-/// Writes JSON string literals from UTF-8 bytes: quotes, backslashes and control characters escaped,
-/// everything else copied as is (valid UTF-8 in, valid JSON out).
-enum JSONStringWriter {
-    static func append(_ text: String, to out: inout [UInt8]) {
-        var copy = text
-        copy.withUTF8 { append($0, to: &out) }
-    }
-
-    static func append(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var runStart = 0
-        for index in 0..<bytes.count {
-            let byte = bytes[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            default:
-                let digits = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
-            }
-            runStart = index + 1
-        }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
-        out.append(UInt8(ascii: "\""))
     }
 }

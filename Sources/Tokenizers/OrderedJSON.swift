@@ -5,6 +5,7 @@
 // Pipeline's JSONValue keeps objects as dictionaries for canonical fingerprints; tokenizer files
 // need order and exact keys, hence a type of their own.
 import Foundation
+import LoomCore
 
 public indirect enum OrderedJSON: Sendable, Equatable {
     case null
@@ -168,25 +169,7 @@ extension OrderedJSON {
     }
 
     static func writeString(_ value: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-            case 0x0A: out.append(contentsOf: "\\n".utf8)
-            case 0x0D: out.append(contentsOf: "\\r".utf8)
-            case 0x09: out.append(contentsOf: "\\t".utf8)
-            case 0x08: out.append(contentsOf: "\\b".utf8)
-            case 0x0C: out.append(contentsOf: "\\f".utf8)
-            case 0..<0x20, 0x7F:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        JSONStringLiteral.append(value, to: &out)
     }
 }
 
@@ -335,86 +318,11 @@ private struct JSONParser {
     }
 
     mutating func string() throws -> String {
-        position += 1
-        let start = position
-        // Fast path: no escapes.
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                let text = try validated(start..<position)
-                position += 1
-                return text
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw error("control character in a string") }
-            position += 1
+        do {
+            return try JSONStringLiteral.read(bytes, at: &position)
+        } catch {
+            position = error.offset
+            throw self.error(error.reason)
         }
-        var out = Array(bytes[start..<position])
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                position += 1
-                guard let text = String(strictUTF8: out) else { throw error("invalid UTF-8 in a string") }
-                return text
-            }
-            if byte < 0x20 { throw error("control character in a string") }
-            if byte != UInt8(ascii: "\\") {
-                out.append(byte)
-                position += 1
-                continue
-            }
-            position += 1
-            guard position < bytes.count else { break }
-            let escape = bytes[position]
-            position += 1
-            switch escape {
-            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
-            case UInt8(ascii: "/"): out.append(UInt8(ascii: "/"))
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var code = try hex4()
-                if (0xD800..<0xDC00).contains(code) {
-                    guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
-                    else { throw error("unpaired surrogate escape") }
-                    position += 2
-                    let low = try hex4()
-                    guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate escape") }
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00..<0xE000).contains(code) {
-                    throw error("unpaired surrogate escape")
-                }
-                out.append(contentsOf: String(Character(Unicode.Scalar(code)!)).utf8)
-            default: throw error("invalid escape")
-            }
-        }
-        throw error("unterminated string")
-    }
-
-    mutating func hex4() throws -> UInt32 {
-        guard position + 4 <= bytes.count else { throw error("truncated \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[position]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw error("invalid \\u escape")
-            }
-            value = value << 4 | digit
-            position += 1
-        }
-        return value
-    }
-
-    func validated(_ range: Range<Int>) throws -> String {
-        guard let text = String(strictUTF8: bytes[range]) else { throw error("invalid UTF-8 in a string") }
-        return text
     }
 }

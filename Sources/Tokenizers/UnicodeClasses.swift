@@ -81,13 +81,3 @@ func decodeScalar(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> (value: 
 func scalarLength(lead: UInt8) -> Int {
     lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
 }
-
-extension String {
-    /// The text of `bytes` if they are valid UTF-8, else nil (`String(validating:)` needs macOS 15;
-    /// the package supports macOS 14). Decoding repairs invalid input, which changes its bytes.
-    public init?(strictUTF8 bytes: some Collection<UInt8>) {
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard text.utf8.count == bytes.count, text.utf8.elementsEqual(bytes) else { return nil }
-        self = text
-    }
-}

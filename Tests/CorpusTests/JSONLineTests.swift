@@ -29,16 +29,6 @@ import TestSupport
         #expect(JSONLineError(column: 3, message: "expected a value").description == "column 3: expected a value")
     }
 
-    @Test func writerEscapesWhatJSONRequires() throws {
-        let text = "quote \" backslash \\ newline \n tab \t bell \u{07} Ёж 😀"
-        var out = [UInt8]()
-        JSONStringWriter.append(text, to: &out)
-        #expect(String(decoding: out, as: UTF8.self) == #""quote \" backslash \\ newline \n tab \t bell \u0007 Ёж 😀""#)
-        let decoded = try JSONSerialization.jsonObject(with: Data(out), options: .fragmentsAllowed) as? String
-        #expect(decoded == text)
-        #expect(try parse("{\"t\": \(String(decoding: out, as: UTF8.self))}")["t"] == .string(text))
-    }
-
     @Test func lineReaderCrossesChunkBoundaries() throws {
         let scratch = try ScratchDirectory("jsonl-lines")
         let long = String(repeating: "ж", count: 700_000)  // 1.4 MB: longer than one read

@@ -5,6 +5,7 @@
 // spaces, integers and floats kept apart so `8` and `8.0` never collide), and metric lines are
 // parsed a million at a time, where a small hand parser is several times faster than Foundation's.
 import Foundation
+import LoomCore
 
 public enum JSONValue: Sendable, Hashable {
     case null
@@ -120,23 +121,7 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     private static func writeString(_ string: String, to out: inout String) {
-        out.append("\"")
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out.append("\\\"")
-            case "\\": out.append("\\\\")
-            case "\n": out.append("\\n")
-            case "\r": out.append("\\r")
-            case "\t": out.append("\\t")
-            default:
-                if scalar.value < 0x20 {
-                    out.append(String(format: "\\u%04x", scalar.value))
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out.append("\"")
+        out.append(JSONStringLiteral.literal(string))
     }
 }
 
@@ -288,76 +273,11 @@ private struct JSONByteParser {
     }
 
     mutating func parseString() throws -> String {
-        position += 1
-        let start = position
-        // Fast path: no escapes.
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-                position += 1
-                return text
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            position += 1
+        do {
+            return try JSONStringLiteral.read(bytes, at: &position)
+        } catch {
+            throw JSONParseError(offset: error.offset, reason: error.reason)
         }
-        var scalars = Array(bytes[start..<position])
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                position += 1
-                return String(decoding: scalars, as: UTF8.self)
-            }
-            if byte == UInt8(ascii: "\\") {
-                position += 1
-                guard position < bytes.count else { break }
-                let escape = bytes[position]
-                position += 1
-                switch escape {
-                case UInt8(ascii: "\""): scalars.append(0x22)
-                case UInt8(ascii: "\\"): scalars.append(0x5C)
-                case UInt8(ascii: "/"): scalars.append(0x2F)
-                case UInt8(ascii: "b"): scalars.append(0x08)
-                case UInt8(ascii: "f"): scalars.append(0x0C)
-                case UInt8(ascii: "n"): scalars.append(0x0A)
-                case UInt8(ascii: "r"): scalars.append(0x0D)
-                case UInt8(ascii: "t"): scalars.append(0x09)
-                case UInt8(ascii: "u"):
-                    var code = try parseHex4()
-                    if (0xD800..<0xDC00).contains(code), position + 1 < bytes.count,
-                       bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") {
-                        position += 2
-                        let low = try parseHex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
-                    scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
-                default: throw error("bad escape")
-                }
-                continue
-            }
-            scalars.append(byte)
-            position += 1
-        }
-        throw error("unterminated string")
-    }
-
-    mutating func parseHex4() throws -> UInt32 {
-        guard position + 4 <= bytes.count else { throw error("bad \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[position]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw error("bad \\u escape")
-            }
-            value = value * 16 + digit
-            position += 1
-        }
-        return value
     }
 
     mutating func parseNumber() throws -> JSONValue {
