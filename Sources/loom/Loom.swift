@@ -9,7 +9,7 @@ struct Loom: ParsableCommand {
         version: LoomVersion.string,
         subcommands: [Version.self] + ModelVerbs.commands
             + [RunCommand.self, ResumeCommand.self, StatusCommand.self, RunsCommand.self, ShowCommand.self,
-               LogsCommand.self, CompareCommand.self, GCCommand.self, KindsCommand.self, ExecStageCommand.self]
+               LogsCommand.self, CompareCommand.self, ReportCommand.self, GCCommand.self, KindsCommand.self, ExecStageCommand.self]
     )
 }
 
