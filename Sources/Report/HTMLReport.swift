@@ -43,8 +43,11 @@ public enum HTMLReport {
         let data = Data(render(report).utf8)
         let directory = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
             throw ReportError.cannotWrite(path: url.path, reason: "the directory \(directory.path) does not exist")
+        }
+        guard isDirectory.boolValue else {
+            throw ReportError.cannotWrite(path: url.path, reason: "\(directory.path) is not a directory")
         }
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw ReportError.cannotWrite(path: url.path, reason: "it is a directory (name a file, e.g. \(url.appendingPathComponent("report.html").path))")
@@ -176,13 +179,21 @@ public enum HTMLReport {
                         body.element("tr") { row in
                             row.element("td", [("class", "mono")], text: param.name)
                             for value in param.values {
-                                row.element("td", [("class", "value")], text: value ?? "–")
+                                row.element("td", [("class", "value")], text: value.map(paramText) ?? "–")
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// A list (input paths, tiers) one item per line; anything else as `loom compare` shows it.
+    static func paramText(_ display: String) -> String {
+        guard display.hasPrefix("["), let items = (try? JSONValue.parse(display))?.arrayValue,
+              items.allSatisfy({ $0.arrayValue == nil && $0.objectValue == nil })
+        else { return display }
+        return items.map(\.displayText).joined(separator: "\n")
     }
 
     static func metricsSection(_ report: RunReport, _ out: inout Markup) {
@@ -272,7 +283,8 @@ public enum HTMLReport {
     }
 
     static func evalSection(_ report: RunReport, _ out: inout Markup) {
-        section("eval", "Evaluation: base vs tuned", &out) { section in
+        let heading = report.evalMetrics.contains { $0.baseKey != nil } ? "Evaluation: base vs tuned" : "Evaluation"
+        section("eval", heading, &out) { section in
             guard !report.evalMetrics.isEmpty else {
                 missing("No eval/* metrics recorded (the eval stage reports eval/bits_per_byte, eval/loss, … and the base model's eval/base_*).", &section)
                 return

@@ -24,7 +24,7 @@ enum ReportStylesheet {
         th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
         th { font-weight: 600; background: var(--soft); white-space: nowrap; }
         tbody tr:nth-child(even) td { background: #fcfcfd; }
-        td.value { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 320px; }
+        td.value { white-space: pre-wrap; overflow-wrap: break-word; max-width: 380px; }
         .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         td.best { font-weight: 700; color: #065f46; background: #ecfdf5 !important; }
         td.base, th.base { color: var(--muted); }

@@ -19,15 +19,11 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "Runs to report on.")
+    @Argument(help: ArgumentHelp("Runs to report on: ids, latest, RECIPE or RECIPE/VARIANT.", valueName: "runs"))
     var runs: [String]
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The HTML file to write.", valueName: "file"))
     var out = "report.html"
-
-    func validate() throws {
-        guard !runs.isEmpty else { throw ValidationError("name at least one run (an id, latest, RECIPE or RECIPE/VARIANT)") }
-    }
 
     func run() throws {
         try Output.guarded {
