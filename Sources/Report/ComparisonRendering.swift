@@ -34,7 +34,7 @@ extension RunComparison {
                 let cells = row.values.enumerated().map { index, value in
                     value.map { Self.number($0) + (row.best == index ? " *" : "  ") } ?? "-  "
                 }
-                let base = hasBase ? [row.base.map { Self.number($0) + "  " } ?? "-  "] : []
+                let base = hasBase ? [row.base.map { Self.number($0) + "  " } ?? ""] : []
                 table.add([row.stage, row.key, row.goal.symbol] + base + cells)
             }
             out += table.render(indent: "  ")

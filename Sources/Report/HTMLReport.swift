@@ -224,7 +224,7 @@ public enum HTMLReport {
                             row.element("td", [("class", "mono")], text: metric.key)
                             row.element("td", [("class", "goal")], text: metric.goal.symbol)
                             if hasBase {
-                                row.element("td", [("class", "num base")], text: metric.base.map(RunComparison.number) ?? "–")
+                                row.element("td", [("class", "num base")], text: metric.base.map(RunComparison.number) ?? "")
                             }
                             for (index, value) in metric.values.enumerated() {
                                 let best = metric.best == index

@@ -28,12 +28,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         try Output.guarded {
             let store = try store.openExistingStore()
-            var records: [RunRecord] = []
-            for reference in runs {
-                for record in try store.resolveRuns(reference) where !records.contains(where: { $0.id == record.id }) {
-                    records.append(record)
-                }
-            }
+            let records = try store.resolveRuns(runs)
             let url = URL(fileURLWithPath: out).standardizedFileURL
             let bytes: Int
             let report: RunReport

@@ -40,12 +40,21 @@ import Testing
         #expect(comparison.metrics.first { $0.key == "eval/bits_per_byte" }?.base == nil)
         #expect(comparison.metrics.first { $0.key == "eval/base_bits_per_byte" }?.values == [1.6, 1.7, nil])
         let line = try #require(comparison.renderText().split(separator: "\n").first { $0.contains("eval/base_bits_per_byte") })
-        #expect(line.split(separator: " ") == ["eval", "eval/base_bits_per_byte", "↓", "-", "1.6", "*", "1.7", "-"])
+        #expect(line.split(separator: " ") == ["eval", "eval/base_bits_per_byte", "↓", "1.6", "*", "1.7", "-"])
     }
 
     @Test func baseKeysPairByName() {
         #expect(RunComparison.baseKey(of: "eval/bits_per_byte") == "eval/base_bits_per_byte")
         #expect(RunComparison.baseKey(of: "loss") == "base_loss")
         #expect(RunComparison.baseKey(of: "eval/base_loss") == nil)
+    }
+}
+
+@Suite struct RunSelectionTests {
+    @Test func referencesResolveInOrderEachRunOnce() throws {
+        let fixture = try SaturationStore()
+        let ids = fixture.runs.map(\.id)
+        #expect(try fixture.store.resolveRuns(["\(ids[2])", "saturation", "latest"]).map(\.id) == [ids[2], ids[0], ids[1]])
+        #expect(throws: RunStoreError.unknownRun("nope")) { try fixture.store.resolveRuns(["saturation", "nope"]) }
     }
 }
