@@ -21,7 +21,7 @@ enum ReportStylesheet {
         .missing-list { color: var(--muted); margin: 8px 0 0; padding-left: 20px; }
         .mono, pre { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
         table { border-collapse: collapse; width: auto; max-width: 100%; }
-        th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+        th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: baseline; }
         th { font-weight: 600; background: var(--soft); white-space: nowrap; }
         tbody tr:nth-child(even) td { background: #fcfcfd; }
         td.value { white-space: pre-wrap; overflow-wrap: break-word; max-width: 380px; }
