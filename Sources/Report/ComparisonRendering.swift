@@ -1,4 +1,5 @@
-// ComparisonRendering — `loom compare` output: a text table (best value marked with `*`) or JSON.
+// ComparisonRendering — `loom compare` output: a text table (best value marked with `*`, the base
+// model's value in a `base` column when the runs report one) or JSON.
 import Foundation
 import Pipeline
 
@@ -20,16 +21,21 @@ extension RunComparison {
             for row in params { table.add([row.name] + row.values.map { Self.cell($0 ?? "-") }) }
             out += table.render(indent: "  ")
         }
-        out += "\nfinal metrics (last step; * best)\n"
+        out += "\nfinal metrics (last step; * best"
+        let hasBase = metrics.contains { $0.base != nil }
+        out += hasBase ? "; base = the base model before tuning)\n" : ")\n"
         if metrics.isEmpty {
             out += "  (none recorded)\n"
         } else {
-            var table = TextTable(header: ["stage", "metric", "goal"] + headers, rightAligned: Set(3..<(3 + columns.count)))
+            let leading = ["stage", "metric", "goal"] + (hasBase ? ["base"] : [])
+            let numbers = (leading.count - (hasBase ? 1 : 0))..<(leading.count + columns.count)
+            var table = TextTable(header: leading + headers, rightAligned: Set(numbers))
             for row in metrics {
                 let cells = row.values.enumerated().map { index, value in
                     value.map { Self.number($0) + (row.best == index ? " *" : "  ") } ?? "-  "
                 }
-                table.add([row.stage, row.key, row.goal.symbol] + cells)
+                let base = hasBase ? [row.base.map { Self.number($0) + "  " } ?? ""] : []
+                table.add([row.stage, row.key, row.goal.symbol] + base + cells)
             }
             out += table.render(indent: "  ")
         }
@@ -48,7 +54,9 @@ extension RunComparison {
             "metrics": .array(metrics.map { row in
                 .object(["stage": .string(row.stage), "key": .string(row.key), "goal": .string(row.goal.rawValue),
                          "values": .array(row.values.map { $0.map(JSONValue.double) ?? .null }),
-                         "best_run": row.best.map { .int(Int(columns[$0].run.id)) } ?? .null])
+                         "best_run": row.best.map { .int(Int(columns[$0].run.id)) } ?? .null,
+                         "base": row.base.map(JSONValue.double) ?? .null,
+                         "base_key": row.baseKey.map(JSONValue.string) ?? .null])
             }),
         ])
     }

@@ -1,5 +1,10 @@
 // RunComparison — runs side by side, read from the run store: the parameters whose values differ, and
 // each metric's final value (the value at its last step) per run with the best one marked.
+//
+// The base model's numbers (`eval/base_X` beside the tuned model's `eval/X`, as the eval kind reports
+// them) become the `base` of the `eval/X` row when every run measured the same base value — the
+// usual case: one base model, one held-out text. When they differ (runs evaluated on different
+// text), the base rows stay rows of their own, so no number is hidden.
 import Foundation
 import Pipeline
 
@@ -23,6 +28,10 @@ public struct RunComparison: Sendable {
         public let values: [Double?]
         /// Index of the best run (nil when no goal or fewer than one value).
         public let best: Int?
+        /// The base model's value of this metric (from `PREFIX/base_NAME`), when the runs agree on it.
+        public let base: Double?
+        /// The row the base value came from (`eval/base_bits_per_byte`).
+        public let baseKey: String?
     }
 
     public let columns: [Column]
@@ -57,11 +66,46 @@ public struct RunComparison: Sendable {
                 metricValues[id]!.values[index] = metric.value
             }
         }
-        metrics = order.map { id in
+        let rows = order.map { id in
             let (stage, key, values) = metricValues[id]!
             let goal = goals.goal(for: key)
-            return MetricRow(stage: stage, key: key, goal: goal, values: values, best: Self.best(values, goal: goal))
+            return MetricRow(stage: stage, key: key, goal: goal, values: values, best: Self.best(values, goal: goal), base: nil, baseKey: nil)
         }
+        metrics = Self.foldingBaseRows(rows)
+    }
+
+    /// `eval/base_X` whose per-run values agree becomes the `base` of `eval/X` (same stage).
+    static func foldingBaseRows(_ rows: [MetricRow]) -> [MetricRow] {
+        var folded: Set<String> = []
+        var result: [MetricRow] = []
+        for row in rows {
+            guard let baseKey = baseKey(of: row.key),
+                  let baseRow = rows.first(where: { $0.stage == row.stage && $0.key == baseKey }),
+                  let base = agreedValue(baseRow.values)
+            else {
+                result.append(row)
+                continue
+            }
+            folded.insert("\(row.stage)\u{0}\(baseKey)")
+            result.append(MetricRow(stage: row.stage, key: row.key, goal: row.goal, values: row.values, best: row.best,
+                                    base: base, baseKey: baseKey))
+        }
+        return result.filter { !folded.contains("\($0.stage)\u{0}\($0.key)") }
+    }
+
+    /// `eval/bits_per_byte` → `eval/base_bits_per_byte`; nil for a key that is itself a base key.
+    public static func baseKey(of key: String) -> String? {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard let name = parts.last, !name.hasPrefix("base_"), !name.isEmpty else { return nil }
+        return (parts.dropLast() + ["base_" + name]).joined(separator: "/")
+    }
+
+    /// The one value every run that has one reports (equal to 6 significant digits, as shown).
+    static func agreedValue(_ values: [Double?]) -> Double? {
+        let present = values.compactMap { $0 }
+        guard let first = present.first else { return nil }
+        let tolerance = 1e-6 * max(abs(first), 1e-12)
+        return present.allSatisfy({ abs($0 - first) <= tolerance }) ? first : nil
     }
 
     static func best(_ values: [Double?], goal: MetricGoal) -> Int? {

@@ -32,12 +32,7 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         try Output.guarded {
             let store = try store.openExistingStore()
-            var records: [RunRecord] = []
-            for reference in runs {
-                for record in try store.resolveRuns(reference) where !records.contains(where: { $0.id == record.id }) {
-                    records.append(record)
-                }
-            }
+            let records = try store.resolveRuns(runs)
             let comparison = try RunComparison(store: store, runs: records, goals: MetricGoals(registry: StageCatalog.registry()),
                                                allParams: allParams)
             if json {

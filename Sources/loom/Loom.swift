@@ -7,10 +7,17 @@ struct Loom: ParsableCommand {
         commandName: "loom",
         abstract: "LoRA fine-tuning pipelines: recipes, cached stages, runs you can resume and compare.",
         version: LoomVersion.string,
-        subcommands: [Version.self, CorpusCommand.self] + ModelVerbs.commands
-            + [RunCommand.self, ResumeCommand.self, StatusCommand.self, RunsCommand.self, ShowCommand.self,
-               LogsCommand.self, CompareCommand.self, GCCommand.self, KindsCommand.self, ExecStageCommand.self]
-            + [TokenizeCommand.self, TokenizerCommand.self]
+        subcommands: [Version.self, ExecStageCommand.self],
+        groupedSubcommands: [
+            CommandGroup(name: "Runs", subcommands: [
+                RunCommand.self, ResumeCommand.self, StatusCommand.self, RunsCommand.self, ShowCommand.self,
+                LogsCommand.self, CompareCommand.self, ReportCommand.self, GCCommand.self, KindsCommand.self,
+            ]),
+            CommandGroup(name: "Corpus and tokenizers", subcommands: [
+                CorpusCommand.self, TokenizeCommand.self, TokenizerCommand.self,
+            ]),
+            CommandGroup(name: "Models (run by loom-torch)", subcommands: ModelVerbs.commands),
+        ]
     )
 }
 

@@ -38,13 +38,18 @@ import Testing
         #expect(result.stderr.contains("cannot run /nonexistent/loom-torch for 'torch-info'"))
     }
 
-    /// The verb names under "SUBCOMMANDS:" in swift-argument-parser's help.
+    /// The verb names under every "…SUBCOMMANDS:" heading of swift-argument-parser's help.
     private func subcommandNames(inHelp help: String) -> Set<String> {
-        guard let start = help.range(of: "SUBCOMMANDS:") else { return [] }
         var names = Set<String>()
-        for line in help[start.upperBound...].split(separator: "\n") {
-            guard line.hasPrefix("  ") else { break }
-            if let word = line.split(separator: " ").first { names.insert(String(word)) }
+        var inSection = false
+        for line in help.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasSuffix("SUBCOMMANDS:") { inSection = true; continue }
+            guard inSection else { continue }
+            if line.hasPrefix("  "), !line.hasPrefix("   "), let word = line.split(separator: " ").first {
+                names.insert(String(word))
+            } else if !line.hasPrefix("  ") {
+                inSection = false
+            }
         }
         return names
     }
