@@ -14,9 +14,7 @@ import Testing
 
     init() throws {
         project = try StagesProject()
-        try project.copyFixture("stages/man_and_woman", to: "books/core/man_and_woman")
-        try project.copyFixture("stages/lovers", to: "books/orbit/lovers")
-        try project.copyFixture("stages/2001.06", to: "books/fractal/2001.06")
+        try project.addFortuneTiers()
     }
 
     /// The first `count` entries of a fixture fortune file, as a fortune file of their own.
@@ -157,7 +155,7 @@ import Testing
         try project.write("recipes/r.yaml", "stages:\n  corpus: {kind: corpus, params: {tiers: [{name: Core, paths: [books/core]}]}}\n")
         let result = try project.run("recipes/r.yaml")
         #expect(result.status == .failed)
-        #expect(try project.error(result.id, "corpus")
+        #expect(project.error(result.id, "corpus")
             == "invalid tier: 'Core': a tier name is lower-case letters, digits, '-' or '_', starting with a letter")
     }
 }

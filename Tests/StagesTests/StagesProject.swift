@@ -26,6 +26,28 @@ final class StagesProject {
         try FileManager.default.copyItem(at: TestPaths.fixture(fixture), to: destination)
     }
 
+    /// The fixture fortunes as three tiers: books/core (man_and_woman), books/orbit (lovers),
+    /// books/fractal (2001.06).
+    func addFortuneTiers() throws {
+        try copyFixture("stages/man_and_woman", to: "books/core/man_and_woman")
+        try copyFixture("stages/lovers", to: "books/orbit/lovers")
+        try copyFixture("stages/2001.06", to: "books/fractal/2001.06")
+    }
+
+    /// A `corpus` stage named `name` over the three fortune tiers, as recipe YAML under `stages:`.
+    static func corpusStage(named name: String = "corpus") -> String {
+        """
+          \(name):
+            kind: corpus
+            params:
+              tiers:
+                - {name: core, paths: [books/core]}
+                - {name: orbit, paths: [books/orbit]}
+                - {name: fractal, paths: [books/fractal]}
+
+        """
+    }
+
     func store() throws -> RunStore { try RunStore(home: root.appendingPathComponent("runs")) }
 
     /// Plans every variant of a recipe, as `loom run --dry-run` does.
@@ -74,8 +96,9 @@ final class StagesProject {
         return values
     }
 
-    func error(_ run: Int64, _ stage: String) throws -> String? {
-        try store().stage(run: run, name: stage)?.error
+    /// The error a stage failed with (nil when it did not fail or the store cannot be read).
+    func error(_ run: Int64, _ stage: String) -> String? {
+        (try? store().stage(run: run, name: stage))??.error
     }
 
     func log(_ run: Int64, _ stage: String, attempt: Int = 1) throws -> String {
