@@ -25,8 +25,9 @@ public struct BaseTokenizerStage: StageKind {
         executable: .loom,
         schema: ParamSchema([
             .path("path", .any, required: false,
-                  doc: "use this tokenizer as is instead of training: a Hugging Face model directory (its tokenizer files are copied), a tokenizer.json, or a SentencePiece .model; the other keys are then unused"),
-            .list("tiers", of: .string, doc: "corpus tiers whose train split the tokenizer learns from (empty: every tier)"),
+                  doc: "use this tokenizer as is instead of training: a Hugging Face model directory (its tokenizer files are copied), a tokenizer.json, or a SentencePiece .model; the training keys are then unused"),
+            .list("tiers", of: .string,
+                  doc: "corpus tiers whose train split the tokenizer learns from and whose validation split measures it (empty: every tier)"),
             .int("vocab_size", default: 8000, range: 300...1_048_576, doc: "vocabulary size, the 3 specials and 256 byte pieces included"),
             .float("character_coverage", default: 0.9995, range: ParamRange(minimum: 0, maximum: 1, exclusiveMinimum: true),
                    doc: "share of characters the vocabulary covers; the rarest fall back to byte pieces"),
@@ -36,6 +37,8 @@ public struct BaseTokenizerStage: StageKind {
             .list("user_defined_symbols", of: .string, doc: "pieces always kept whole"),
             .int("sample_mb", default: 0, minimum: 0, doc: "train on a seeded sample of about this many MiB of text (0: all of it)"),
             .int("seed", default: 0, minimum: 0, doc: "seeds the sample"),
+            .int("threads", default: 1, range: 1...256,
+                 doc: "SentencePiece trainer threads; the trained model differs with their number, so it is a parameter (and in the fingerprint)"),
         ]),
         metricGoals: ["tokenizer/vocab_size": .none])
 
@@ -62,7 +65,7 @@ public struct BaseTokenizerStage: StageKind {
         guard let corpusDirectory = try upstream.optionalDirectory(ofKind: CorpusStage.descriptor.name) else { return }
         let corpus = try CorpusReader(directory: corpusDirectory)
         let tiers = try CorpusSelection.tiers(try context.params.strings("tiers"), in: corpus, parameter: "tiers")
-        let heldOut = try CorpusSelection.texts(of: corpus, split: .validation, tiers: tiers)
+        let heldOut = try CorpusSelection.texts(of: corpus, split: .validation, tiers: tiers, sampleBytes: CorpusSelection.measuredBytes)
         guard !heldOut.isEmpty else { return }
         let stats = TokenizerMeasures.measure(tokenizer, texts: heldOut)
         context.metrics.log(["tokenizer/bytes_per_token": stats.bytesPerToken, "tokenizer/tokens_per_word": stats.tokensPerWord], step: 0)
@@ -73,37 +76,49 @@ public struct BaseTokenizerStage: StageKind {
     private func train(_ context: StageContext, corpus: CorpusReader, into output: URL) throws {
         let params = context.params
         let tiers = try CorpusSelection.tiers(try params.strings("tiers"), in: corpus, parameter: "tiers")
-        let texts = try CorpusSelection.texts(
-            of: corpus, split: .train, tiers: tiers, sampleBytes: try params.int("sample_mb") << 20, seed: try params.int("seed"))
-        // SentencePiece trains on lines: one paragraph per line.
-        var lines = ""
-        for text in texts {
+        // SentencePiece trains on lines: one paragraph per line, streamed to a scratch file.
+        let input = context.scratchDirectory.appendingPathComponent("train.txt")
+        try Data().write(to: input)
+        let file = try FileHandle(forWritingTo: input)
+        var buffer = Data()
+        var bytes = 0
+        var scenes = 0
+        try CorpusSelection.forEachText(
+            of: corpus, split: .train, tiers: tiers, sampleBytes: try params.int("sample_mb") << 20, seed: try params.int("seed")
+        ) { text in
+            scenes += 1
             for paragraph in text.split(separator: "\n", omittingEmptySubsequences: true) {
-                lines += paragraph
-                lines += "\n"
+                buffer.append(contentsOf: paragraph.utf8)
+                buffer.append(0x0A)
+            }
+            if buffer.count >= 1 << 20 {
+                try file.write(contentsOf: buffer)
+                bytes += buffer.count
+                buffer.removeAll(keepingCapacity: true)
             }
         }
-        guard !lines.isEmpty else {
+        try file.write(contentsOf: buffer)
+        bytes += buffer.count
+        try file.close()
+        guard bytes > 0 else {
             throw UpstreamError("tiers: the train split of \(tiers.joined(separator: ", ")) holds no text to train a tokenizer on")
         }
-        let input = context.scratchDirectory.appendingPathComponent("train.txt")
-        try AtomicFile.write(lines, to: input)
         var options = SentencePieceTrainingOptions(vocabularySize: try params.int("vocab_size"), modelType: .bpe)
         options.characterCoverage = try params.double("character_coverage")
         options.byteFallback = try params.bool("byte_fallback")
         options.maxSentencePieceLength = try params.int("max_piece_length")
         options.splitDigits = try params.bool("split_digits")
         options.userDefinedSymbols = try params.strings("user_defined_symbols")
-        options.threads = ProcessInfo.processInfo.activeProcessorCount
-        let megabytes = String(format: "%.1f", Double(lines.utf8.count) / 1_000_000)
+        options.threads = try params.int("threads")
+        let megabytes = String(format: "%.1f", Double(bytes) / 1_000_000)
         context.progress.report(message: "training a \(options.vocabularySize)-piece BPE tokenizer on \(megabytes) MB of \(tiers.joined(separator: "+"))")
-        context.log.info("training SentencePiece BPE (\(options.vocabularySize) pieces) on \(texts.count) scenes, \(megabytes) MB of \(tiers.joined(separator: ", "))")
+        context.log.info("training SentencePiece BPE (\(options.vocabularySize) pieces) on \(scenes) scenes, \(megabytes) MB of \(tiers.joined(separator: ", "))")
         try context.checkCancellation()
         let started = Date()
         let model = try SentencePieceTrainer.train(inputFiles: [input], options: options, output: output.appendingPathComponent("tokenizer.model"))
         try SentencePieceConversion.convert(model, to: output.appendingPathComponent("tokenizer.json"))
         try AtomicFile.write(Self.tokenizerConfig.prettyJSON, to: output.appendingPathComponent("tokenizer_config.json"))
-        context.metrics.log("tokenizer/train_bytes", Double(lines.utf8.count), step: 0)
+        context.metrics.log("tokenizer/train_bytes", Double(bytes), step: 0)
         context.log.info(String(format: "trained %d pieces in %.1f s", model.vocabularySize, Date().timeIntervalSince(started)))
     }
 

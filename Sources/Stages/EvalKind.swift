@@ -39,7 +39,7 @@ public enum EvalKind {
             "eval/base_tokens_per_word": .none, "eval/base_bytes_per_token": .none,
         ])
 
-    public struct Parameters: Decodable, Sendable, Equatable {
+    public struct Parameters: KindParameters, Sendable, Equatable {
         public var tier: String
         public var split: String
         public var maxScenes: Int
@@ -53,9 +53,5 @@ public enum EvalKind {
         public var topP: Double
         public var seed: Int
         public var dtype: String
-
-        public static func load(_ params: StageParameters) throws -> Parameters {
-            try params.decode(Parameters.self)
-        }
     }
 }

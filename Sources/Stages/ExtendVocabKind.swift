@@ -31,17 +31,13 @@ public enum ExtendVocabKind {
         case random
     }
 
-    public struct Parameters: Decodable, Sendable, Equatable {
+    public struct Parameters: KindParameters, Sendable, Equatable {
         public var initialisation: Initialisation
         public var seed: Int
 
         enum CodingKeys: String, CodingKey {
             case initialisation = "init"
             case seed
-        }
-
-        public static func load(_ params: StageParameters) throws -> Parameters {
-            try params.decode(Parameters.self)
         }
     }
 }

@@ -95,7 +95,7 @@ public struct HyperwordsStage: StageKind {
         context.registerArtifact(name: "hyperwords", path: ExtendedTokenizer.hyperwordsFile)
         context.registerArtifact(name: "pieces", path: "pieces.tsv")
 
-        let heldOut = try CorpusSelection.texts(of: corpus, split: .validation, tiers: [heldOutTier])
+        let heldOut = try CorpusSelection.texts(of: corpus, split: .validation, tiers: [heldOutTier], sampleBytes: CorpusSelection.measuredBytes)
         let comparison = TokenizerMeasures.compare(base: base, extended: extended, texts: heldOut)
         try writeMeasures(Measures(heldoutTier: heldOutTier, heldout: comparison, training: extended.training), to: output)
         try logMetrics(context, extended: extended, heldOut: comparison, heldOutTier: heldOutTier)

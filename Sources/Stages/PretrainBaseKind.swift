@@ -18,7 +18,7 @@ public enum PretrainBaseKind {
             .path("path", .directory, required: false,
                   doc: "an existing Hugging Face model directory (config.json, *.safetensors, tokenizer) used as the base instead of pretraining: the stage then writes only base-model.json naming it, and the other keys are unused"),
             .list("tiers", of: .string, doc: "corpus tiers whose train split the model is pretrained on (empty: every tier)"),
-            .section("model", doc: "architecture, written to config.json (vocab_size is the base tokenizer's)", [
+            .section("model", doc: "architecture, written to config.json (vocab_size is the base tokenizer's, max_position_embeddings is seq_len)", [
                 .int("hidden_size", default: 256, range: 8...65536, doc: "width of the residual stream and the embeddings"),
                 .int("num_hidden_layers", default: 4, range: 1...512, doc: "transformer blocks"),
                 .int("num_attention_heads", default: 4, range: 1...1024, doc: "query heads; must divide hidden_size into an even head size"),
@@ -29,25 +29,13 @@ public enum PretrainBaseKind {
                 .float("rms_norm_eps", default: 1e-5, range: ParamRange(minimum: 0, maximum: 1, exclusiveMinimum: true), doc: "RMSNorm epsilon"),
                 .bool("tie_word_embeddings", default: true, doc: "the output head shares the embedding matrix"),
             ]),
-            .int("seq_len", default: 256, range: 8...131_072, doc: "tokens per training sequence (config.json's max_position_embeddings)"),
-            .int("steps", default: 1000, minimum: 1, doc: "optimizer steps"),
-            .int("batch_size", default: 16, range: 1...65536, doc: "sequences per optimizer step"),
-            .float("lr", default: 3e-3, range: ParamRange(minimum: 0, maximum: 1, exclusiveMinimum: true), doc: "peak learning rate (AdamW)"),
-            .choice("schedule", ["constant", "cosine", "linear"], default: "cosine",
-                    doc: "learning rate after warmup: constant, or decaying to 10% of lr by the last step (cosine, linear)"),
-            .int("warmup_steps", default: 50, minimum: 0, doc: "steps of linear warmup from 0 to lr; at most steps"),
-            .float("weight_decay", default: 0.1, range: ParamRange(minimum: 0, maximum: 1), doc: "AdamW weight decay (not applied to norms)"),
-            .float("grad_clip", default: 1.0, range: ParamRange(minimum: 0), doc: "clip the global gradient norm to this (0: no clipping)"),
-            .int("eval_every", default: 100, minimum: 0,
-                 doc: "steps between held-out losses (pretrain/val_loss) on the validation split of the tiers (0: only after the last step)"),
-            .int("checkpoint_every", default: 100, minimum: 0,
-                 doc: "steps between checkpoints in the resume directory (0: none; a killed stage starts over)"),
-            .int("seed", default: 0, minimum: 0, doc: "seeds initialisation and batch order"),
-        ]),
+        ] + TrainingLoopParameters.specs(.init(
+            metricPrefix: "pretrain", batchSizeDoc: "sequences per optimizer step", batchSize: 16, seqLen: 256, lr: 3e-3,
+            warmupSteps: 50, weightDecay: 0.1, evalEvery: 100, checkpointEvery: 100))),
         metricGoals: ["pretrain/lr": .none, "pretrain/grad_norm": .none, "pretrain/parameters": .none])
 
     /// The parameters as a kind reads them, with the defaults that depend on other keys filled in.
-    public struct Parameters: Decodable, Sendable, Equatable {
+    public struct Parameters: KindParameters, Sendable, Equatable {
         public struct Model: Decodable, Sendable, Equatable {
             public var hiddenSize: Int
             public var numHiddenLayers: Int
@@ -68,26 +56,22 @@ public enum PretrainBaseKind {
         public var path: String?
         public var tiers: [String]
         public var model: Model
-        public var seqLen: Int
-        public var steps: Int
-        public var batchSize: Int
-        public var lr: Double
-        public var schedule: LearningRateSchedule
-        public var warmupSteps: Int
-        public var weightDecay: Double
-        public var gradClip: Double
-        public var evalEvery: Int
-        public var checkpointEvery: Int
-        public var seed: Int
+        /// steps, batch_size, seq_len (config.json's max_position_embeddings), lr, schedule, …
+        public var loop: TrainingLoopParameters
 
-        /// Decodes and checks the rules between keys.
-        public static func load(_ params: StageParameters) throws -> Parameters {
-            let decoded = try params.decode(Parameters.self)
-            try decoded.validate()
-            return decoded
+        enum CodingKeys: String, CodingKey {
+            case path, tiers, model
         }
 
-        func validate() throws {
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            path = try container.decodeIfPresent(String.self, forKey: .path)
+            tiers = try container.decode([String].self, forKey: .tiers)
+            model = try container.decode(Model.self, forKey: .model)
+            loop = try TrainingLoopParameters(from: decoder)
+        }
+
+        public func validate() throws {
             let model = model
             guard model.hiddenSize % model.numAttentionHeads == 0 else {
                 throw ParameterConstraintError("model.num_attention_heads", "\(model.numAttentionHeads) does not divide hidden_size \(model.hiddenSize)")
@@ -98,14 +82,7 @@ public enum PretrainBaseKind {
             guard model.numAttentionHeads % model.keyValueHeads == 0 else {
                 throw ParameterConstraintError("model.num_key_value_heads", "\(model.keyValueHeads) does not divide num_attention_heads \(model.numAttentionHeads)")
             }
-            guard warmupSteps <= steps else {
-                throw ParameterConstraintError("warmup_steps", "\(warmupSteps) is more than steps (\(steps))")
-            }
+            try loop.validate()
         }
     }
-}
-
-/// How the learning rate moves after warmup (`pretrain-base` and `train`).
-public enum LearningRateSchedule: String, Decodable, Sendable, CaseIterable {
-    case constant, cosine, linear
 }

@@ -6,9 +6,9 @@
 // 64, double-quantised absmax) on the train split of `tiers`, checkpoints into the resume directory and
 // continues from the last checkpoint when the stage is resumed, and writes the PEFT adapter
 // (adapter_config.json + adapter_model.safetensors, with the trained new-token rows when
-// `train_new_rows`). Metric names: see METRICS in the README ("Stage kinds") — train/loss, train/lr,
-// train/grad_norm, train/tokens_per_second per step; train/val_loss every eval interval;
-// train/tokens_seen, train/corpus_tokens, train/trainable_params at the last step.
+// `train_new_rows`). Metrics (the README's "Stage kinds"): train/loss, train/lr, train/grad_norm,
+// train/tokens_per_second per step; train/val_loss every eval interval; train/tokens_seen,
+// train/corpus_tokens, train/trainable_params at the last step.
 import Foundation
 import Pipeline
 
@@ -36,25 +36,14 @@ public enum TrainKind {
             .bool("train_new_rows", default: true,
                   doc: "the new-token rows of the embedding and output head train with the adapter (as PEFT's trainable_token_indices); every base row stays frozen"),
             .list("tiers", of: .string, doc: "corpus tiers whose train split the adapter trains on (empty: every tier); the variants of a saturation recipe differ here"),
-            .int("steps", default: 1000, minimum: 1, doc: "optimizer steps"),
-            .int("batch_size", default: 8, range: 1...65536, doc: "sequences per micro-batch"),
             .int("grad_accum", default: 1, range: 1...4096, doc: "micro-batches accumulated per optimizer step (effective batch: batch_size × grad_accum)"),
-            .int("seq_len", default: 512, range: 8...131_072, doc: "tokens per training sequence"),
-            .float("lr", default: 2e-4, range: ParamRange(minimum: 0, maximum: 1, exclusiveMinimum: true), doc: "peak learning rate (AdamW)"),
-            .choice("schedule", ["constant", "cosine", "linear"], default: "cosine",
-                    doc: "learning rate after warmup: constant, or decaying to 10% of lr by the last step (cosine, linear)"),
-            .int("warmup_steps", default: 20, minimum: 0, doc: "steps of linear warmup from 0 to lr; at most steps"),
-            .float("weight_decay", default: 0.0, range: ParamRange(minimum: 0, maximum: 1), doc: "AdamW weight decay on the trained weights"),
-            .float("grad_clip", default: 1.0, range: ParamRange(minimum: 0), doc: "clip the global gradient norm to this (0: no clipping)"),
-            .int("eval_every", default: 50, minimum: 0, doc: "steps between held-out losses (train/val_loss) (0: only after the last step)"),
             .list("val_tiers", of: .string, doc: "tiers whose validation split gives train/val_loss (empty: the training tiers)"),
             .int("val_max_tokens", default: 32768, minimum: 1, doc: "most held-out tokens per train/val_loss measurement"),
-            .int("checkpoint_every", default: 50, minimum: 0,
-                 doc: "steps between checkpoints (adapter, optimizer, RNG, data position) in the resume directory (0: none; a killed stage starts over)"),
             .choice("dtype", ["float32", "bfloat16", "float16"], default: "float32",
                     doc: "compute dtype of the frozen base (and of dequantised NF4 weights); adapters and optimizer state stay float32"),
-            .int("seed", default: 0, minimum: 0, doc: "seeds adapter initialisation, dropout and batch order"),
-        ]),
+        ] + TrainingLoopParameters.specs(.init(
+            metricPrefix: "train", batchSizeDoc: "sequences per micro-batch", batchSize: 8, seqLen: 512, lr: 2e-4,
+            warmupSteps: 20, weightDecay: 0, evalEvery: 50, checkpointEvery: 50))),
         metricGoals: [
             "train/lr": .none, "train/grad_norm": .none, "train/tokens_seen": .none, "train/corpus_tokens": .none,
             "train/trainable_params": .none,
@@ -64,7 +53,7 @@ public enum TrainKind {
         case lora, qlora
     }
 
-    public struct Parameters: Decodable, Sendable, Equatable {
+    public struct Parameters: KindParameters, Sendable, Equatable {
         public struct LoRA: Decodable, Sendable, Equatable {
             public var rank: Int
             public var alpha: Double
@@ -82,36 +71,36 @@ public enum TrainKind {
         public var lora: LoRA
         public var trainNewRows: Bool
         public var tiers: [String]
-        public var steps: Int
-        public var batchSize: Int
         public var gradAccum: Int
-        public var seqLen: Int
-        public var lr: Double
-        public var schedule: LearningRateSchedule
-        public var warmupSteps: Int
-        public var weightDecay: Double
-        public var gradClip: Double
-        public var evalEvery: Int
         public var valTiers: [String]
         public var valMaxTokens: Int
-        public var checkpointEvery: Int
         public var dtype: String
-        public var seed: Int
+        /// steps, batch_size, seq_len, lr, schedule, warmup_steps, …
+        public var loop: TrainingLoopParameters
 
-        public static func load(_ params: StageParameters) throws -> Parameters {
-            let decoded = try params.decode(Parameters.self)
-            try decoded.validate()
-            return decoded
+        enum CodingKeys: String, CodingKey {
+            case method, lora, trainNewRows, tiers, gradAccum, valTiers, valMaxTokens, dtype
         }
 
-        func validate() throws {
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            method = try container.decode(Method.self, forKey: .method)
+            lora = try container.decode(LoRA.self, forKey: .lora)
+            trainNewRows = try container.decode(Bool.self, forKey: .trainNewRows)
+            tiers = try container.decode([String].self, forKey: .tiers)
+            gradAccum = try container.decode(Int.self, forKey: .gradAccum)
+            valTiers = try container.decode([String].self, forKey: .valTiers)
+            valMaxTokens = try container.decode(Int.self, forKey: .valMaxTokens)
+            dtype = try container.decode(String.self, forKey: .dtype)
+            loop = try TrainingLoopParameters(from: decoder)
+        }
+
+        public func validate() throws {
             guard !lora.targets.isEmpty else { throw ParameterConstraintError("lora.targets", "name at least one of q, k, v, o, gate, up, down") }
             if let repeated = lora.targets.first(where: { target in lora.targets.filter { $0 == target }.count > 1 }) {
                 throw ParameterConstraintError("lora.targets", "'\(repeated)' is listed twice")
             }
-            guard warmupSteps <= steps else {
-                throw ParameterConstraintError("warmup_steps", "\(warmupSteps) is more than steps (\(steps))")
-            }
+            try loop.validate()
         }
     }
 }

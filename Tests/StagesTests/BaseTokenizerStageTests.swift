@@ -126,7 +126,7 @@ import Tokenizers
         let errors = try project.recipeErrors("recipes/bad.yaml").replacingOccurrences(of: root + "/", with: "")
         #expect(errors == """
             recipes/bad.yaml:2:58: stages.tokenizer.params.vocab_size: 100 is out of range: must be ≥ 300 and ≤ 1048576
-            recipes/bad.yaml:2:63: stages.tokenizer.params.vocab: unknown key (valid keys: path, tiers, vocab_size, character_coverage, byte_fallback, max_piece_length, split_digits, user_defined_symbols, sample_mb, seed)
+            recipes/bad.yaml:2:63: stages.tokenizer.params.vocab: unknown key (valid keys: path, tiers, vocab_size, character_coverage, byte_fallback, max_piece_length, split_digits, user_defined_symbols, sample_mb, seed, threads)
             recipes/bad.yaml:2:93: stages.tokenizer.params.character_coverage: 0 is out of range: must be > 0 and ≤ 1
             """)
     }
