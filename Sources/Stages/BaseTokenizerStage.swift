@@ -87,6 +87,7 @@ public struct BaseTokenizerStage: StageKind {
             of: corpus, split: .train, tiers: tiers, sampleBytes: try params.int("sample_mb") << 20, seed: try params.int("seed")
         ) { text in
             scenes += 1
+            if scenes % 4096 == 0 { try context.checkCancellation() }
             for paragraph in text.split(separator: "\n", omittingEmptySubsequences: true) {
                 buffer.append(contentsOf: paragraph.utf8)
                 buffer.append(0x0A)
