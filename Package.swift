@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "LoomCore", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CZlib", "LoomCore", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "LoomCore", "TestSupport"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "LoomCore", "TestSupport"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "Corpus", "Tokenizers", "LoomCore", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "LoomCore", "TestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomCore", "TestSupport"]),
     ],

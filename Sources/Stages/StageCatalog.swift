@@ -5,10 +5,19 @@
 import Pipeline
 
 public enum StageCatalog {
+    /// The kinds that need a model: declared here, implemented in ModelStages (run by `loom-torch`).
+    public static let modelKinds: [StageKindDescriptor] = [
+        PretrainBaseKind.descriptor, ExtendVocabKind.descriptor, TrainKind.descriptor, EvalKind.descriptor,
+    ]
+
     /// Every descriptor, with the implementations that need no model.
     public static func registry() -> StageKindRegistry {
         var registry = StageKindRegistry()
         registry.register(CommandStage())
+        registry.register(CorpusStage())
+        registry.register(BaseTokenizerStage())
+        registry.register(HyperwordsStage())
+        for descriptor in modelKinds { registry.declare(descriptor) }
         return registry
     }
 }

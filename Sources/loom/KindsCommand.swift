@@ -64,11 +64,13 @@ struct KindsCommand: ParsableCommand {
         let doc: String
     }
 
-    /// Every key, sections flattened (`lora.rank`).
+    /// Every key, sections flattened (`lora.rank`); a list of sections lists its item keys too (`tiers[].name`).
     static func rows(_ schema: ParamSchema, prefix: String = "") -> [Row] {
         schema.specs.flatMap { spec -> [Row] in
             let key = prefix + spec.key
             if case .section(let nested) = spec.type { return rows(nested, prefix: key + ".") }
+            var items: [Row] = []
+            if case .list(.section(let nested)) = spec.type { items = rows(nested, prefix: key + "[].") }
             let preset: String
             switch spec.presence {
             case .required: preset = "required"
@@ -76,7 +78,7 @@ struct KindsCommand: ParsableCommand {
             case .defaulted(let value): preset = value.canonicalJSON
             }
             let range = spec.range.map { " (\($0.description))" } ?? ""
-            return [Row(key: key, type: spec.type.description, preset: preset, doc: spec.doc + range)]
+            return [Row(key: key, type: spec.type.description, preset: preset, doc: spec.doc + range)] + items
         }
     }
 }

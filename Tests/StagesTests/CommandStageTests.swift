@@ -8,52 +8,10 @@ import Stages
 import TestSupport
 import Testing
 
-/// A scratch project whose recipes run with the catalog's registry, in-process.
-final class CommandProject {
-    let files: ScratchProject
-    var root: URL { files.root }
-
-    init() throws { files = try ScratchProject("loom-stages") }
-
-    func write(_ relative: String, _ text: String) throws { try files.write(relative, text) }
-
-    func read(_ relative: String) -> String? { files.read(relative) }
-
-    func store() throws -> RunStore { try RunStore(home: root.appendingPathComponent("runs")) }
-
-    func run(_ recipe: String, cancellation: CancellationFlag = CancellationFlag()) throws -> (id: Int64, status: RunStatus?) {
-        let store = try store()
-        let preparation = RunPreparation(store: store, registry: StageCatalog.registry())
-        let (loaded, plans) = try preparation.plan(recipeFile: root.appendingPathComponent(recipe), variants: [], forcedStages: [])
-        let runs = try preparation.createRuns(plans, recipe: loaded)
-        let runner = Runner(store: store, executor: InProcessExecutor(registry: StageCatalog.registry(), heartbeatInterval: 0.1),
-                            reporter: SilentReporter(), cancellation: cancellation,
-                            options: Runner.Options(jobs: 2, gracePeriod: 5, pollInterval: 0.01))
-        let statuses = try runner.execute(runs)
-        return (runs[0].id, statuses[runs[0].id])
-    }
-
-    func output(_ run: Int64, _ stage: String, _ file: String) throws -> String? {
-        let store = try store()
-        guard let record = try store.stage(run: run, name: stage) else { return nil }
-        return try? String(contentsOf: store.layout.cacheEntry(record.fingerprint).appendingPathComponent(file), encoding: .utf8)
-    }
-
-    func log(_ run: Int64, _ stage: String, attempt: Int = 1) throws -> String {
-        try String(contentsOf: try store().layout.logFile(run: run, stage: stage, attempt: attempt), encoding: .utf8)
-    }
-}
-
-final class SilentReporter: RunReporter {
-    func note(_ line: String) {}
-    func active(_ stages: [ActiveStage]) {}
-    func finish() {}
-}
-
 @Suite struct CommandStageTests {
-    let project: CommandProject
+    let project: StagesProject
 
-    init() throws { project = try CommandProject() }
+    init() throws { project = try StagesProject() }
 
     @Test func theEnvironmentCarriesTheStageContract() throws {
         try project.write("recipes/r.yaml", """

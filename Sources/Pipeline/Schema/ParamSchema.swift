@@ -43,7 +43,9 @@ public indirect enum ParamType: Sendable, Equatable, CustomStringConvertible {
         case .bool: "booleans"
         case .choice(let words): "words from \(words.joined(separator: ", "))"
         case .path(let kind): kind.pluralDescription
-        case .list, .map, .any, .section: "values (\(description))"
+        // `tiers: [{name, paths}, …]` reads "a list of maps with keys name, paths".
+        case .section(let schema): "maps with keys \(schema.specs.map(\.key).joined(separator: ", "))"
+        case .list, .map, .any: "values (\(description))"
         }
     }
 }

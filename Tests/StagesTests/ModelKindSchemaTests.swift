@@ -1,0 +1,134 @@
+// ModelKindSchemaTests — the torch-free half of the model kinds: their descriptors are declared for
+// `loom` (validated and fingerprinted, never run there), recipes with mistakes in their parameters are
+// refused with the key and what was expected, and the decoded parameters fill in defaults that depend
+// on other keys and refuse values that break rules between keys.
+import Foundation
+import Pipeline
+import Stages
+import TestSupport
+import Testing
+
+@Suite struct ModelKindSchemaTests {
+    let project: StagesProject
+
+    init() throws {
+        project = try StagesProject()
+        try project.addFortuneTiers()
+    }
+
+    /// Every documented key of a schema, sections and list items included.
+    func undocumentedKeys(_ schema: ParamSchema, prefix: String = "") -> [String] {
+        schema.specs.flatMap { spec -> [String] in
+            var missing = spec.doc.isEmpty ? [prefix + spec.key] : []
+            switch spec.type {
+            case .section(let nested), .list(.section(let nested)): missing += undocumentedKeys(nested, prefix: prefix + spec.key + ".")
+            default: break
+            }
+            return missing
+        }
+    }
+
+    @Test func theModelKindsAreDeclaredForLoomTorchWithDocumentedParameters() throws {
+        let registry = StageCatalog.registry()
+        for name in ["pretrain-base", "extend-vocab", "train", "eval"] {
+            let descriptor = try #require(registry.descriptor(named: name))
+            #expect(descriptor.executable == .loomTorch)
+            #expect(registry.implementation(named: name) == nil, "\(name) is implemented by ModelStages, not by loom")
+            #expect(undocumentedKeys(descriptor.schema).isEmpty)
+        }
+        for name in ["corpus", "base-tokenizer", "hyperwords"] {
+            let descriptor = try #require(registry.descriptor(named: name))
+            #expect(descriptor.executable == .loom)
+            #expect(registry.implementation(named: name) != nil)
+            #expect(undocumentedKeys(descriptor.schema).isEmpty)
+        }
+        #expect(registry.declaredGoal(forMetric: "eval/top1_agreement") == MetricGoal.none)
+        #expect(registry.declaredGoal(forMetric: "eval/kl_base_tuned") == MetricGoal.none)
+        #expect(registry.declaredGoal(forMetric: "hyperwords/token_reduction") == .maximize)
+    }
+
+    /// The model stages after corpus and tokenizer, with `train` and `eval` parameters as given.
+    func writeModelRecipe(base: String = "{}", train: String, eval: String = "{}") throws {
+        try project.write("recipes/r.yaml", "stages:\n" + StagesProject.corpusStage() + """
+              tokenizer: {kind: base-tokenizer, after: [corpus], params: {vocab_size: 400}}
+              base: {kind: pretrain-base, after: [corpus, tokenizer], params: \(base)}
+              hyperwords: {kind: hyperwords, after: [corpus, tokenizer]}
+              extend: {kind: extend-vocab, after: [base, hyperwords]}
+              train: {kind: train, after: [corpus, extend], params: \(train)}
+              eval: {kind: eval, after: [corpus, base, extend, train], params: \(eval)}
+            """)
+    }
+
+    @Test func mistakesInModelParametersAreRefusedWithoutLibtorch() throws {
+        try writeModelRecipe(
+            base: "{path: models/nope, model: {hidden_size: 4}}",
+            train: "{method: qlra, lora: {rnak: 8, targets: [q, x]}, rank: 4, lr: 0}",
+            eval: "{split: test, top_p: 1.5}")
+        let root = project.root.standardizedFileURL.path
+        let errors = try project.recipeErrors("recipes/r.yaml").replacingOccurrences(of: root + "/", with: "").components(separatedBy: "\n")
+        let expected = [
+            "stages.base.params.path: no such file or directory: models/nope (looked in \(root))",
+            "stages.base.params.model.hidden_size: 4 is out of range: must be ≥ 8 and ≤ 65536",
+            "stages.train.params.method: 'qlra' is not one of lora, qlora — did you mean qlora?",
+            "stages.train.params.lora.rnak: unknown key — did you mean lora.rank?",
+            "stages.train.params.lora.targets[1]: 'x' is not one of q, k, v, o, gate, up, down — did you mean q?",
+            "stages.train.params.rank: unknown key — did you mean lora.rank?",
+            "stages.train.params.lr: 0 is out of range: must be > 0 and ≤ 1",
+            "stages.eval.params.split: 'test' is not one of validation, train",
+            "stages.eval.params.top_p: 1.5 is out of range: must be > 0 and ≤ 1",
+        ]
+        for message in expected {
+            #expect(errors.contains { $0.hasPrefix("recipes/r.yaml:") && $0.hasSuffix(": " + message) }, "missing: \(message)\nin:\n\(errors.joined(separator: "\n"))")
+        }
+        #expect(errors.count == expected.count)
+    }
+
+    /// The resolved parameters of one stage of the recipe's plan.
+    func params(_ stage: String) throws -> StageParameters {
+        StageParameters(try #require(try project.plans("recipes/r.yaml").first?.stage(named: stage)).params)
+    }
+
+    @Test func decodedParametersFillInDependentDefaults() throws {
+        try writeModelRecipe(
+            base: "{model: {hidden_size: 128, num_attention_heads: 4}}",
+            train: "{method: qlora, lora: {rank: 16, alpha: 32, targets: [v, q, down], rslora: true}, steps: 30}",
+            eval: "{prompts: [Жизнь]}")
+        let base = try PretrainBaseKind.Parameters.load(try params("base"))
+        #expect(base.path == nil)
+        #expect(base.model.mlpWidth == 384)
+        #expect(base.model.keyValueHeads == 4)
+        #expect(base.model.headSize == 32)
+        #expect(base.loop.schedule == .cosine && base.loop.seqLen == 256 && base.loop.batchSize == 16)
+        let train = try TrainKind.Parameters.load(try params("train"))
+        #expect(train.method == .qlora)
+        #expect(train.lora.moduleNames == ["q_proj", "v_proj", "down_proj"])
+        #expect(train.lora.scale == 32 / 4)
+        #expect(train.trainNewRows)
+        #expect(train.tiers.isEmpty)
+        #expect(train.loop.steps == 30 && train.loop.warmupSteps == 20 && train.loop.lr == 2e-4 && train.gradAccum == 1)
+        let eval = try EvalKind.Parameters.load(try params("eval"))
+        #expect(eval.tier == "core" && eval.split == "validation" && eval.prompts == ["Жизнь"])
+        #expect(try ExtendVocabKind.Parameters.load(try params("extend")).initialisation == .mean)
+    }
+
+    @Test func rulesBetweenKeysAreCheckedWhenDecoding() throws {
+        func error<T>(_ load: () throws -> T) -> String {
+            do {
+                _ = try load()
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        try writeModelRecipe(base: "{model: {hidden_size: 100, num_attention_heads: 3}}", train: "{lora: {targets: [q, q]}}")
+        #expect(error { try PretrainBaseKind.Parameters.load(try params("base")) } == "model.num_attention_heads: 3 does not divide hidden_size 100")
+        #expect(error { try TrainKind.Parameters.load(try params("train")) } == "lora.targets: 'q' is listed twice")
+        try writeModelRecipe(base: "{model: {hidden_size: 96, num_attention_heads: 32}}", train: "{lora: {targets: []}}")
+        #expect(error { try PretrainBaseKind.Parameters.load(try params("base")) }
+            == "model.num_attention_heads: head size hidden_size / num_attention_heads = 3 must be even (RoPE rotates pairs)")
+        #expect(error { try TrainKind.Parameters.load(try params("train")) } == "lora.targets: name at least one of q, k, v, o, gate, up, down")
+        try writeModelRecipe(base: "{model: {num_attention_heads: 4, num_key_value_heads: 3}}", train: "{steps: 10, warmup_steps: 20}")
+        #expect(error { try PretrainBaseKind.Parameters.load(try params("base")) } == "model.num_key_value_heads: 3 does not divide num_attention_heads 4")
+        #expect(error { try TrainKind.Parameters.load(try params("train")) } == "warmup_steps: 20 is more than steps (10)")
+    }
+}
