@@ -113,6 +113,9 @@ public struct SentencePieceTrainingOptions: Sendable, Codable, Equatable {
             throw SentencePieceError("character coverage must be in (0, 1], got \(characterCoverage)")
         }
         guard threads > 0 else { throw SentencePieceError("threads must be positive, got \(threads)") }
+        guard (1...512).contains(maxSentencePieceLength) else {
+            throw SentencePieceError("max piece length must be in 1...512, got \(maxSentencePieceLength)")
+        }
         if let bad = userDefinedSymbols.first(where: { $0.isEmpty || $0.contains(",") }) {
             throw SentencePieceError("user-defined symbol \"\(bad)\" is empty or contains a comma")
         }
@@ -134,19 +137,44 @@ public enum SentencePieceTrainer {
         let flags = options.flags
         var model: CString? = nil
         var length = 0
-        try withCStrings(flags.map(\.0)) { keys in
-            try withCStrings(flags.map(\.1)) { values in
-                try withCStrings(inputFiles.map(\.path)) { paths in
-                    try library.check {
-                        library.train(keys, values, flags.count, paths, inputFiles.count, verbose ? 0 : 1, &model, &length, $0)
+        do {
+            try withCStrings(flags.map(\.0)) { keys in
+                try withCStrings(flags.map(\.1)) { values in
+                    try withCStrings(inputFiles.map(\.path)) { paths in
+                        try library.check {
+                            library.train(keys, values, flags.count, paths, inputFiles.count, verbose ? 0 : 1, &model, &length, $0)
+                        }
                     }
                 }
             }
+        } catch let error as SentencePieceError {
+            throw SentencePieceError(readable(error.message, inputFiles: inputFiles))
         }
         defer { library.freeString(model) }
         guard let model else { throw SentencePieceError("sentencepiece returned no model") }
         try AtomicFile.write(Data(bytes: model, count: length), to: output)
         return try SentencePieceModel(contentsOf: output)
+    }
+
+    /// SentencePiece's failed checks read `Internal: ./src/file.cc(N) [condition] sentence`: a person
+    /// needs the sentence, and for the checks that come without one, what the condition means.
+    static func readable(_ message: String, inputFiles: [URL]) -> String {
+        guard message.hasPrefix("Internal: "), let open = message.firstIndex(of: "[") else { return message }
+        var depth = 0
+        var close: String.Index?
+        for index in message[open...].indices {
+            if message[index] == "[" { depth += 1 }
+            if message[index] == "]" { depth -= 1 }
+            if depth == 0 { close = index; break }
+        }
+        guard let close else { return message }
+        let condition = message[message.index(after: open)..<close]
+        let sentence = message[message.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        if !sentence.isEmpty { return sentence }
+        if condition == "!sentences_.empty()" {
+            return "no training sentences: the input files hold no non-empty lines (\(inputFiles.map(\.path).joined(separator: ", ")))"
+        }
+        return "SentencePiece refused the training options (failed check: \(condition))"
     }
 
     private static func withCStrings<Result>(
