@@ -44,6 +44,11 @@ struct TokenizerExtendCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        try Output.guarded(extend)
+    }
+
+    private func extend() throws {
+        try Output.checkOutputDirectory(output)
         let base = try TokenizerLoader.loadHF(URL(fileURLWithPath: tokenizer))
         var options = HyperwordOptions(targetCount: count)
         options.minCount = minCount

@@ -58,6 +58,11 @@ struct TokenizerTrainCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        try Output.guarded(train)
+    }
+
+    private func train() throws {
+        try Output.checkOutputDirectory(output)
         var options = SentencePieceTrainingOptions(vocabularySize: vocabSize, modelType: modelType)
         options.characterCoverage = characterCoverage
         options.splitByWhitespace = splitByWhitespace

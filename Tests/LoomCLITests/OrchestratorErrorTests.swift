@@ -1,0 +1,44 @@
+// OrchestratorErrorTests — what the run verbs print when the store or the arguments are wrong: one
+// line naming the problem, no Foundation error dumps, and JSON that ends like every other line.
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct OrchestratorErrorTests {
+    let project: CLIProject
+
+    init() throws {
+        project = try CLIProject()
+        try project.write("recipes/ok.yaml", "stages:\n  a: {kind: command, params: {run: 'echo a > $LOOM_OUTPUT/a'}}\n")
+    }
+
+    @Test func aHomeThatIsAFileIsNamedCleanly() throws {
+        try project.write("home-file", "x")
+        let file = project.root.appendingPathComponent("home-file").path
+        for arguments in [["run", "recipes/ok.yaml"], ["runs"], ["status"]] {
+            let result = try project.loom(arguments, home: file)
+            #expect(result.status == 1, "\(arguments)")
+            #expect(result.stderr == "loom: cannot open the run store in \(file): it is a file, not a directory\n", "\(arguments): \(result.stderr)")
+        }
+        #expect(project.read("home-file") == "x")
+    }
+
+    @Test func runsLimitMustBePositive() throws {
+        #expect(try project.loom(["run", "recipes/ok.yaml"]).status == 0)
+        let zero = try project.loom(["runs", "--limit", "0"])
+        #expect(zero.status == 64)
+        #expect(zero.stderr.contains("--limit must be at least 1, got 0"), "\(zero.stderr)")
+    }
+
+    @Test func jsonOutputEndsWithANewline() throws {
+        #expect(try project.loom(["run", "recipes/ok.yaml"]).status == 0)
+        for arguments in [["runs"], ["status"], ["status", "1"], ["show", "1"], ["compare", "1"], ["gc", "--dry-run"], ["run", "recipes/ok.yaml", "--dry-run"]] {
+            let result = try project.loom(arguments + ["--json"])
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(result.stdout.hasSuffix("}\n"), "\(arguments): \(result.stdout.suffix(20).debugDescription)")
+            #expect((try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) != nil, "\(arguments)")
+        }
+        let kinds = try runProcess(project.loom, ["kinds", "--json"])
+        #expect(kinds.status == 0 && kinds.stdout.hasSuffix("}\n"), "\(kinds.stdout.suffix(20).debugDescription)")
+    }
+}
