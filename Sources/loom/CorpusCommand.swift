@@ -4,9 +4,6 @@
 import ArgumentParser
 import Corpus
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct CorpusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -80,7 +77,7 @@ struct CorpusCommand: ParsableCommand {
             manifest = try CorpusBuilder(options: options).build(tiers: specs, output: URL(fileURLWithPath: out)) { event in
                 switch event {
                 case .progress(let progress):
-                    progressLine.show(progress.line, final: progress.phase == .finished)
+                    progressLine.show(progress.line, phase: progress.phase.rawValue, final: progress.phase == .finished)
                 case .rejected(let reject):
                     progressLine.warn("warning: \(reject.tier): \(reject.location): \(reject.reason)")
                 }
@@ -97,37 +94,6 @@ struct CorpusCommand: ParsableCommand {
         } else {
             print(CorpusSummary.table(manifest, output: out))
         }
-    }
-}
-
-/// The progress line on stderr: rewritten in place on a terminal, one line every few seconds otherwise.
-private final class ProgressLine {
-    private let enabled: Bool
-    private let terminal = isatty(STDERR_FILENO) == 1
-    private var shown = false
-    private var lastPrinted = Date.distantPast
-
-    init(enabled: Bool) { self.enabled = enabled }
-
-    func show(_ line: String, final: Bool) {
-        guard enabled else { return }
-        if terminal {
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(line)\(final ? "\n" : "")".utf8))
-            shown = !final
-        } else if final || Date().timeIntervalSince(lastPrinted) >= 5 {
-            FileHandle.standardError.write(Data("\(line)\n".utf8))
-            lastPrinted = Date()
-        }
-    }
-
-    func warn(_ line: String) {
-        clear()
-        FileHandle.standardError.write(Data("\(line)\n".utf8))
-    }
-
-    func clear() {
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        shown = false
     }
 }
 

@@ -56,16 +56,18 @@ struct TokenizerExtendCommand: ParsableCommand {
         options.ranking = rank
         options.wordCompletions = wordCompletions
         let texts = try input.texts()
+        let progressLine = ProgressLine()
         let extended = try Hyperwords.learn(base: base, texts: texts, options: options) { progress in
-            let line: String
             switch progress {
-            case .segmenting(let done, let total): line = "segmenting \(done)/\(total) texts"
-            case .learning(let tokens, let target, let latest): line = "learning \(tokens)/\(target) tokens (latest seen \(latest) times)"
-            case .verifying(let round): line = "checking every new token on the training text (round \(round))"
+            case .segmenting(let done, let total):
+                progressLine.show("segmenting \(done)/\(total) texts", phase: "segmenting")
+            case .learning(let tokens, let target, let latest):
+                progressLine.show("learning \(tokens)/\(target) tokens (latest seen \(latest) times)", phase: "learning")
+            case .verifying(let round):
+                progressLine.show("checking every new token on the training text (round \(round))", phase: "verifying \(round)")
             }
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
         }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        progressLine.clear()
         try extended.save(to: URL(fileURLWithPath: output))
         guard let training = extended.training else { return }
         if json {

@@ -133,6 +133,9 @@ import Testing
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("learned") && result.stdout.contains("top pieces by tokens saved:"))
+        // stderr is a pipe here: progress comes as plain lines, without terminal control sequences.
+        #expect(!result.stderr.contains("\u{1B}") && !result.stderr.contains("\r"), "\(result.stderr.debugDescription)")
+        #expect(result.stderr.contains("learning"), "\(result.stderr)")
         let extended = try ExtendedTokenizer(contentsOf: output)
         #expect(extended.newTokens.count > 50)
         #expect(extended.training?.options.minCount == 4)
