@@ -57,10 +57,15 @@ struct CorpusCommand: ParsableCommand {
         for tier in tiers {
             do { _ = try TierSpec(parsing: tier) } catch { throw ValidationError("--tier \(error)") }
         }
-        guard shardMb >= 1 else { throw ValidationError("--shard-mb must be at least 1, got \(shardMb)") }
+        guard (1...(1 << 20)).contains(shardMb) else { throw ValidationError("--shard-mb must be in 1...1048576, got \(shardMb)") }
+        do {
+            try options.validate()
+        } catch CorpusError.invalidOption(let message) {
+            throw ValidationError(Self.namingTheFlag(message))
+        }
     }
 
-    func run() throws {
+    private var options: CorpusOptions {
         var options = CorpusOptions()
         options.sceneMaxChars = sceneMaxChars
         options.validationFraction = validationFraction
@@ -70,6 +75,18 @@ struct CorpusCommand: ParsableCommand {
         options.strict = strict
         options.shardBytes = shardMb << 20
         options.threads = threads
+        return options
+    }
+
+    /// CorpusOptions names its fields (`validationFraction: expected …`); a person typed the flag.
+    private static func namingTheFlag(_ message: String) -> String {
+        let flags = ["sceneMaxChars": "--scene-max-chars", "validationFraction": "--validation-fraction",
+                     "nearDuplicateThreshold": "--near-duplicate-threshold", "threads": "--threads"]
+        guard let colon = message.firstIndex(of: ":"), let flag = flags[String(message[..<colon])] else { return message }
+        return flag + message[colon...]
+    }
+
+    func run() throws {
         let specs = TierSpec.merging(try tiers.map(TierSpec.init(parsing:)))
         let progressLine = ProgressLine(enabled: !quiet)
         let manifest: CorpusManifest
