@@ -42,3 +42,37 @@ import Testing
         #expect(kinds.status == 0 && kinds.stdout.hasSuffix("}\n"), "\(kinds.stdout.suffix(20).debugDescription)")
     }
 }
+
+@Suite struct OrchestratorSideEffectTests {
+    let project: CLIProject
+
+    init() throws {
+        project = try CLIProject()
+        try project.write("recipes/ok.yaml", "stages:\n  a: {kind: command, params: {run: 'echo a > $LOOM_OUTPUT/a'}}\n")
+    }
+
+    @Test func aMistypedRecipePathCreatesNoStore() throws {
+        let result = try project.loom(["run", "recipes/okk.yaml"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "loom: no such recipe: recipes/okk.yaml\n", "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.home))
+    }
+
+    @Test func followingTheLogOfAStageWhoseProcessDiedEnds() throws {
+        #expect(try project.loom(["run", "recipes/ok.yaml"]).status == 0)
+        // What a kill -9 of the runner and the stage leaves: `running`, with a pid that is gone.
+        let dead = Process()
+        dead.executableURL = URL(fileURLWithPath: "/bin/true")
+        try dead.run()
+        dead.waitUntilExit()
+        let update = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE stages SET status = 'running', pid = ?\", (int(sys.argv[2]),)); c.commit()",
+            project.home + "/loom.sqlite", String(dead.processIdentifier)])
+        #expect(update.status == 0, "\(update.stderr)")
+        #expect(try project.sql("SELECT status FROM stages") == "running")
+        let follow = try runProcess(URL(fileURLWithPath: "/usr/bin/timeout"),
+                                    ["-s", "KILL", "60", project.loom.path, "logs", "1", "a", "-f", "--home", project.home])
+        #expect(follow.status == 0, "status 137 (killed by timeout) means -f never ended: \(follow.stderr)")
+        #expect(follow.stdout.contains("succeeded"), "\(follow.stdout)")
+    }
+}
