@@ -77,6 +77,16 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    @Test func anOutputThatCannotBeCreatedSaysWhyInTheSystemsWords() throws {
+        let scratch = try ScratchDirectory("cli-corpus-unwritable")
+        try makeBooks(scratch)
+        // procfs refuses new entries: the build must name the directory and the reason, not Foundation's.
+        let result = try runProcess(loom, ["corpus", "--tier", "core=\(scratch.path("core").path)", "--out", "/proc/loom-corpus", "--quiet"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: cannot write the corpus to /proc/loom-corpus: cannot create /proc/.loom-corpus.tmp-"), "\(result.stderr)")
+        #expect(result.stderr.hasSuffix(": No such file or directory\n"), "\(result.stderr)")
+    }
+
     @Test func outOfRangeOptionsNameTheirFlag() throws {
         let scratch = try ScratchDirectory("cli-corpus-options")
         try makeBooks(scratch)
