@@ -138,6 +138,17 @@ import Testing
         #expect(errors == ["recipes/r.yaml: cannot read file: not valid UTF-8 (byte 0xE9 at offset 12)"], "\(errors)")
     }
 
+    @Test func aPipelineThatFailsToLoadDoesNotCascadeIntoUnknownStageErrors() throws {
+        let message = try onlyError("""
+            pipeline: trian
+            params:
+              train: {text: x}
+            variants:
+              a: {params: {eval: {text: y}}}
+            """)
+        #expect(message.contains("recipes/r.yaml:1:11: pipeline: unknown pipeline 'trian'"), "\(message)")
+    }
+
     @Test func extendsCyclesAreCaught() throws {
         try project.write("recipes/a.yaml", "extends: b.yaml\npipeline: train\n")
         try project.write("recipes/b.yaml", "extends: a.yaml\n")
