@@ -10,7 +10,7 @@ struct CorpusCommand: ParsableCommand {
         commandName: "corpus",
         abstract: "Turn tiers of books (txt, md, fb2, fb2.zip, epub, jsonl, fortune) into deduplicated scenes and train/validation shards.",
         discussion: """
-            Tiers are given in priority order: text kept in an earlier tier is removed from later ones.
+            Tiers are given in priority order: text kept in an earlier tier is removed from later ones. \
             Repeat --tier to add paths to a tier. PATH is a file, a directory (walked recursively) or a quoted glob.
 
               loom corpus --tier core=books/core --tier orbit=books/orbit --tier 'fractal=books/more/*.fb2' --out corpus

@@ -9,7 +9,7 @@ struct TokenizerExtendCommand: ParsableCommand {
         commandName: "extend",
         abstract: "Learn hyperwords (multi-word tokens) and write the extended tokenizer.",
         discussion: """
-            Writes OUTPUT/tokenizer.json (loads in Hugging Face tokenizers and encodes as Loom does) and
+            Writes OUTPUT/tokenizer.json (loads in Hugging Face tokenizers and encodes as Loom does) and \
             OUTPUT/hyperwords.json (new ids, their base decompositions, counts). Example:
               loom tokenizer extend --tokenizer models/base --input train.txt --output models/extended --count 2000
             """)

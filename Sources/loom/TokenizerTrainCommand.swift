@@ -9,8 +9,8 @@ struct TokenizerTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a SentencePiece tokenizer (BPE or unigram) on text files.",
         discussion: """
-            Every line of every input file is a training sentence. Writes OUTPUT/tokenizer.model and,
-            for BPE, OUTPUT/tokenizer.json (Llama-2 layout, encodes exactly as the model). Defaults are
+            Every line of every input file is a training sentence. Writes OUTPUT/tokenizer.model and, \
+            for BPE, OUTPUT/tokenizer.json (Llama-2 layout, encodes exactly as the model). Defaults are \
             Llama-2's trainer settings. Example:
               loom tokenizer train --input corpus.txt --output models/base --vocab-size 8000
             """)
