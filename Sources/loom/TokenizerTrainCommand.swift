@@ -73,11 +73,19 @@ struct TokenizerTrainCommand: ParsableCommand {
         options.seed = seed
         options.threads = threads
         let directory = URL(fileURLWithPath: output)
+        let existed = FileManager.default.fileExists(atPath: directory.path)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let started = Date()
-        let model = try SentencePieceTrainer.train(
-            inputFiles: inputs.map { URL(fileURLWithPath: $0) }, options: options,
-            output: directory.appendingPathComponent("tokenizer.model"), verbose: verbose)
+        let model: SentencePieceModel
+        do {
+            model = try SentencePieceTrainer.train(
+                inputFiles: inputs.map { URL(fileURLWithPath: $0) }, options: options,
+                output: directory.appendingPathComponent("tokenizer.model"), verbose: verbose)
+        } catch {
+            // A failed training leaves nothing behind, not even the directory made for it.
+            if !existed { try? FileManager.default.removeItem(at: directory) }
+            throw error
+        }
         var written = [directory.appendingPathComponent("tokenizer.model").path]
         var conversionNote: String? = nil
         do {
