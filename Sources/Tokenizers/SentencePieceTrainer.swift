@@ -113,6 +113,9 @@ public struct SentencePieceTrainingOptions: Sendable, Codable, Equatable {
             throw SentencePieceError("character coverage must be in (0, 1], got \(characterCoverage)")
         }
         guard threads > 0 else { throw SentencePieceError("threads must be positive, got \(threads)") }
+        guard sampledSentences >= 0 else {
+            throw SentencePieceError("sampled sentences must be at least 0 (0: use all), got \(sampledSentences)")
+        }
         guard (1...512).contains(maxSentencePieceLength) else {
             throw SentencePieceError("max piece length must be in 1...512, got \(maxSentencePieceLength)")
         }

@@ -25,6 +25,10 @@ struct LogsCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "Keep printing new lines while the stage runs.")
     var follow = false
 
+    func validate() throws {
+        if let attempt, attempt < 1 { throw ValidationError("--attempt must be at least 1, got \(attempt)") }
+    }
+
     func run() throws {
         try Output.guarded {
             let store = try store.openExistingStore()

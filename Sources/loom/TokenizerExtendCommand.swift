@@ -43,6 +43,10 @@ struct TokenizerExtendCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    func validate() throws {
+        guard show >= 0 else { throw ValidationError("--show must be at least 0, got \(show)") }
+    }
+
     func run() throws {
         try Output.guarded(extend)
     }

@@ -30,6 +30,13 @@ import Testing
         #expect(zero.stderr.contains("--limit must be at least 1, got 0"), "\(zero.stderr)")
     }
 
+    @Test func logsAttemptMustBePositive() throws {
+        #expect(try project.loom(["run", "recipes/ok.yaml"]).status == 0)
+        let zero = try project.loom(["logs", "1", "a", "--attempt", "0"])
+        #expect(zero.status == 64)
+        #expect(zero.stderr.contains("--attempt must be at least 1, got 0"), "\(zero.stderr)")
+    }
+
     @Test func jsonOutputEndsWithANewline() throws {
         #expect(try project.loom(["run", "recipes/ok.yaml"]).status == 0)
         for arguments in [["runs"], ["status"], ["status", "1"], ["show", "1"], ["compare", "1"], ["gc", "--dry-run"], ["run", "recipes/ok.yaml", "--dry-run"]] {

@@ -77,6 +77,21 @@ import Testing
         #expect(try String(contentsOf: file, encoding: .utf8) == "x")
     }
 
+    @Test func negativeCountsAreUsageErrorsNotCrashes() throws {
+        let scratch = try ScratchDirectory("cli-negative")
+        let training = try Self.writeTexts(scratch, "train.txt", Array(HyperwordFixtures.trainingTexts.prefix(50)))
+        // --show -1 used to pass validation and crash after learning (a negative prefix length).
+        let show = try Self.run(["tokenizer", "extend", "--tokenizer", Self.llama2, "--input", training, "--output",
+                                 scratch.path("out").path, "--count", "5", "--show=-1"])
+        #expect(show.status == 64, "\(show.stderr)")
+        #expect(show.stderr.hasPrefix("Error: --show must be at least 0, got -1\n"), "\(show.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("out").path))
+        let sample = try Self.run(["tokenizer", "train", "--input", training, "--output", scratch.path("out").path,
+                                   "--vocab-size", "300", "--sample-sentences=-5"])
+        #expect(sample.status == 1, "\(sample.stderr)")
+        #expect(sample.stderr == "loom: sampled sentences must be at least 0 (0: use all), got -5\n", "\(sample.stderr)")
+    }
+
     @Test func trainingOnAnEmptyFileSaysSo() throws {
         let scratch = try ScratchDirectory("cli-train-empty")
         let empty = scratch.path("empty.txt")
