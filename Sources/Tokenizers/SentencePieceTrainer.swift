@@ -112,7 +112,7 @@ public struct SentencePieceTrainingOptions: Sendable, Codable, Equatable {
         guard characterCoverage > 0 && characterCoverage <= 1 else {
             throw SentencePieceError("character coverage must be in (0, 1], got \(characterCoverage)")
         }
-        guard threads > 0 else { throw SentencePieceError("threads must be positive, got \(threads)") }
+        guard (1...128).contains(threads) else { throw SentencePieceError("threads must be in 1...128, got \(threads)") }
         guard sampledSentences >= 0 else {
             throw SentencePieceError("sampled sentences must be at least 0 (0: use all), got \(sampledSentences)")
         }

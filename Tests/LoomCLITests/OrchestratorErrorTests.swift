@@ -25,9 +25,11 @@ import Testing
 
     @Test func runsLimitMustBePositive() throws {
         #expect(try project.loom(["run", "recipes/ok.yaml"]).status == 0)
-        let zero = try project.loom(["runs", "--limit", "0"])
-        #expect(zero.status == 64)
-        #expect(zero.stderr.contains("--limit must be at least 1, got 0"), "\(zero.stderr)")
+        for verb in ["runs", "status"] {
+            let zero = try project.loom([verb, "--limit", "0"])
+            #expect(zero.status == 64, "\(verb)")
+            #expect(zero.stderr.contains("--limit must be at least 1, got 0"), "\(verb): \(zero.stderr)")
+        }
     }
 
     @Test func logsAttemptMustBePositive() throws {

@@ -95,6 +95,11 @@ import Testing
             _ = try SentencePieceTrainer.train(inputFiles: [empty], options: .init(vocabularySize: 100), output: scratch.path("m.model"))
         } throws: { "\($0)" == "no training sentences: the input files hold no non-empty lines (\(empty.path))" }
         let corpus = try Self.writeCorpus(scratch)
+        var manyThreads = SentencePieceTrainingOptions(vocabularySize: 1200)
+        manyThreads.threads = 129
+        #expect {
+            _ = try SentencePieceTrainer.train(inputFiles: [corpus], options: manyThreads, output: scratch.path("m.model"))
+        } throws: { "\($0)" == "threads must be in 1...128, got 129" }
         for length in [0, 513] {
             var options = SentencePieceTrainingOptions(vocabularySize: 1200)
             options.maxSentencePieceLength = length
