@@ -133,8 +133,14 @@ public enum SentencePieceTrainer {
     ) throws -> SentencePieceModel {
         try options.validate()
         guard !inputFiles.isEmpty else { throw SentencePieceError("no training input files") }
-        for file in inputFiles where !FileManager.default.isReadableFile(atPath: file.path) {
-            throw SentencePieceError("\(file.path): training input is missing or unreadable")
+        for file in inputFiles {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw SentencePieceError("\(file.path): training input is a directory, not a text file")
+            }
+            if !FileManager.default.isReadableFile(atPath: file.path) {
+                throw SentencePieceError("\(file.path): training input is missing or unreadable")
+            }
         }
         let library = try SentencePieceLibrary.shared()
         let flags = options.flags
@@ -150,34 +156,13 @@ public enum SentencePieceTrainer {
                     }
                 }
             }
-        } catch let error as SentencePieceError {
-            throw SentencePieceError(readable(error.message, inputFiles: inputFiles))
+        } catch let error as SentencePieceError where error.failedCheck == "!sentences_.empty()" {
+            throw SentencePieceError("no training sentences: the input files hold no non-empty lines (\(inputFiles.map(\.path).joined(separator: ", ")))")
         }
         defer { library.freeString(model) }
         guard let model else { throw SentencePieceError("sentencepiece returned no model") }
         try AtomicFile.write(Data(bytes: model, count: length), to: output)
         return try SentencePieceModel(contentsOf: output)
-    }
-
-    /// SentencePiece's failed checks read `Internal: ./src/file.cc(N) [condition] sentence`: a person
-    /// needs the sentence, and for the checks that come without one, what the condition means.
-    static func readable(_ message: String, inputFiles: [URL]) -> String {
-        guard message.hasPrefix("Internal: "), let open = message.firstIndex(of: "[") else { return message }
-        var depth = 0
-        var close: String.Index?
-        for index in message[open...].indices {
-            if message[index] == "[" { depth += 1 }
-            if message[index] == "]" { depth -= 1 }
-            if depth == 0 { close = index; break }
-        }
-        guard let close else { return message }
-        let condition = message[message.index(after: open)..<close]
-        let sentence = message[message.index(after: close)...].trimmingCharacters(in: .whitespaces)
-        if !sentence.isEmpty { return sentence }
-        if condition == "!sentences_.empty()" {
-            return "no training sentences: the input files hold no non-empty lines (\(inputFiles.map(\.path).joined(separator: ", ")))"
-        }
-        return "SentencePiece refused the training options (failed check: \(condition))"
     }
 
     private static func withCStrings<Result>(

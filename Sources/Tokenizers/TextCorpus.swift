@@ -25,6 +25,10 @@ public enum TextCorpus {
     /// The whole of a UTF-8 text file; an unreadable or non-UTF-8 file is an error naming it (and the
     /// first bad byte).
     public static func read(_ file: URL) throws -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw TokenizerFileError(file: file.path, field: "", problem: "is a directory, not a text file")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: file)

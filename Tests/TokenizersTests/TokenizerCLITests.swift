@@ -62,6 +62,18 @@ import Testing
         #expect(notUTF8.stderr == "loom: \(latin1.path): not valid UTF-8 (byte 0xE9 at offset 3)\n", "\(notUTF8.stderr)")
     }
 
+    @Test func aDirectoryGivenAsTextIsNamedAsOne() throws {
+        let scratch = try ScratchDirectory("cli-input-directory")
+        let directory = scratch.path("books").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let tokenize = try Self.run(["tokenize", "--tokenizer", Self.llama3, "--input", directory])
+        #expect(tokenize.status == 1)
+        #expect(tokenize.stderr == "loom: \(directory): is a directory, not a text file\n", "\(tokenize.stderr)")
+        let train = try Self.run(["tokenizer", "train", "--input", directory, "--output", scratch.path("out").path, "--vocab-size", "300"])
+        #expect(train.status == 1)
+        #expect(train.stderr == "loom: \(directory): training input is a directory, not a text file\n", "\(train.stderr)")
+    }
+
     @Test func anOutputThatIsAFileIsRefusedBeforeAnyWork() throws {
         let scratch = try ScratchDirectory("cli-output-file")
         let corpus = try SentencePieceTrainerTests.writeCorpus(scratch)
