@@ -1,5 +1,6 @@
-// OrchestratorErrorTests — what the run verbs print when the store or the arguments are wrong: one
-// line naming the problem, no Foundation error dumps, and JSON that ends like every other line.
+// OrchestratorErrorTests — what the run verbs print when the store or the arguments are wrong (one
+// line naming the problem, no Foundation error dumps), JSON that ends like every other line, and
+// what must not happen on the way: a store created by a typo, `logs -f` waiting on a dead stage.
 import Foundation
 import TestSupport
 import Testing
@@ -49,15 +50,6 @@ import Testing
         }
         let kinds = try runProcess(project.loom, ["kinds", "--json"])
         #expect(kinds.status == 0 && kinds.stdout.hasSuffix("}\n"), "\(kinds.stdout.suffix(20).debugDescription)")
-    }
-}
-
-@Suite struct OrchestratorSideEffectTests {
-    let project: CLIProject
-
-    init() throws {
-        project = try CLIProject()
-        try project.write("recipes/ok.yaml", "stages:\n  a: {kind: command, params: {run: 'echo a > $LOOM_OUTPUT/a'}}\n")
     }
 
     @Test func aMistypedRecipePathCreatesNoStore() throws {
