@@ -58,7 +58,7 @@ struct FileProcessor: Sendable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: source.path))
         } catch {
-            return reject(.unreadable, "cannot read: \(error.localizedDescription)")
+            return reject(.unreadable, "cannot read: \(SystemErrorText.reason(error))")
         }
         let extraction = SourceReader.extract(path: source.path, data: data, limits: ZipLimits(options))
         result.format = extraction.format

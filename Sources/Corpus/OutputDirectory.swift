@@ -4,6 +4,7 @@
 // process dies between them). An existing directory is replaced only if it is empty or a corpus.
 // Leftovers of a killed build (its pid no longer runs) are removed by the next build.
 import Foundation
+import LoomCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,7 +38,7 @@ struct OutputDirectory {
         do {
             try fileManager.createDirectory(at: temp, withIntermediateDirectories: false)
         } catch {
-            throw CorpusError.outputNotReplaceable(path: self.final.path, reason: "cannot create \(temp.path): \(error.localizedDescription)")
+            throw CorpusError.outputNotReplaceable(path: self.final.path, reason: "cannot create \(temp.path): \(SystemErrorText.reason(error))")
         }
     }
 

@@ -18,7 +18,7 @@ extension RunComparison {
             out += "  (none)\n"
         } else {
             var table = TextTable(header: ["param"] + headers)
-            for row in params { table.add([row.name] + row.values.map { Self.cell($0 ?? "-") }) }
+            for row in params { table.add([row.name] + Self.cells(row.values)) }
             out += table.render(indent: "  ")
         }
         out += "\nfinal metrics (last step; * best"
@@ -66,6 +66,16 @@ extension RunComparison {
         let line = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let shortened = line.count > 48 ? String(line.prefix(47)) + "…" : line
         return shortened + (line == text || shortened.hasSuffix("…") ? "" : " …")
+    }
+
+    /// One row of `params that differ`: each value as `cell` shows it, unless that would make two
+    /// different values read the same (lists that differ past the cut); then each on one whole line.
+    public static func cells(_ values: [String?]) -> [String] {
+        let shortened = values.map { $0.map(cell) ?? "-" }
+        let distinctValues = Set(values.compactMap { $0 }).count
+        let distinctCells = Set(zip(values, shortened).compactMap { $0.0 == nil ? nil : $0.1 }).count
+        if distinctCells == distinctValues { return shortened }
+        return values.map { $0.map { $0.replacingOccurrences(of: "\n", with: "⏎") } ?? "-" }
     }
 
     /// Up to 6 significant digits, no exponent for ordinary magnitudes.

@@ -121,7 +121,7 @@ public final class ExtendedTokenizer: Tokenizer, Sendable {
         } catch let error as DecodingError {
             throw TokenizerFileError(file: url.path, field: error.fieldPath, problem: error.problem)
         } catch {
-            throw TokenizerFileError(file: url.path, field: "", problem: "cannot read the file (\(error.localizedDescription))")
+            throw TokenizerFileError(file: url.path, field: "", problem: "cannot read: \(SystemErrorText.reason(error))")
         }
         guard file.format == HyperwordsFile.formatName else {
             throw TokenizerFileError(file: url.path, field: "format", problem: "\"\(file.format)\" is not \(HyperwordsFile.formatName)")

@@ -2,6 +2,7 @@
 // `tokenizers` library gives: added tokens → normalizer → pre-tokenizer → BPE model per piece,
 // and the decoder chain back. Pieces repeat, so each encode call keeps a piece → ids cache.
 import Foundation
+import LoomCore
 
 public final class HFTokenizer: Tokenizer, Sendable {
     /// The file the tokenizer came from (or a name for one built in memory), for messages.
@@ -27,7 +28,7 @@ public final class HFTokenizer: Tokenizer, Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw TokenizerFileError(file: url.path, field: "", problem: "cannot read the file (\(error.localizedDescription))")
+            throw TokenizerFileError(file: url.path, field: "", problem: "cannot read: \(SystemErrorText.reason(error))")
         }
         try self.init(data: data, source: url.path)
     }

@@ -13,8 +13,47 @@ import Glibc
 
 public struct SentencePieceError: Error, CustomStringConvertible, Sendable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// The condition of a SentencePiece check that failed without a sentence of its own
+    /// (`!sentences_.empty()`), for the caller to explain in its own terms.
+    let failedCheck: String?
+
+    public init(_ message: String) {
+        self.init(message: message, failedCheck: nil)
+    }
+
+    private init(message: String, failedCheck: String?) {
+        self.message = message
+        self.failedCheck = failedCheck
+    }
+
     public var description: String { message }
+
+    /// SentencePiece's failed checks read `Internal: ./src/file.cc(N) [condition] sentence`: a person
+    /// needs the sentence; when there is none, what failed is kept for the caller.
+    init(shimMessage: String) {
+        guard shimMessage.hasPrefix("Internal: "), let open = shimMessage.firstIndex(of: "[") else {
+            self.init(shimMessage)
+            return
+        }
+        var depth = 0
+        var close: String.Index?
+        for index in shimMessage[open...].indices {
+            if shimMessage[index] == "[" { depth += 1 }
+            if shimMessage[index] == "]" { depth -= 1 }
+            if depth == 0 { close = index; break }
+        }
+        guard let close else {
+            self.init(shimMessage)
+            return
+        }
+        let condition = String(shimMessage[shimMessage.index(after: open)..<close])
+        let sentence = shimMessage[shimMessage.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        if sentence.isEmpty {
+            self.init(message: "SentencePiece refused it (failed check: \(condition))", failedCheck: condition)
+        } else {
+            self.init(sentence)
+        }
+    }
 }
 
 typealias CString = UnsafeMutablePointer<CChar>
@@ -124,7 +163,7 @@ struct SentencePieceLibrary: @unchecked Sendable {  // immutable C function poin
         var message: CString? = nil
         if call(&message) != 0 {
             defer { freeString(message) }
-            throw SentencePieceError(message.map { String(cString: $0) } ?? "sentencepiece call failed without a message")
+            throw SentencePieceError(shimMessage: message.map { String(cString: $0) } ?? "sentencepiece call failed without a message")
         }
     }
 }

@@ -30,6 +30,8 @@ public final class SentencePieceModel: Tokenizer, @unchecked Sendable {  // the 
         var out: OpaquePointer? = nil
         do {
             try library.check { err in url.path.withCString { library.processorLoad($0, &out, err) } }
+        } catch let error as SentencePieceError where error.failedCheck?.contains("ParseFromArray") == true {
+            throw SentencePieceError("\(url.path): not a SentencePiece model (the file does not parse as one)")
         } catch let error as SentencePieceError {
             throw SentencePieceError("\(url.path): \(error.message)")
         }

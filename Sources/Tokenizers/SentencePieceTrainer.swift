@@ -112,7 +112,13 @@ public struct SentencePieceTrainingOptions: Sendable, Codable, Equatable {
         guard characterCoverage > 0 && characterCoverage <= 1 else {
             throw SentencePieceError("character coverage must be in (0, 1], got \(characterCoverage)")
         }
-        guard threads > 0 else { throw SentencePieceError("threads must be positive, got \(threads)") }
+        guard (1...128).contains(threads) else { throw SentencePieceError("threads must be in 1...128, got \(threads)") }
+        guard sampledSentences >= 0 else {
+            throw SentencePieceError("sampled sentences must be at least 0 (0: use all), got \(sampledSentences)")
+        }
+        guard (1...512).contains(maxSentencePieceLength) else {
+            throw SentencePieceError("max piece length must be in 1...512, got \(maxSentencePieceLength)")
+        }
         if let bad = userDefinedSymbols.first(where: { $0.isEmpty || $0.contains(",") }) {
             throw SentencePieceError("user-defined symbol \"\(bad)\" is empty or contains a comma")
         }
@@ -127,21 +133,31 @@ public enum SentencePieceTrainer {
     ) throws -> SentencePieceModel {
         try options.validate()
         guard !inputFiles.isEmpty else { throw SentencePieceError("no training input files") }
-        for file in inputFiles where !FileManager.default.isReadableFile(atPath: file.path) {
-            throw SentencePieceError("\(file.path): training input is missing or unreadable")
+        for file in inputFiles {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw SentencePieceError("\(file.path): training input is a directory, not a text file")
+            }
+            if !FileManager.default.isReadableFile(atPath: file.path) {
+                throw SentencePieceError("\(file.path): training input is missing or unreadable")
+            }
         }
         let library = try SentencePieceLibrary.shared()
         let flags = options.flags
         var model: CString? = nil
         var length = 0
-        try withCStrings(flags.map(\.0)) { keys in
-            try withCStrings(flags.map(\.1)) { values in
-                try withCStrings(inputFiles.map(\.path)) { paths in
-                    try library.check {
-                        library.train(keys, values, flags.count, paths, inputFiles.count, verbose ? 0 : 1, &model, &length, $0)
+        do {
+            try withCStrings(flags.map(\.0)) { keys in
+                try withCStrings(flags.map(\.1)) { values in
+                    try withCStrings(inputFiles.map(\.path)) { paths in
+                        try library.check {
+                            library.train(keys, values, flags.count, paths, inputFiles.count, verbose ? 0 : 1, &model, &length, $0)
+                        }
                     }
                 }
             }
+        } catch let error as SentencePieceError where error.failedCheck == "!sentences_.empty()" {
+            throw SentencePieceError("no training sentences: the input files hold no non-empty lines (\(inputFiles.map(\.path).joined(separator: ", ")))")
         }
         defer { library.freeString(model) }
         guard let model else { throw SentencePieceError("sentencepiece returned no model") }

@@ -1,6 +1,7 @@
 // TextCorpus — reads text files into the texts that tokenizer measures and hyperword learning
 // encode one at a time: the whole file, its paragraphs (split at blank lines) or its lines.
 import Foundation
+import LoomCore
 
 public enum TextCorpus {
     public enum Unit: String, Sendable, Codable, CaseIterable {
@@ -16,18 +17,28 @@ public enum TextCorpus {
     public static func texts(of files: [URL], unit: Unit) throws -> [String] {
         var texts: [String] = []
         for file in files {
-            let data: Data
-            do {
-                data = try Data(contentsOf: file)
-            } catch {
-                throw TokenizerFileError(file: file.path, field: "", problem: "cannot read the file (\(error.localizedDescription))")
-            }
-            guard let text = String(strictUTF8: data) else {
-                throw TokenizerFileError(file: file.path, field: "", problem: "is not valid UTF-8")
-            }
-            texts.append(contentsOf: split(text, unit: unit))
+            texts.append(contentsOf: split(try read(file), unit: unit))
         }
         return texts
+    }
+
+    /// The whole of a UTF-8 text file; an unreadable or non-UTF-8 file is an error naming it (and the
+    /// first bad byte).
+    public static func read(_ file: URL) throws -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw TokenizerFileError(file: file.path, field: "", problem: "is a directory, not a text file")
+        }
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw TokenizerFileError(file: file.path, field: "", problem: "cannot read: \(SystemErrorText.reason(error))")
+        }
+        guard let text = String(strictUTF8: data) else {
+            throw TokenizerFileError(file: file.path, field: "", problem: UTF8Validation.problem(in: data) ?? "not valid UTF-8")
+        }
+        return text
     }
 
     /// `text` cut into `unit`s (LF or CRLF line ends; a CR before LF belongs to no text).

@@ -4,16 +4,13 @@
 import ArgumentParser
 import Corpus
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct CorpusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "corpus",
         abstract: "Turn tiers of books (txt, md, fb2, fb2.zip, epub, jsonl, fortune) into deduplicated scenes and train/validation shards.",
         discussion: """
-            Tiers are given in priority order: text kept in an earlier tier is removed from later ones.
+            Tiers are given in priority order: text kept in an earlier tier is removed from later ones. \
             Repeat --tier to add paths to a tier. PATH is a file, a directory (walked recursively) or a quoted glob.
 
               loom corpus --tier core=books/core --tier orbit=books/orbit --tier 'fractal=books/more/*.fb2' --out corpus
@@ -60,10 +57,15 @@ struct CorpusCommand: ParsableCommand {
         for tier in tiers {
             do { _ = try TierSpec(parsing: tier) } catch { throw ValidationError("--tier \(error)") }
         }
-        guard shardMb >= 1 else { throw ValidationError("--shard-mb must be at least 1, got \(shardMb)") }
+        guard (1...(1 << 20)).contains(shardMb) else { throw ValidationError("--shard-mb must be in 1...1048576, got \(shardMb)") }
+        do {
+            try options.validate()
+        } catch CorpusError.invalidOption(let message) {
+            throw ValidationError(Self.namingTheFlag(message))
+        }
     }
 
-    func run() throws {
+    private var options: CorpusOptions {
         var options = CorpusOptions()
         options.sceneMaxChars = sceneMaxChars
         options.validationFraction = validationFraction
@@ -73,6 +75,18 @@ struct CorpusCommand: ParsableCommand {
         options.strict = strict
         options.shardBytes = shardMb << 20
         options.threads = threads
+        return options
+    }
+
+    /// CorpusOptions names its fields (`validationFraction: expected …`); a person typed the flag.
+    private static func namingTheFlag(_ message: String) -> String {
+        let flags = ["sceneMaxChars": "--scene-max-chars", "validationFraction": "--validation-fraction",
+                     "nearDuplicateThreshold": "--near-duplicate-threshold", "threads": "--threads"]
+        guard let colon = message.firstIndex(of: ":"), let flag = flags[String(message[..<colon])] else { return message }
+        return flag + message[colon...]
+    }
+
+    func run() throws {
         let specs = TierSpec.merging(try tiers.map(TierSpec.init(parsing:)))
         let progressLine = ProgressLine(enabled: !quiet)
         let manifest: CorpusManifest
@@ -80,7 +94,7 @@ struct CorpusCommand: ParsableCommand {
             manifest = try CorpusBuilder(options: options).build(tiers: specs, output: URL(fileURLWithPath: out)) { event in
                 switch event {
                 case .progress(let progress):
-                    progressLine.show(progress.line, final: progress.phase == .finished)
+                    progressLine.show(progress.line, phase: progress.phase.rawValue, final: progress.phase == .finished)
                 case .rejected(let reject):
                     progressLine.warn("warning: \(reject.tier): \(reject.location): \(reject.reason)")
                 }
@@ -97,37 +111,6 @@ struct CorpusCommand: ParsableCommand {
         } else {
             print(CorpusSummary.table(manifest, output: out))
         }
-    }
-}
-
-/// The progress line on stderr: rewritten in place on a terminal, one line every few seconds otherwise.
-private final class ProgressLine {
-    private let enabled: Bool
-    private let terminal = isatty(STDERR_FILENO) == 1
-    private var shown = false
-    private var lastPrinted = Date.distantPast
-
-    init(enabled: Bool) { self.enabled = enabled }
-
-    func show(_ line: String, final: Bool) {
-        guard enabled else { return }
-        if terminal {
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(line)\(final ? "\n" : "")".utf8))
-            shown = !final
-        } else if final || Date().timeIntervalSince(lastPrinted) >= 5 {
-            FileHandle.standardError.write(Data("\(line)\n".utf8))
-            lastPrinted = Date()
-        }
-    }
-
-    func warn(_ line: String) {
-        clear()
-        FileHandle.standardError.write(Data("\(line)\n".utf8))
-    }
-
-    func clear() {
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        shown = false
     }
 }
 

@@ -25,6 +25,10 @@ struct LogsCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "Keep printing new lines while the stage runs.")
     var follow = false
 
+    func validate() throws {
+        if let attempt, attempt < 1 { throw ValidationError("--attempt must be at least 1, got \(attempt)") }
+    }
+
     func run() throws {
         try Output.guarded {
             let store = try store.openExistingStore()
@@ -49,7 +53,8 @@ struct LogsCommand: ParsableCommand {
                 if let data = try handle.readToEnd(), !data.isEmpty { FileHandle.standardOutput.write(data) }
                 guard follow else { return }
                 let current = try store.stage(run: stageRecord.runID, name: stageRecord.name)
-                guard current?.status == .running, current?.attempt == chosen else {
+                // A stage whose process died (kill -9) stays `running` until resumed: nothing more will come.
+                guard current?.status == .running, current?.attempt == chosen, current?.staleReason() == nil else {
                     if let rest = try handle.readToEnd(), !rest.isEmpty { FileHandle.standardOutput.write(rest) }
                     return
                 }

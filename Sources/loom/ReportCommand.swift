@@ -12,7 +12,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write an HTML report comparing runs: metrics, loss curves, eval bars, saturation curve, generations.",
         discussion: """
-            A run is an id, `latest`, RECIPE/VARIANT (its latest run) or RECIPE (the latest run of each variant).
+            A run is an id, `latest`, RECIPE/VARIANT (its latest run) or RECIPE (the latest run of each variant). \
             The page is one file with inline CSS and SVG: no scripts, no network. It is replaced atomically.
             Examples: loom report demo --out demo.html;  loom report 4 5 6 --out runs-4-6.html
             """)

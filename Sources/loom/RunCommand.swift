@@ -44,12 +44,12 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try Output.guarded {
-            let store = try store.openStore()
-            let preparation = RunPreparation(store: store, registry: StageCatalog.registry())
             let recipeURL = URL(fileURLWithPath: recipe)
             guard FileManager.default.fileExists(atPath: recipeURL.path) else {
                 throw CLIError("no such recipe: \(recipe)", exitCode: 2)
             }
+            let store = try store.openStore()
+            let preparation = RunPreparation(store: store, registry: StageCatalog.registry())
             let (recipe, plans) = try preparation.plan(recipeFile: recipeURL, variants: variant, forcedStages: force)
             if dryRun {
                 let forecasts = try PlanExplainer(store: store).forecast(plans, forcedStages: Set(force))

@@ -21,6 +21,10 @@ struct RunsCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    }
+
     func run() throws {
         try Output.guarded {
             let store = try store.openExistingStore()

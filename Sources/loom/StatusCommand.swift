@@ -21,6 +21,10 @@ struct StatusCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
+    func validate() throws {
+        guard limit >= 1 else { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    }
+
     func run() throws {
         try Output.guarded {
             let store = try store.openExistingStore()

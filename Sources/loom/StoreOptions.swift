@@ -14,15 +14,19 @@ struct StoreOptions: ParsableArguments {
     }
 
     func openStore() throws -> RunStore {
+        if Output.isExistingFile(homeURL.path) {
+            throw CLIError("cannot open the run store in \(homeURL.path): it is a file, not a directory")
+        }
         do {
             return try RunStore(home: homeURL)
         } catch {
-            throw CLIError("cannot open the run store in \(homeURL.path): \(error)")
+            throw CLIError("cannot open the run store in \(homeURL.path): \(ErrorText.describe(error))")
         }
     }
 
     /// For read-only verbs: a missing store is "no runs yet", not a new empty store.
     func openExistingStore() throws -> RunStore {
+        if Output.isExistingFile(homeURL.path) { return try openStore() }
         guard FileManager.default.fileExists(atPath: StoreLayout(home: homeURL).database.path) else {
             throw CLIError("no run store in \(homeURL.path) (run `loom run RECIPE` first, or pass --home)")
         }
@@ -50,7 +54,19 @@ enum Output {
         FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 
-    /// Runs a verb body, turning Loom's errors into a clean message and exit status.
+    /// True when `path` exists and is not a directory (where a directory is about to be used).
+    static func isExistingFile(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+
+    /// Refuses an output directory that exists as a file, before any work is done.
+    static func checkOutputDirectory(_ path: String) throws {
+        if isExistingFile(path) { throw CLIError("cannot write to \(path): it is a file, not a directory") }
+    }
+
+    /// Runs a verb body, turning errors into one clean line and an exit status: 2 for a bad recipe,
+    /// 1 for anything else. Argument errors and exit requests pass through to the argument parser.
     static func guarded(_ body: () throws -> Void) throws {
         do {
             try body()
@@ -64,11 +80,14 @@ enum Output {
         } catch let error as CLIError {
             printError("loom: \(error.description)")
             throw ExitCode(error.exitCode)
-        } catch let error as RunStoreError {
-            printError("loom: \(error.description)")
-            throw ExitCode(1)
-        } catch let error as ResumeError {
-            printError("loom: \(error.description)")
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as CleanExit {
+            throw error
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            printError("loom: \(ErrorText.describe(error))")
             throw ExitCode(1)
         }
     }

@@ -23,10 +23,12 @@ struct TokenizeCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        try Output.guarded(encode)
+    }
+
+    private func encode() throws {
         let tokenizer = try TokenizerLoader.load(URL(fileURLWithPath: self.tokenizer))
-        guard let text = String(strictUTF8: try readInput(input)) else {
-            throw ValidationError("\(input): is not valid UTF-8")
-        }
+        let text = try TextCorpus.read(URL(fileURLWithPath: input))
         let ids = tokenizer.encode(text)
         let pieces = ids.map { tokenizer.piece(for: $0) ?? "" }
         if json {
@@ -42,15 +44,6 @@ struct TokenizeCommand: ParsableCommand {
         for (id, piece) in zip(ids, pieces) {
             print(String(id).leftPadded(to: width, with: " ") + "  " + piece.debugDescription.dropFirst().dropLast())
         }
-    }
-}
-
-/// The bytes of an input file, with an error that names it.
-func readInput(_ path: String) throws -> Data {
-    do {
-        return try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw ValidationError("\(path): cannot read (\(error.localizedDescription))")
     }
 }
 

@@ -17,6 +17,10 @@ struct TokenizerConvertCommand: ParsableCommand {
     var output: String
 
     func run() throws {
+        try Output.guarded(convert)
+    }
+
+    private func convert() throws {
         let model = try SentencePieceModel(contentsOf: URL(fileURLWithPath: self.model))
         let tokenizer = try SentencePieceConversion.convert(model, to: URL(fileURLWithPath: output))
         print("wrote \(output) (\(tokenizer.vocabularySize) entries)")

@@ -9,7 +9,7 @@ struct TokenizerExtendCommand: ParsableCommand {
         commandName: "extend",
         abstract: "Learn hyperwords (multi-word tokens) and write the extended tokenizer.",
         discussion: """
-            Writes OUTPUT/tokenizer.json (loads in Hugging Face tokenizers and encodes as Loom does) and
+            Writes OUTPUT/tokenizer.json (loads in Hugging Face tokenizers and encodes as Loom does) and \
             OUTPUT/hyperwords.json (new ids, their base decompositions, counts). Example:
               loom tokenizer extend --tokenizer models/base --input train.txt --output models/extended --count 2000
             """)
@@ -43,7 +43,16 @@ struct TokenizerExtendCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    func validate() throws {
+        guard show >= 0 else { throw ValidationError("--show must be at least 0, got \(show)") }
+    }
+
     func run() throws {
+        try Output.guarded(extend)
+    }
+
+    private func extend() throws {
+        try Output.checkOutputDirectory(output)
         let base = try TokenizerLoader.loadHF(URL(fileURLWithPath: tokenizer))
         var options = HyperwordOptions(targetCount: count)
         options.minCount = minCount
@@ -51,16 +60,18 @@ struct TokenizerExtendCommand: ParsableCommand {
         options.ranking = rank
         options.wordCompletions = wordCompletions
         let texts = try input.texts()
+        let progressLine = ProgressLine()
         let extended = try Hyperwords.learn(base: base, texts: texts, options: options) { progress in
-            let line: String
             switch progress {
-            case .segmenting(let done, let total): line = "segmenting \(done)/\(total) texts"
-            case .learning(let tokens, let target, let latest): line = "learning \(tokens)/\(target) tokens (latest seen \(latest) times)"
-            case .verifying(let round): line = "checking every new token on the training text (round \(round))"
+            case .segmenting(let done, let total):
+                progressLine.show("segmenting \(done)/\(total) texts", phase: "segmenting")
+            case .learning(let tokens, let target, let latest):
+                progressLine.show("learning \(tokens)/\(target) tokens (latest seen \(latest) times)", phase: "learning")
+            case .verifying(let round):
+                progressLine.show("checking every new token on the training text (round \(round))", phase: "verifying \(round)")
             }
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
         }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        progressLine.clear()
         try extended.save(to: URL(fileURLWithPath: output))
         guard let training = extended.training else { return }
         if json {

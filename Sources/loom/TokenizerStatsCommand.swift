@@ -26,6 +26,10 @@ struct TokenizerStatsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        try Output.guarded(measure)
+    }
+
+    private func measure() throws {
         let tokenizer = try TokenizerLoader.load(URL(fileURLWithPath: self.tokenizer))
         let texts = try input.texts()
         if let base {

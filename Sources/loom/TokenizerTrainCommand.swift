@@ -9,8 +9,8 @@ struct TokenizerTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a SentencePiece tokenizer (BPE or unigram) on text files.",
         discussion: """
-            Every line of every input file is a training sentence. Writes OUTPUT/tokenizer.model and,
-            for BPE, OUTPUT/tokenizer.json (Llama-2 layout, encodes exactly as the model). Defaults are
+            Every line of every input file is a training sentence. Writes OUTPUT/tokenizer.model and, \
+            for BPE, OUTPUT/tokenizer.json (Llama-2 layout, encodes exactly as the model). Defaults are \
             Llama-2's trainer settings. Example:
               loom tokenizer train --input corpus.txt --output models/base --vocab-size 8000
             """)
@@ -58,6 +58,11 @@ struct TokenizerTrainCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        try Output.guarded(train)
+    }
+
+    private func train() throws {
+        try Output.checkOutputDirectory(output)
         var options = SentencePieceTrainingOptions(vocabularySize: vocabSize, modelType: modelType)
         options.characterCoverage = characterCoverage
         options.splitByWhitespace = splitByWhitespace
@@ -68,11 +73,19 @@ struct TokenizerTrainCommand: ParsableCommand {
         options.seed = seed
         options.threads = threads
         let directory = URL(fileURLWithPath: output)
+        let existed = FileManager.default.fileExists(atPath: directory.path)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let started = Date()
-        let model = try SentencePieceTrainer.train(
-            inputFiles: inputs.map { URL(fileURLWithPath: $0) }, options: options,
-            output: directory.appendingPathComponent("tokenizer.model"), verbose: verbose)
+        let model: SentencePieceModel
+        do {
+            model = try SentencePieceTrainer.train(
+                inputFiles: inputs.map { URL(fileURLWithPath: $0) }, options: options,
+                output: directory.appendingPathComponent("tokenizer.model"), verbose: verbose)
+        } catch {
+            // A failed training leaves nothing behind, not even the directory made for it.
+            if !existed { try? FileManager.default.removeItem(at: directory) }
+            throw error
+        }
         var written = [directory.appendingPathComponent("tokenizer.model").path]
         var conversionNote: String? = nil
         do {

@@ -64,13 +64,44 @@ import TestSupport
     }
 
     @Test func argumentErrors() throws {
-        let noTier = try runProcess(loom, ["corpus", "--out", "/tmp/x"])
+        let scratch = try ScratchDirectory("cli-corpus-arguments")
+        let out = scratch.path("corpus").path
+        let noTier = try runProcess(loom, ["corpus", "--out", out])
         #expect(noTier.status != 0)
         #expect(noTier.stderr.contains("give at least one --tier NAME=PATH"))
-        let badTier = try runProcess(loom, ["corpus", "--tier", "core", "--out", "/tmp/x"])
+        let badTier = try runProcess(loom, ["corpus", "--tier", "core", "--out", out])
         #expect(badTier.stderr.contains("--tier invalid tier: 'core': expected NAME=PATH, e.g. core=books/core"))
-        let missing = try runProcess(loom, ["corpus", "--tier", "core=/nonexistent/books", "--out", "/tmp/loom-never-written"])
+        let missing = try runProcess(loom, ["corpus", "--tier", "core=/nonexistent/books", "--out", out])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("error: tier core: /nonexistent/books: no such file, directory or matching glob"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func anOutputThatCannotBeCreatedSaysWhyInTheSystemsWords() throws {
+        let scratch = try ScratchDirectory("cli-corpus-unwritable")
+        try makeBooks(scratch)
+        // procfs refuses new entries: the build must name the directory and the reason, not Foundation's.
+        let result = try runProcess(loom, ["corpus", "--tier", "core=\(scratch.path("core").path)", "--out", "/proc/loom-corpus", "--quiet"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: cannot write the corpus to /proc/loom-corpus: cannot create /proc/.loom-corpus.tmp-"), "\(result.stderr)")
+        #expect(result.stderr.hasSuffix(": No such file or directory\n"), "\(result.stderr)")
+    }
+
+    @Test func outOfRangeOptionsNameTheirFlag() throws {
+        let scratch = try ScratchDirectory("cli-corpus-options")
+        try makeBooks(scratch)
+        let out = scratch.path("corpus").path
+        let cases: [([String], String)] = [
+            (["--validation-fraction", "2"], "--validation-fraction: expected a number in [0, 1), got 2.0"),
+            (["--scene-max-chars", "10"], "--scene-max-chars: expected at least 64, got 10"),
+            (["--near-duplicate-threshold", "0"], "--near-duplicate-threshold: expected a number in (0, 1], got 0.0"),
+            (["--threads", "0"], "--threads: expected at least 1, got 0"),
+        ]
+        for (option, message) in cases {
+            let result = try runProcess(loom, ["corpus", "--tier", "core=\(scratch.path("core").path)", "--out", out] + option)
+            #expect(result.status == 64, "\(option)")
+            #expect(result.stderr.hasPrefix("Error: \(message)\n"), "\(option): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
     }
 }

@@ -255,7 +255,7 @@ let checkpointingRecipe = """
         #expect(stages["later"]?["status"] as? String == "pending")
         #expect(try project.sql("SELECT status FROM runs") == "cancelled")
         let child = try #require(Int32(project.read("child.pid")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
-        try project.waitUntil("the command's child is gone", timeout: 5) { processIsGone(child) }
+        try project.waitUntil("the command's child is gone") { processIsGone(child) }
     }
 
     @Test func recipeErrorsArePrintedWithPositionsAndNothingRuns() throws {

@@ -131,6 +131,24 @@ import Testing
         #expect(message.hasSuffix("recipes/r.yaml:1:10: extends: cannot extend bse.yaml: no such file — did you mean base.yaml?"), "\(message)")
     }
 
+    @Test func aRecipeThatIsNotUTF8NamesTheFirstBadByte() throws {
+        try project.write("recipes/r.yaml", "pipeline: train\n")
+        try Data("pipeline: tr".utf8 + [0xE9] + Data("in\n".utf8)).write(to: project.root.appendingPathComponent("recipes/r.yaml"))
+        let errors = project.errors("recipes/r.yaml").map(description(of:))
+        #expect(errors == ["recipes/r.yaml: cannot read file: not valid UTF-8 (byte 0xE9 at offset 12)"], "\(errors)")
+    }
+
+    @Test func aPipelineThatFailsToLoadDoesNotCascadeIntoUnknownStageErrors() throws {
+        let message = try onlyError("""
+            pipeline: trian
+            params:
+              train: {text: x}
+            variants:
+              a: {params: {eval: {text: y}}}
+            """)
+        #expect(message.contains("recipes/r.yaml:1:11: pipeline: unknown pipeline 'trian'"), "\(message)")
+    }
+
     @Test func extendsCyclesAreCaught() throws {
         try project.write("recipes/a.yaml", "extends: b.yaml\npipeline: train\n")
         try project.write("recipes/b.yaml", "extends: a.yaml\n")

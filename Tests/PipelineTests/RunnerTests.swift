@@ -130,12 +130,17 @@ import Testing
     @Test func cancellationStopsRunningStagesAndLeavesTheRestForResume() throws {
         try project.write("recipes/slow.yaml", """
             stages:
-              slow: {kind: write, params: {steps: 60}}
+              slow: {kind: write, params: {steps: 60, touch: slow.started, wait_for: slow.release}}
               after: {kind: write, after: [slow]}
             """)
+        // Cancel once the stage is known to be running (not after a fixed delay, which a loaded machine
+        // can outlast before the stage even starts); it then waits for slow.release, which only appears
+        // before the resume.
         let cancellation = CancellationFlag()
+        let started = project.root.appendingPathComponent("slow.started").path
         Thread.detachNewThread {
-            usleep(300_000)
+            let deadline = ProcessState.now + 120
+            while !FileManager.default.fileExists(atPath: started), ProcessState.now < deadline { usleep(10_000) }
             cancellation.cancel(reason: "test cancels")
         }
         let result = try project.run("recipes/slow.yaml", cancellation: cancellation)
@@ -145,6 +150,7 @@ import Testing
         #expect(try store.stage(run: result.id, name: "after")?.status == .pending)
         #expect(try store.run(result.id)?.status == .cancelled)
         try project.write("recipes/slow.yaml", "stages:\n  slow: {kind: write, params: {steps: 1}}\n  after: {kind: write, after: [slow]}\n")
+        try project.write("slow.release", "")
         #expect(try project.resume(result.id) == .succeeded, "resume keeps the run's own plan")
         #expect(try store.metricSeries(run: result.id, stage: "slow", key: "train/loss").count == 60)
     }
@@ -192,7 +198,11 @@ import Testing
         defer { alive.signal(SIGKILL); _ = alive.wait() }
         _ = try store.startAttempt(run: run.id, stage: "train", pid: nil)
         try store.stageProcessStarted(run: run.id, stage: "train", pid: alive.pid)
-        #expect(throws: ResumeError.self) { try preparation.prepareResume(run.id) }
+        #expect {
+            try preparation.prepareResume(run.id)
+        } throws: {
+            "\($0)" == "stage train of run \(run.id) is still running (pid \(alive.pid) on \(ProcessState.hostName)); wait for it or stop it"
+        }
     }
 
     @Test func metricsProgressAndArtifactsReachTheStore() throws {

@@ -120,6 +120,27 @@ import Testing
     }
 }
 
+@Suite struct ComparisonCellTests {
+    @Test func valuesThatDifferOnlyPastTheCutAreShownWhole() {
+        let core = #"["/usr/share/games/fortunes/ru/2001.[01][0-9]""#
+        let orbit = #""/usr/share/games/fortunes/ru/2002.[01][0-9]""#
+        let values = [core + "]", core + ", " + orbit + "]", core + ", " + orbit + #", "/usr/share/games/fortunes/ru"]"#]
+        // Cut at 48 characters, the last two would read the same: the very difference the table exists to show.
+        #expect(RunComparison.cell(values[1]) == RunComparison.cell(values[2]))
+        #expect(RunComparison.cells(values) == values)
+    }
+
+    @Test func valuesThatStayDistinctWhenCutAreCut() {
+        let long = String(repeating: "x", count: 60)
+        #expect(RunComparison.cells(["a" + long, "b" + long, nil]) == [RunComparison.cell("a" + long), RunComparison.cell("b" + long), "-"])
+        #expect(RunComparison.cells(["same" + long, "same" + long]) == [RunComparison.cell("same" + long), RunComparison.cell("same" + long)])
+    }
+
+    @Test func multiLineValuesThatDifferPastTheirFirstLineAreShownOnOneLine() {
+        #expect(RunComparison.cells(["set -e\nrun a", "set -e\nrun b"]) == ["set -e⏎run a", "set -e⏎run b"])
+    }
+}
+
 @Suite struct TextTableTests {
     @Test func alignsColumnsAndNumbers() {
         var table = TextTable(header: ["name", "n"], rightAligned: [1])

@@ -16,3 +16,12 @@ import Tokenizers
         "\(error)".hasPrefix(path)
     }
 }
+
+@Test func aFileThatIsNotAModelSaysSoWithoutSentencePieceInternals() throws {
+    let json = TestPaths.fixture("tokenizers/spm-llama2/tokenizer.json")
+    #expect {
+        _ = try SentencePieceModel(contentsOf: json)
+    } throws: { error in
+        "\(error)" == "\(json.path): not a SentencePiece model (the file does not parse as one)"
+    }
+}

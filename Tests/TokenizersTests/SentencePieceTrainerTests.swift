@@ -80,7 +80,33 @@ import Testing
         // SentencePiece's own complaint comes through, and no model file is left behind.
         #expect {
             _ = try SentencePieceTrainer.train(inputFiles: [corpus], options: .init(vocabularySize: 100), output: scratch.path("m.model"))
-        } throws: { "\($0)".contains("Vocabulary size is smaller than required_chars") }
+        } throws: {
+            // SentencePiece's sentence, without its source file, line and failed condition.
+            "\($0)".hasPrefix("Vocabulary size is smaller than required_chars. 100 vs ") && "\($0)".hasSuffix("Increase vocab_size or decrease character_coverage with --character_coverage option.")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("m.model").path))
+    }
+
+    @Test func emptyInputAndOutOfRangePieceLengthAreExplainedWithoutSentencePieceInternals() throws {
+        let scratch = try ScratchDirectory("spm-train-empty")
+        let empty = scratch.path("empty.txt")
+        try "\n\n".write(to: empty, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try SentencePieceTrainer.train(inputFiles: [empty], options: .init(vocabularySize: 100), output: scratch.path("m.model"))
+        } throws: { "\($0)" == "no training sentences: the input files hold no non-empty lines (\(empty.path))" }
+        let corpus = try Self.writeCorpus(scratch)
+        var manyThreads = SentencePieceTrainingOptions(vocabularySize: 1200)
+        manyThreads.threads = 129
+        #expect {
+            _ = try SentencePieceTrainer.train(inputFiles: [corpus], options: manyThreads, output: scratch.path("m.model"))
+        } throws: { "\($0)" == "threads must be in 1...128, got 129" }
+        for length in [0, 513] {
+            var options = SentencePieceTrainingOptions(vocabularySize: 1200)
+            options.maxSentencePieceLength = length
+            #expect {
+                _ = try SentencePieceTrainer.train(inputFiles: [corpus], options: options, output: scratch.path("m.model"))
+            } throws: { "\($0)" == "max piece length must be in 1...512, got \(length)" }
+        }
         #expect(!FileManager.default.fileExists(atPath: scratch.path("m.model").path))
     }
 }

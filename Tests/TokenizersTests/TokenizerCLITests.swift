@@ -49,6 +49,82 @@ import Testing
         #expect(missing.status != 0 && missing.stderr.contains("absent.txt: cannot read"))
     }
 
+    @Test func unreadableAndNonUTF8InputsAreOneCleanLine() throws {
+        let scratch = try ScratchDirectory("cli-input-errors")
+        let absent = scratch.path("absent.txt").path
+        let missing = try Self.run(["tokenize", "--tokenizer", Self.llama3, "--input", absent])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "loom: \(absent): cannot read: No such file or directory\n", "\(missing.stderr)")
+        let latin1 = scratch.path("latin1.txt")
+        try Data([0x63, 0x61, 0x66, 0xE9, 0x0A]).write(to: latin1)
+        let notUTF8 = try Self.run(["tokenize", "--tokenizer", Self.llama3, "--input", latin1.path])
+        #expect(notUTF8.status == 1)
+        #expect(notUTF8.stderr == "loom: \(latin1.path): not valid UTF-8 (byte 0xE9 at offset 3)\n", "\(notUTF8.stderr)")
+    }
+
+    @Test func aDirectoryGivenAsTextIsNamedAsOne() throws {
+        let scratch = try ScratchDirectory("cli-input-directory")
+        let directory = scratch.path("books").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let tokenize = try Self.run(["tokenize", "--tokenizer", Self.llama3, "--input", directory])
+        #expect(tokenize.status == 1)
+        #expect(tokenize.stderr == "loom: \(directory): is a directory, not a text file\n", "\(tokenize.stderr)")
+        let train = try Self.run(["tokenizer", "train", "--input", directory, "--output", scratch.path("out").path, "--vocab-size", "300"])
+        #expect(train.status == 1)
+        #expect(train.stderr == "loom: \(directory): training input is a directory, not a text file\n", "\(train.stderr)")
+    }
+
+    @Test func anOutputThatIsAFileIsRefusedBeforeAnyWork() throws {
+        let scratch = try ScratchDirectory("cli-output-file")
+        let corpus = try SentencePieceTrainerTests.writeCorpus(scratch)
+        let file = scratch.path("taken")
+        try "x".write(to: file, atomically: true, encoding: .utf8)
+        let train = try Self.run(["tokenizer", "train", "--input", corpus.path, "--output", file.path, "--vocab-size", "1200"])
+        #expect(train.status == 1)
+        #expect(train.stderr == "loom: cannot write to \(file.path): it is a file, not a directory\n", "\(train.stderr)")
+        let training = try Self.writeTexts(scratch, "train.txt", Array(HyperwordFixtures.trainingTexts.prefix(50)))
+        let extend = try Self.run(["tokenizer", "extend", "--tokenizer", Self.llama2, "--input", training, "--output", file.path, "--count", "5"])
+        #expect(extend.status == 1)
+        #expect(extend.stderr == "loom: cannot write to \(file.path): it is a file, not a directory\n", "\(extend.stderr)")
+        #expect(try String(contentsOf: file, encoding: .utf8) == "x")
+    }
+
+    @Test func negativeCountsAreUsageErrorsNotCrashes() throws {
+        let scratch = try ScratchDirectory("cli-negative")
+        let training = try Self.writeTexts(scratch, "train.txt", Array(HyperwordFixtures.trainingTexts.prefix(50)))
+        // --show -1 used to pass validation and crash after learning (a negative prefix length).
+        let show = try Self.run(["tokenizer", "extend", "--tokenizer", Self.llama2, "--input", training, "--output",
+                                 scratch.path("out").path, "--count", "5", "--show=-1"])
+        #expect(show.status == 64, "\(show.stderr)")
+        #expect(show.stderr.hasPrefix("Error: --show must be at least 0, got -1\n"), "\(show.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("out").path))
+        let sample = try Self.run(["tokenizer", "train", "--input", training, "--output", scratch.path("out").path,
+                                   "--vocab-size", "300", "--sample-sentences=-5"])
+        #expect(sample.status == 1, "\(sample.stderr)")
+        #expect(sample.stderr == "loom: sampled sentences must be at least 0 (0: use all), got -5\n", "\(sample.stderr)")
+    }
+
+    @Test func trainingOnAnEmptyFileSaysSo() throws {
+        let scratch = try ScratchDirectory("cli-train-empty")
+        let empty = scratch.path("empty.txt")
+        try Data().write(to: empty)
+        let result = try Self.run(["tokenizer", "train", "--input", empty.path, "--output", scratch.path("out").path, "--vocab-size", "100"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "loom: no training sentences: the input files hold no non-empty lines (\(empty.path))\n", "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("out").path), "a failed training leaves no empty output directory")
+    }
+
+    @Test func jsonOutputEndsWithANewline() throws {
+        let scratch = try ScratchDirectory("cli-json-newline")
+        let input = scratch.path("in.txt")
+        try "Привет".write(to: input, atomically: true, encoding: .utf8)
+        let tokens = try Self.run(["tokenize", "--tokenizer", Self.llama3, "--input", input.path, "--json"])
+        #expect(tokens.status == 0 && tokens.stdout.hasSuffix("]}\n"), "\(tokens.stdout)")
+        let corpus = try SentencePieceTrainerTests.writeCorpus(scratch)
+        let trained = try Self.run(["tokenizer", "train", "--input", corpus.path, "--output", scratch.path("m").path, "--vocab-size", "1200", "--json"])
+        #expect(trained.status == 0 && trained.stdout.hasSuffix("}\n"), "\(trained.stdout)")
+    }
+
     @Test func trainConvertAndStats() throws {
         let scratch = try ScratchDirectory("cli-train")
         let corpus = try SentencePieceTrainerTests.writeCorpus(scratch)
@@ -85,6 +161,9 @@ import Testing
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("learned") && result.stdout.contains("top pieces by tokens saved:"))
+        // stderr is a pipe here: progress comes as plain lines, without terminal control sequences.
+        #expect(!result.stderr.contains("\u{1B}") && !result.stderr.contains("\r"), "\(result.stderr.debugDescription)")
+        #expect(result.stderr.contains("learning"), "\(result.stderr)")
         let extended = try ExtendedTokenizer(contentsOf: output)
         #expect(extended.newTokens.count > 50)
         #expect(extended.training?.options.minCount == 4)

@@ -347,6 +347,9 @@ private struct LoadSession {
             return [:]
         }
         var result: [String: SourceNode] = [:]
+        // With no stages at all, why is already reported (no pipeline, or one that failed to load);
+        // one "unknown stage" per parameter block would only bury it.
+        guard !stageNames.isEmpty else { return [:] }
         for entry in entries {
             guard stageNames.contains(entry.key) else {
                 report(RecipeError(

@@ -1,6 +1,7 @@
 // SourceNode — a YAML document as a tree that remembers where each key and value was written, so that
 // recipes can be merged (`extends:`, variants) and still report errors at the right file:line:column.
 import Foundation
+import LoomCore
 import Yams
 
 public struct SourceNode: Sendable {
@@ -79,13 +80,16 @@ public struct SourceEntry: Sendable {
 extension SourceNode {
     /// Parses one YAML file. `displayPath` is how errors name the file.
     public static func load(contentsOf url: URL, displayPath: String) throws -> SourceNode {
-        let text: String
+        let data: Data
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
+            data = try Data(contentsOf: url)
         } catch {
             throw RecipeError("cannot read file: \(SourceNode.reason(error))", at: nil, keyPath: displayPath)
         }
-        return try parse(text, displayPath: displayPath)
+        if let problem = UTF8Validation.problem(in: data) {
+            throw RecipeError("cannot read file: \(problem)", at: nil, keyPath: displayPath)
+        }
+        return try parse(String(decoding: data, as: UTF8.self), displayPath: displayPath)
     }
 
     public static func parse(_ text: String, displayPath: String) throws -> SourceNode {
@@ -169,11 +173,9 @@ extension SourceNode {
 
     static func reason(_ error: Error) -> String {
         let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError { return "no such file" }
-        return nsError.localizedDescription
+        let wrapsSystemError = (nsError.userInfo[NSUnderlyingErrorKey] as? NSError)?.domain == NSPOSIXErrorDomain
+        if !wrapsSystemError, nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError { return "no such file" }
+        return SystemErrorText.reason(error)
     }
 }
 
