@@ -137,7 +137,8 @@ final class CommandReports {
             return invalid("not a JSON object")
         }
         let now = ProcessState.now
-        if let key = object["key"]?.stringValue {
+        if let keyValue = object["key"] {
+            guard let key = keyValue.stringValue else { return invalid("\"key\" must be a metric name (a string)") }
             guard let value = object["value"]?.doubleValue else { return invalid("\"key\" needs a numeric \"value\"") }
             points.append(MetricPoint(key: key, step: object["step"]?.intValue ?? 0, value: value, time: now))
         } else if let progress = object["progress"] {

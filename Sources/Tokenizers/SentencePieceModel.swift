@@ -39,35 +39,42 @@ public final class SentencePieceModel: Tokenizer, @unchecked Sendable {  // the 
         handle = out!
         self.url = url
 
-        var size: Int32 = 0
-        try library.check { library.processorPieceSize(out!, &size, $0) }
-        var entries: [SentencePieceEntry] = []
-        entries.reserveCapacity(Int(size))
-        for id in 0..<size {
-            var text: CString? = nil
-            var length = 0
-            var score: Float = 0
-            var type: Int32 = 0
-            try library.check { library.processorPiece(out!, id, &text, &length, &score, &type, $0) }
-            defer { library.freeString(text) }
-            let piece = text.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) } ?? ""
-            entries.append(SentencePieceEntry(piece: piece, score: score, type: SentencePieceType(rawValue: type) ?? .normal))
-        }
-        self.entries = entries
-        var idsByPiece: [String: Int] = [:]
-        for (id, entry) in entries.enumerated() where idsByPiece[entry.piece] == nil {
-            idsByPiece[entry.piece] = id
-        }
-        self.idsByPiece = idsByPiece
+        // A throwing init that fails before every property is set never runs deinit: free the
+        // processor here if reading its vocabulary fails.
+        do {
+            var size: Int32 = 0
+            try library.check { library.processorPieceSize(out!, &size, $0) }
+            var entries: [SentencePieceEntry] = []
+            entries.reserveCapacity(Int(size))
+            for id in 0..<size {
+                var text: CString? = nil
+                var length = 0
+                var score: Float = 0
+                var type: Int32 = 0
+                try library.check { library.processorPiece(out!, id, &text, &length, &score, &type, $0) }
+                defer { library.freeString(text) }
+                let piece = text.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) } ?? ""
+                entries.append(SentencePieceEntry(piece: piece, score: score, type: SentencePieceType(rawValue: type) ?? .normal))
+            }
+            self.entries = entries
+            var idsByPiece: [String: Int] = [:]
+            for (id, entry) in entries.enumerated() where idsByPiece[entry.piece] == nil {
+                idsByPiece[entry.piece] = id
+            }
+            self.idsByPiece = idsByPiece
 
-        func special(_ name: String) throws -> Int? {
-            var value: CString? = nil
-            try library.check { err in name.withCString { library.processorOption(out!, $0, &value, err) } }
-            defer { library.freeString(value) }
-            guard let value, let id = Int(String(cString: value)), id >= 0 else { return nil }
-            return id
+            func special(_ name: String) throws -> Int? {
+                var value: CString? = nil
+                try library.check { err in name.withCString { library.processorOption(out!, $0, &value, err) } }
+                defer { library.freeString(value) }
+                guard let value, let id = Int(String(cString: value)), id >= 0 else { return nil }
+                return id
+            }
+            specialTokens = SpecialTokens(bos: try special("bos_id"), eos: try special("eos_id"), unk: try special("unk_id"), pad: try special("pad_id"))
+        } catch {
+            library.processorFree(out)
+            throw error
         }
-        specialTokens = SpecialTokens(bos: try special("bos_id"), eos: try special("eos_id"), unk: try special("unk_id"), pad: try special("pad_id"))
     }
 
     deinit { library.processorFree(handle) }

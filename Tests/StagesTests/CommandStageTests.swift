@@ -53,6 +53,7 @@ import Testing
                     echo '{"progress": {"step": 3, "total": 3, "message": "done"}}' >> $LOOM_METRICS
                     echo 'not json' >> $LOOM_METRICS
                     echo '{"key": "x"}' >> $LOOM_METRICS
+                    echo '{"key": 5}' >> $LOOM_METRICS
                     echo weights > $LOOM_OUTPUT/model.bin
                     printf '{"artifact": "model", "path": "model.bin"}' >> $LOOM_METRICS
             """)
@@ -69,6 +70,8 @@ import Testing
         let log = try project.log(result.id, "train")
         #expect(log.contains("warning: $LOOM_METRICS line 6: not a JSON object"))
         #expect(log.contains("warning: $LOOM_METRICS line 7: \"key\" needs a numeric \"value\""))
+        #expect(log.contains("warning: $LOOM_METRICS line 8: \"key\" must be a metric name (a string)"))
+        #expect(!finals.contains { $0.key == "key" })
     }
 
     @Test func aFailingCommandFailsTheStageWithItsOutputInTheLog() throws {
