@@ -1,0 +1,22 @@
+// FeedForward — Llama's SwiGLU MLP: down(silu(gate(x)) · up(x)), gate and up in one fused GEMM while
+// their bases are dense.
+import Torch
+
+final class FeedForward {
+    /// gate_proj, up_proj.
+    let inputProjections: ProjectionGroup
+    /// down_proj.
+    let outputProjection: ProjectionGroup
+
+    init(inputProjections: ProjectionGroup, outputProjection: ProjectionGroup) {
+        self.inputProjections = inputProjections
+        self.outputProjection = outputProjection
+    }
+
+    /// x (N, C) → (N, C).
+    func callAsFunction(_ x: Tensor) throws -> Tensor {
+        let projected = try inputProjections(x)  // gate (N, I), up (N, I)
+        let activated = try projected[0].silu() * projected[1]  // (N, I)
+        return try outputProjection(activated)[0]
+    }
+}

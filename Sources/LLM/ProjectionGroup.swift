@@ -1,0 +1,92 @@
+// ProjectionGroup — projections of the same input computed together (q/k/v of attention, gate/up of
+// the MLP, or a single projection), each with an optional LoRA update. While every base is a dense
+// view of one concatenated weight, the group runs ONE GEMM for all of them (512→1536 runs far closer
+// to the GEMM peak than three 512→512s); the LoRA A matrices of the parts share one GEMM as well when
+// no dropout separates their inputs. The fused layout is internal: each part keeps its own
+// DenseLinear (a view of the fused weight), its Hugging Face name and its PEFT key.
+import Torch
+
+final class ProjectionGroup {
+    let targets: [LoRATarget]
+    private(set) var bases: [any BaseLinear]
+    private(set) var adapters: [LoRALinear?]
+    /// The concatenated dense weight (Σ out, in) whose row blocks are `bases`, while they all are.
+    private var fused: DenseLinear?
+
+    /// Separate bases, no fusion.
+    init(targets: [LoRATarget], bases: [any BaseLinear]) {
+        self.targets = targets
+        self.bases = bases
+        adapters = Array(repeating: nil, count: bases.count)
+    }
+
+    /// Dense parts as row blocks of one concatenated weight (and bias): one GEMM for the group.
+    init(targets: [LoRATarget], fusedWeight: Tensor, fusedBias: Tensor?, outFeatures: [Int]) throws {
+        self.targets = targets
+        let fused = try DenseLinear(weight: fusedWeight, bias: fusedBias)
+        var parts: [any BaseLinear] = []
+        var offset = 0
+        for out in outFeatures {
+            let weight = try fusedWeight.narrow(dim: 0, start: offset, length: out)
+            let bias = try fusedBias?.narrow(dim: 0, start: offset, length: out)
+            parts.append(try DenseLinear(weight: weight, bias: bias))
+            offset += out
+        }
+        self.fused = outFeatures.count > 1 ? fused : nil
+        bases = parts
+        adapters = Array(repeating: nil, count: parts.count)
+    }
+
+    var outFeatures: [Int] { bases.map(\.outFeatures) }
+
+    func index(of target: LoRATarget) -> Int? { targets.firstIndex(of: target) }
+
+    func attach(_ adapter: LoRALinear?, at index: Int) {
+        adapters[index] = adapter
+    }
+
+    /// Replaces one base (e.g. by its 4-bit form). The fused weight no longer describes the group, so
+    /// the remaining dense parts get storage of their own and the big weight is released.
+    func replaceBase(at index: Int, with base: any BaseLinear) throws {
+        if fused != nil {
+            fused = nil
+            bases = try bases.map { part in
+                guard let dense = part as? DenseLinear else { return part }
+                return try DenseLinear(weight: dense.weight.clone(), bias: dense.bias?.clone())
+            }
+        }
+        bases[index] = base
+        adapters[index]?.base = base
+    }
+
+    /// x (N, in) → one (N, out_i) tensor per part. Parts without an adapter may be strided views of the
+    /// fused output.
+    func callAsFunction(_ x: Tensor) throws -> [Tensor] {
+        var outputs: [Tensor]
+        if let fused {
+            outputs = try fused(x).split(sizes: outFeatures, dim: 1)
+        } else {
+            outputs = try bases.map { try $0(x) }
+        }
+        let active = adapters.indices.filter { adapters[$0] != nil }
+        guard !active.isEmpty else { return outputs }
+        let lowRank = try lowRankInputs(x, active: active)
+        for (slot, index) in active.enumerated() {
+            let adapter = adapters[index]!
+            outputs[index] = try outputs[index].addmm(lowRank[slot], adapter.loraB.transpose(0, 1), alpha: adapter.scale)
+        }
+        return outputs
+    }
+
+    /// dropout(x)·Aᵢᵀ for each active adapter: one GEMM over the concatenated A's when the inputs are the
+    /// same (no dropout active), else one per adapter with its own dropout mask (as PEFT draws them).
+    private func lowRankInputs(_ x: Tensor, active: [Int]) throws -> [Tensor] {
+        let adapters = active.map { self.adapters[$0]! }
+        let dropoutActive = adapters.contains { $0.isTraining && $0.dropout > 0 }
+        if adapters.count == 1 || dropoutActive {
+            return try adapters.map { try $0.lowRankInput(x) }
+        }
+        let stacked = try Tensor.cat(adapters.map(\.loraA), dim: 0)
+        return try x.linear(weight: stacked).split(sizes: adapters.map(\.rank), dim: 1)
+    }
+}

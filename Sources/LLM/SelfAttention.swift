@@ -1,0 +1,39 @@
+// SelfAttention — the attention block of a Llama decoder layer: q/k/v projections (one fused GEMM
+// while the bases are dense), rotary embeddings, causal grouped-query attention over the KV cache
+// when one is given, and the output projection.
+import Torch
+
+final class SelfAttention {
+    /// q_proj, k_proj, v_proj.
+    let inputProjections: ProjectionGroup
+    /// o_proj.
+    let outputProjection: ProjectionGroup
+    let heads: Int
+    let kvHeads: Int
+    let headDim: Int
+    let slidingWindow: Int?
+
+    init(inputProjections: ProjectionGroup, outputProjection: ProjectionGroup, config: LlamaConfig) {
+        self.inputProjections = inputProjections
+        self.outputProjection = outputProjection
+        heads = config.numAttentionHeads
+        kvHeads = config.numKeyValueHeads
+        headDim = config.headDim
+        slidingWindow = config.slidingWindow
+    }
+
+    /// x (B·T, C) → (B·T, C). `cos`/`sin` (T, D) are the rotary tables of positions offset..<offset+T.
+    func callAsFunction(
+        _ x: Tensor, batch: Int, length: Int, cos: Tensor, sin: Tensor, cache: KVCache?, layer: Int
+    ) throws -> Tensor {
+        let projected = try inputProjections(x)  // (B·T, H·D), (B·T, KV·D), (B·T, KV·D)
+        let q = try RotaryEmbedding.rotate(projected[0].reshape([batch, length, heads, headDim]), cos: cos, sin: sin)  // (B, H, T, D)
+        var k = try RotaryEmbedding.rotate(projected[1].reshape([batch, length, kvHeads, headDim]), cos: cos, sin: sin)  // (B, KV, T, D)
+        var v = try projected[2].reshape([batch, length, kvHeads, headDim]).transpose(1, 2).contiguous()  // (B, KV, T, D)
+        if let cache {
+            (k, v) = try cache.store(layer: layer, keys: k, values: v)  // (B, KV, S, D)
+        }
+        let context = try CausalAttention.compute(q: q, k: k, v: v, slidingWindow: slidingWindow)  // (B·T, H·D)
+        return try outputProjection(context)[0]
+    }
+}
