@@ -55,7 +55,7 @@ enum DynamicCode8Bit {
 struct DoubleQuantizedAbsmax {
     static let blockSize = 256
 
-    /// One 8-bit code per absmax, padded with the code of 0 to a whole number of 256-blocks (u8).
+    /// One 8-bit code per absmax (u8).
     let codes: Tensor
     /// The absmax of each 256-block of centred values (f32).
     let scales: Tensor
@@ -70,7 +70,7 @@ struct DoubleQuantizedAbsmax {
         let blocks = (count + Self.blockSize - 1) / Self.blockSize
         let offset = Float(absmax.reduce(0.0) { $0 + Double($1) } / Double(max(1, absmax.count)))
         self.offset = offset
-        var codes = [UInt8](repeating: DynamicCode8Bit.nearestCode(0), count: blocks * Self.blockSize)
+        var codes = [UInt8](repeating: 0, count: count)
         var scales = [Float](repeating: 0, count: blocks)
         for block in 0..<blocks {
             let range = (block * Self.blockSize)..<min(count, (block + 1) * Self.blockSize)
@@ -85,9 +85,9 @@ struct DoubleQuantizedAbsmax {
 
     /// The absmax values (f32, `count`): code value × block scale + offset.
     func dequantize(code: Tensor) throws -> Tensor {
-        let levels = try code.indexSelect(dim: 0, index: codes.to(.int64)).view([-1, Self.blockSize])
-        let values = try (levels * scales.unsqueeze(1) + Double(offset)).flatten()
-        return try values.narrow(dim: 0, start: 0, length: count)
+        let levels = try code.indexSelect(dim: 0, index: codes.to(.int64))
+        let blockScales = try scales.repeatInterleave(Self.blockSize, dim: 0).narrow(dim: 0, start: 0, length: count)
+        return try levels * blockScales + Double(offset)
     }
 
     var residentBytes: Int { codes.byteCount + scales.byteCount + MemoryLayout<Float>.size }

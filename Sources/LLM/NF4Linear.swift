@@ -4,8 +4,8 @@
 // 4-bit linear, which dequantises the weight inside the GEMM call and again in backward, so no dense
 // weight outlives a call: between forward and backward a layer holds its codes plus n/64 f32 absmax.
 //
-// Storage per weight of n = out·in elements: n/2 bytes of codes, n/64 bytes of absmax codes (padded to
-// a 256-multiple), 4 bytes per 256 absmax, one f32 offset — ≈ 0.516 bytes per parameter.
+// Storage per weight of n = out·in elements: n/2 bytes of codes, n/64 bytes of absmax codes, 4 bytes
+// per 256 absmax, one f32 offset — ≈ 0.516 bytes per parameter.
 import Foundation
 import Torch
 
@@ -81,9 +81,9 @@ public final class NF4Linear: BaseLinear {
         try withNoGrad { try absmax.dequantize(code: tables.dynamic8Bit) }
     }
 
-    /// Codes, 8-bit absmax codes, their f32 scales and offset — the weight's storage (the bias and the
-    /// shared 16- and 256-entry code tables are not counted).
-    public var residentBytes: Int { packedCodes.byteCount + absmax.residentBytes }
+    /// Codes, 8-bit absmax codes, their f32 scales and offset, and the bias if any (as DenseLinear counts
+    /// it) — not the 16- and 256-entry code tables every layer shares.
+    public var residentBytes: Int { packedCodes.byteCount + absmax.residentBytes + (bias?.byteCount ?? 0) }
 
     /// outFeatures × inFeatures.
     public var parameterCount: Int { outFeatures * inFeatures }
