@@ -135,3 +135,22 @@ private func randomWeight(_ rows: Int, _ columns: Int, seed: UInt64 = 11) throws
     #expect(DynamicCode8Bit.nearestCode(1) == 255 && DynamicCode8Bit.nearestCode(-1) == 0)
     #expect(code[Int(DynamicCode8Bit.nearestCode(0))] == 0)
 }
+
+@Test func aQuantisedLlamaScoresLikeTheDenseOne() throws {
+    let config = LlamaConfig(hiddenSize: 128, intermediateSize: 192, numHiddenLayers: 2, numAttentionHeads: 4, vocabSize: 96)
+    let tokens = try Tensor.randint(0, 96, shape: [2, 24], generator: Generator(seed: 4))
+    let dense = try LlamaModel.random(config: config, seed: 8, standardDeviation: 0.1)
+    let mlpOnly = try LlamaModel.random(config: config, seed: 8, standardDeviation: 0.1, baseLinear: NF4Linear.quantizing(targets: [.gate, .up, .down]))
+    let all = try LlamaModel.random(config: config, seed: 8, standardDeviation: 0.1, baseLinear: NF4Linear.quantizing())
+    #expect(mlpOnly.base(layer: 0, .up) is NF4Linear && mlpOnly.base(layer: 0, .query) is DenseLinear)
+    #expect(all.base(layer: 1, .output) is NF4Linear)
+
+    // Quantising after loading gives the same bases as quantising while building.
+    try dense.quantizeBaseLinears(targets: [.gate, .up, .down]) { try NF4Linear(dense: $0) }
+    let denseLoss = try LlamaModel.random(config: config, seed: 8, standardDeviation: 0.1).loss(tokens: tokens).scalar(Double.self)
+    let afterwards = try dense.loss(tokens: tokens).scalar(Double.self)
+    let whileBuilding = try mlpOnly.loss(tokens: tokens).scalar(Double.self)
+    let allQuantised = try all.loss(tokens: tokens).scalar(Double.self)
+    #expect(afterwards == whileBuilding)
+    #expect(abs(allQuantised - denseLoss) < 0.02 * denseLoss && allQuantised != denseLoss, "dense \(denseLoss), NF4 \(allQuantised)")
+}

@@ -15,7 +15,7 @@ private let tinyLlama = LlamaConfig(
 private func loraLlama(quantized: Bool, baseSeed: UInt64 = 5, adapterSeed: UInt64 = 6) throws -> LlamaModel {
     let model = try LlamaModel.random(
         config: tinyLlama, seed: baseSeed, standardDeviation: 0.1,
-        baseLinear: quantized ? { _, dense in try NF4Linear(weight: dense.weight, bias: dense.bias) } : nil)
+        baseLinear: quantized ? NF4Linear.quantizing() : nil)
     try model.applyLoRA(LoRAConfiguration(rank: 8, alpha: 16, dropout: 0.1, targets: LoRATarget.allCases), seed: adapterSeed)
     return model
 }
