@@ -14,9 +14,9 @@ final class FeedForward {
     }
 
     /// x (N, C) → (N, C).
-    func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let projected = try inputProjections(x)  // gate (N, I), up (N, I)
+    func callAsFunction(_ x: Tensor, _ context: ForwardContext) throws -> Tensor {
+        let projected = try inputProjections(x, kernels: context.kernels)  // gate (N, I), up (N, I)
         let activated = try projected[0].silu() * projected[1]  // (N, I)
-        return try outputProjection(activated)[0]
+        return try outputProjection(activated, kernels: context.kernels)[0]
     }
 }

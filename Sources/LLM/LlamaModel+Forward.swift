@@ -74,12 +74,12 @@ extension LlamaModel {
         if let cache, cache.batchSize != batch {
             throw ModelError("the KV cache was made for batch size \(cache.batchSize), the tokens have \(batch)")
         }
-        let offset = cache?.length ?? 0
-        let (cos, sin) = try rotary.tables(offset: offset, count: length)
+        let (cos, sin) = try rotary.tables(offset: cache?.length ?? 0, count: length)
+        let context = ForwardContext(batch: batch, length: length, cos: cos, sin: sin, cache: cache, kernels: kernels)
         var hidden = try embed(tokens.reshape([-1]))  // (B·T, C)
         var states = collect ? [hidden] : []
         for (index, layer) in layers.enumerated() {
-            hidden = try layer(hidden, batch: batch, length: length, cos: cos, sin: sin, cache: cache, layer: index)
+            hidden = try layer(hidden, context, layer: index)
             if collect && index < layers.count - 1 { states.append(hidden) }
         }
         cache?.advance(by: length)

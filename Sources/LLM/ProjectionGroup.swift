@@ -61,16 +61,16 @@ final class ProjectionGroup {
 
     /// x (N, in) → one (N, out_i) tensor per part. Parts without an adapter may be strided views of the
     /// fused output.
-    func callAsFunction(_ x: Tensor) throws -> [Tensor] {
+    func callAsFunction(_ x: Tensor, kernels: ModelKernels) throws -> [Tensor] {
         var outputs: [Tensor]
-        if let fused {
+        if let fused, kernels.fusedProjections {
             outputs = try fused(x).split(sizes: outFeatures, dim: 1)
         } else {
             outputs = try bases.map { try $0(x) }
         }
         let active = adapters.indices.filter { adapters[$0] != nil }
         guard !active.isEmpty else { return outputs }
-        let lowRank = try lowRankInputs(x, active: active)
+        let lowRank = try lowRankInputs(x, active: active, stacked: kernels.fusedProjections)
         for (slot, index) in active.enumerated() {
             let adapter = adapters[index]!
             outputs[index] = try outputs[index].addmm(lowRank[slot], adapter.loraB.transpose(0, 1), alpha: adapter.scale)
@@ -80,10 +80,10 @@ final class ProjectionGroup {
 
     /// dropout(x)·Aᵢᵀ for each active adapter: one GEMM over the concatenated A's when the inputs are the
     /// same (no dropout active), else one per adapter with its own dropout mask (as PEFT draws them).
-    private func lowRankInputs(_ x: Tensor, active: [Int]) throws -> [Tensor] {
+    private func lowRankInputs(_ x: Tensor, active: [Int], stacked: Bool) throws -> [Tensor] {
         let adapters = active.map { self.adapters[$0]! }
         let dropoutActive = adapters.contains { $0.isTraining && $0.dropout > 0 }
-        if adapters.count == 1 || dropoutActive {
+        if adapters.count == 1 || dropoutActive || !stacked {
             return try adapters.map { try $0.lowRankInput(x) }
         }
         let stacked = try Tensor.cat(adapters.map(\.loraA), dim: 0)

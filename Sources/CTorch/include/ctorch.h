@@ -470,6 +470,20 @@ int ctorch_generator_get_state(ctorch_generator generator, ctorch_tensor *out, c
 /* Restores a state from ctorch_generator_get_state; the stream continues exactly from there. */
 int ctorch_generator_set_state(ctorch_generator generator, ctorch_tensor state, char **err);
 
+/* ───────────────────────────── profiling ───────────────────────────── */
+
+/* An op-level recording in progress. Opaque. */
+typedef struct ctorch_profiler_s *ctorch_profiler;
+
+/*
+ * Starts recording every ATen op run by the process (forward ops and autograd's backward nodes, with
+ * durations). Caller owns `*out` and ends the recording with ctorch_profiler_stop, which writes the ops
+ * as a Chrome trace (JSON) to `path`. One recording at a time.
+ */
+int ctorch_profiler_start(const char *path, ctorch_profiler *out, char **err);
+/* Stops the recording and writes its trace. NULL is ignored. Never fails (a write error is lost). */
+void ctorch_profiler_stop(ctorch_profiler profiler);
+
 #ifdef __cplusplus
 }
 #endif
