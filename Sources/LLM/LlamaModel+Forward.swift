@@ -63,7 +63,11 @@ extension LlamaModel {
         let predicting = try hidden.reshape([batch, length, config.hiddenSize]).narrow(dim: 1, start: 0, length: length - 1)
             .reshape([batch * (length - 1), config.hiddenSize])  // (B·(T−1), C)
         let targets = try labels.narrow(dim: 1, start: 1, length: length - 1).reshape([-1]).to(.int64)
-        return try vocabularyLogits(predicting).crossEntropy(targets: targets, reduction: reduction)
+        let logits = try vocabularyLogits(predicting)  // (B·(T−1), V)
+        if kernels.fusedCrossEntropy && reduction == .mean {
+            return try logits.fusedCrossEntropy(targets: targets)
+        }
+        return try logits.crossEntropy(targets: targets, reduction: reduction)
     }
 
     // MARK: pieces

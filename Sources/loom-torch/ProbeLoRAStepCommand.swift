@@ -84,6 +84,9 @@ struct ProbeLoRAStep: ParsableCommand {
             var kernels = ModelKernels.fused
             switch variant {
             case "no-projections": kernels.fusedProjections = false
+            case "no-heads": kernels.fusedAttentionHeads = false
+            case "no-swiglu": kernels.fusedSwiGLU = false
+            case "no-cross-entropy": kernels.fusedCrossEntropy = false
             default: throw ValidationError("unknown kernel variant \(variant)")
             }
             return kernels
