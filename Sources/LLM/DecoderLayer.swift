@@ -17,12 +17,10 @@ final class DecoderLayer {
     }
 
     /// h (B·T, C) → (B·T, C).
-    func callAsFunction(
-        _ hidden: Tensor, batch: Int, length: Int, cos: Tensor, sin: Tensor, cache: KVCache?, layer: Int
-    ) throws -> Tensor {
+    func callAsFunction(_ hidden: Tensor, _ context: ForwardContext, layer: Int) throws -> Tensor {
         let normed = try hidden.rmsNorm(weight: inputNorm, eps: normEpsilon)
-        let attended = try hidden + attention(normed, batch: batch, length: length, cos: cos, sin: sin, cache: cache, layer: layer)
-        return try attended + mlp(attended.rmsNorm(weight: postAttentionNorm, eps: normEpsilon))
+        let attended = try hidden + attention(normed, context, layer: layer)
+        return try attended + mlp(attended.rmsNorm(weight: postAttentionNorm, eps: normEpsilon), context)
     }
 
     /// The group holding `target` and its index there.

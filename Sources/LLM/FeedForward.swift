@@ -14,9 +14,14 @@ final class FeedForward {
     }
 
     /// x (N, C) → (N, C).
-    func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let projected = try inputProjections(x)  // gate (N, I), up (N, I)
-        let activated = try projected[0].silu() * projected[1]  // (N, I)
-        return try outputProjection(activated)[0]
+    func callAsFunction(_ x: Tensor, _ context: ForwardContext) throws -> Tensor {
+        let activated: Tensor  // (N, I)
+        if context.kernels.fusedSwiGLU {
+            activated = try inputProjections.joined(x, kernels: context.kernels).swiGLU()  // [gate | up] (N, 2I) → (N, I)
+        } else {
+            let projected = try inputProjections(x, kernels: context.kernels)  // gate (N, I), up (N, I)
+            activated = try projected[0].silu() * projected[1]
+        }
+        return try outputProjection(activated, kernels: context.kernels)[0]
     }
 }

@@ -63,7 +63,11 @@ extension LlamaModel {
         let predicting = try hidden.reshape([batch, length, config.hiddenSize]).narrow(dim: 1, start: 0, length: length - 1)
             .reshape([batch * (length - 1), config.hiddenSize])  // (B·(T−1), C)
         let targets = try labels.narrow(dim: 1, start: 1, length: length - 1).reshape([-1]).to(.int64)
-        return try vocabularyLogits(predicting).crossEntropy(targets: targets, reduction: reduction)
+        let logits = try vocabularyLogits(predicting)  // (B·(T−1), V)
+        if kernels.fusedCrossEntropy && reduction == .mean {
+            return try logits.fusedCrossEntropy(targets: targets)
+        }
+        return try logits.crossEntropy(targets: targets, reduction: reduction)
     }
 
     // MARK: pieces
@@ -74,12 +78,12 @@ extension LlamaModel {
         if let cache, cache.batchSize != batch {
             throw ModelError("the KV cache was made for batch size \(cache.batchSize), the tokens have \(batch)")
         }
-        let offset = cache?.length ?? 0
-        let (cos, sin) = try rotary.tables(offset: offset, count: length)
+        let (cos, sin) = try rotary.tables(offset: cache?.length ?? 0, count: length)
+        let context = ForwardContext(batch: batch, length: length, cos: cos, sin: sin, cache: cache, kernels: kernels)
         var hidden = try embed(tokens.reshape([-1]))  // (B·T, C)
         var states = collect ? [hidden] : []
         for (index, layer) in layers.enumerated() {
-            hidden = try layer(hidden, batch: batch, length: length, cos: cos, sin: sin, cache: cache, layer: index)
+            hidden = try layer(hidden, context, layer: index)
             if collect && index < layers.count - 1 { states.append(hidden) }
         }
         cache?.advance(by: length)

@@ -27,6 +27,8 @@ public final class LlamaModel {
     public internal(set) var trainableTokens: TrainableTokenRows?
     /// Dropout masks of the adapters come from here (reseeded by `applyLoRA`).
     public internal(set) var dropoutGenerator: Generator?
+    /// Which fused paths the forward pass takes (all by default).
+    public var kernels = ModelKernels.fused
     var trainingMode = false
 
     /// Creates a base model for `config` whose tensors come from `weight(name, shape)` (Hugging Face

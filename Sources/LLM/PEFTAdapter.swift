@@ -104,7 +104,7 @@ public enum PEFTAdapter {
 
         let peftType = value("peft_type") as? String
         guard peftType == "LORA" else { throw fail("peft_type", "expected \"LORA\", found \(peftType.map { "\"\($0)\"" } ?? "nothing")") }
-        guard let rank = try number("r"), rank > 0, rank.rounded() == rank else { throw fail("r", "expected a positive integer") }
+        guard let rank = try? number("r"), rank > 0, rank.rounded() == rank else { throw fail("r", "expected a positive integer") }
         let alpha = try number("lora_alpha") ?? 8
         let dropout = try number("lora_dropout") ?? 0
         guard (0.0..<1.0).contains(dropout) else { throw fail("lora_dropout", "expected a probability in [0, 1), found \(dropout)") }

@@ -61,16 +61,16 @@ final class ProjectionGroup {
 
     /// x (N, in) → one (N, out_i) tensor per part. Parts without an adapter may be strided views of the
     /// fused output.
-    func callAsFunction(_ x: Tensor) throws -> [Tensor] {
+    func callAsFunction(_ x: Tensor, kernels: ModelKernels) throws -> [Tensor] {
         var outputs: [Tensor]
-        if let fused {
+        if let fused, kernels.fusedProjections {
             outputs = try fused(x).split(sizes: outFeatures, dim: 1)
         } else {
             outputs = try bases.map { try $0(x) }
         }
         let active = adapters.indices.filter { adapters[$0] != nil }
         guard !active.isEmpty else { return outputs }
-        let lowRank = try lowRankInputs(x, active: active)
+        let lowRank = try lowRankInputs(x, active: active, stacked: kernels.fusedProjections)
         for (slot, index) in active.enumerated() {
             let adapter = adapters[index]!
             outputs[index] = try outputs[index].addmm(lowRank[slot], adapter.loraB.transpose(0, 1), alpha: adapter.scale)
@@ -78,12 +78,38 @@ final class ProjectionGroup {
         return outputs
     }
 
+    /// x (N, in) → the parts side by side, (N, Σ out_i), as one tensor: what the fused attention-heads and
+    /// SwiGLU kernels read, so that their single gradient flows back without a concatenation. With a
+    /// fused base the LoRA updates join in one more GEMM, against the block-diagonal matrix of the
+    /// scaled B's (s_i·B_i at the rows of part i, the columns of its rank).
+    func joined(_ x: Tensor, kernels: ModelKernels) throws -> Tensor {
+        guard let fused, kernels.fusedProjections else {
+            return try Tensor.cat(callAsFunction(x, kernels: kernels), dim: 1)
+        }
+        let output = try fused(x)
+        let active = adapters.indices.filter { adapters[$0] != nil }
+        guard !active.isEmpty else { return output }
+        let lowRank = try Tensor.cat(lowRankInputs(x, active: active, stacked: true), dim: 1)  // (N, Σ r)
+        let width = outFeatures.reduce(0, +)
+        var columns: [Tensor] = []
+        for index in active {
+            let adapter = adapters[index]!
+            let offset = outFeatures[..<index].reduce(0, +)
+            var block = [try adapter.loraB * adapter.scale]  // (out_i, r_i)
+            if offset > 0 { block.insert(try Tensor.zeros([offset, adapter.rank]), at: 0) }
+            let below = width - offset - adapter.outFeatures
+            if below > 0 { block.append(try Tensor.zeros([below, adapter.rank])) }
+            columns.append(try Tensor.cat(block, dim: 0))  // (W, r_i)
+        }
+        return try output.addmm(lowRank, Tensor.cat(columns, dim: 1).transpose(0, 1))
+    }
+
     /// dropout(x)·Aᵢᵀ for each active adapter: one GEMM over the concatenated A's when the inputs are the
     /// same (no dropout active), else one per adapter with its own dropout mask (as PEFT draws them).
-    private func lowRankInputs(_ x: Tensor, active: [Int]) throws -> [Tensor] {
+    private func lowRankInputs(_ x: Tensor, active: [Int], stacked: Bool) throws -> [Tensor] {
         let adapters = active.map { self.adapters[$0]! }
         let dropoutActive = adapters.contains { $0.isTraining && $0.dropout > 0 }
-        if adapters.count == 1 || dropoutActive {
+        if adapters.count == 1 || dropoutActive || !stacked {
             return try adapters.map { try $0.lowRankInput(x) }
         }
         let stacked = try Tensor.cat(adapters.map(\.loraA), dim: 0)

@@ -22,18 +22,26 @@ final class SelfAttention {
         slidingWindow = config.slidingWindow
     }
 
-    /// x (B·T, C) → (B·T, C). `cos`/`sin` (T, D) are the rotary tables of positions offset..<offset+T.
-    func callAsFunction(
-        _ x: Tensor, batch: Int, length: Int, cos: Tensor, sin: Tensor, cache: KVCache?, layer: Int
-    ) throws -> Tensor {
-        let projected = try inputProjections(x)  // (B·T, H·D), (B·T, KV·D), (B·T, KV·D)
-        let q = try RotaryEmbedding.rotate(projected[0].reshape([batch, length, heads, headDim]), cos: cos, sin: sin)  // (B, H, T, D)
-        var k = try RotaryEmbedding.rotate(projected[1].reshape([batch, length, kvHeads, headDim]), cos: cos, sin: sin)  // (B, KV, T, D)
-        var v = try projected[2].reshape([batch, length, kvHeads, headDim]).transpose(1, 2).contiguous()  // (B, KV, T, D)
-        if let cache {
+    /// x (B·T, C) → (B·T, C).
+    func callAsFunction(_ x: Tensor, _ context: ForwardContext, layer: Int) throws -> Tensor {
+        var (q, k, v) = try heads(x, context)  // (B, H, T, D), (B, KV, T, D), (B, KV, T, D)
+        if let cache = context.cache {
             (k, v) = try cache.store(layer: layer, keys: k, values: v)  // (B, KV, S, D)
         }
-        let context = try CausalAttention.compute(q: q, k: k, v: v, slidingWindow: slidingWindow)  // (B·T, H·D)
-        return try outputProjection(context)[0]
+        let attended = try CausalAttention.compute(q: q, k: k, v: v, slidingWindow: slidingWindow)  // (B·T, H·D)
+        return try outputProjection(attended, kernels: context.kernels)[0]
+    }
+
+    /// Rotated head-major q, k and unrotated v of x (B·T, C).
+    private func heads(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, Tensor, Tensor) {
+        let (batch, length, cos, sin) = (context.batch, context.length, context.cos, context.sin)
+        if context.kernels.fusedAttentionHeads {
+            let qkv = try inputProjections.joined(x, kernels: context.kernels)  // (B·T, (H + 2·KV)·D)
+            return try qkv.attentionHeads(cos: cos, sin: sin, batch: batch, heads: heads, kvHeads: kvHeads)
+        }
+        let projected = try inputProjections(x, kernels: context.kernels)  // (B·T, H·D), (B·T, KV·D), (B·T, KV·D)
+        return (try RotaryEmbedding.rotate(projected[0].reshape([batch, length, heads, headDim]), cos: cos, sin: sin),
+                try RotaryEmbedding.rotate(projected[1].reshape([batch, length, kvHeads, headDim]), cos: cos, sin: sin),
+                try projected[2].reshape([batch, length, kvHeads, headDim]).transpose(1, 2).contiguous())
     }
 }

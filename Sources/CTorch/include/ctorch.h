@@ -470,6 +470,44 @@ int ctorch_generator_get_state(ctorch_generator generator, ctorch_tensor *out, c
 /* Restores a state from ctorch_generator_get_state; the stream continues exactly from there. */
 int ctorch_generator_set_state(ctorch_generator generator, ctorch_tensor state, char **err);
 
+/* ───────────────────────────── fused transformer kernels ───────────────────────────── */
+/* Autograd functions over the hot spots of a Llama layer (implementation: ctorch_transformer.cpp). On
+ * devices other than the CPU each falls back to the equivalent composite of ATen ops. */
+
+/*
+ * Splits a fused q|k|v projection `qkv` [batch·T, (heads + 2·kv_heads)·D] (rows with unit column stride,
+ * e.g. a column block of a larger tensor, or contiguous) into head-major q [batch, heads, T, D],
+ * k [batch, kv_heads, T, D] and v [batch, kv_heads, T, D], q and k rotated by the rotary tables `cos`,
+ * `sin` [T, D] in Hugging Face's rotate-half layout. Differentiable in `qkv` (backward writes its
+ * gradient in one pass). Caller owns the three outputs.
+ */
+int ctorch_attention_heads(ctorch_tensor qkv, ctorch_tensor cos, ctorch_tensor sin, int64_t batch, int64_t heads, int64_t kv_heads,
+                           ctorch_tensor *out_q, ctorch_tensor *out_k, ctorch_tensor *out_v, char **err);
+
+/* silu(gate)·up for `gate_up` [rows, 2·I] = [gate | up] → [rows, I]; differentiable in `gate_up`. */
+int ctorch_swiglu(ctorch_tensor gate_up, ctorch_tensor *out, char **err);
+
+/*
+ * Mean cross-entropy of `logits` [N, C] against int64 `targets` [N] over the targets that are not
+ * `ignore_index` (NaN when none is counted). Forward keeps the gradient (softmax − one-hot, f32), so
+ * backward is one scaling pass. Caller owns `*out` (a 0-d tensor).
+ */
+int ctorch_cross_entropy_fused(ctorch_tensor logits, ctorch_tensor targets, int64_t ignore_index, ctorch_tensor *out, char **err);
+
+/* ───────────────────────────── profiling ───────────────────────────── */
+
+/* An op-level recording in progress. Opaque. */
+typedef struct ctorch_profiler_s *ctorch_profiler;
+
+/*
+ * Starts recording every ATen op run by the process (forward ops and autograd's backward nodes, with
+ * durations). Caller owns `*out` and ends the recording with ctorch_profiler_stop, which writes the ops
+ * as a Chrome trace (JSON) to `path`. One recording at a time.
+ */
+int ctorch_profiler_start(const char *path, ctorch_profiler *out, char **err);
+/* Stops the recording and writes its trace. NULL is ignored. Never fails (a write error is lost). */
+void ctorch_profiler_stop(ctorch_profiler profiler);
+
 #ifdef __cplusplus
 }
 #endif
