@@ -22,7 +22,7 @@ struct BenchLoRATrain: ParsableCommand {
     @Option(help: "Warm-up steps (not timed).") var warmup = 2
 
     func run() throws {
-        let peakGFLOPS = benchCase.isMemoryCase ? nil : try Benchmarks.fp32MatmulGFLOPS(size: 2048)
+        let gemmBefore = benchCase.isMemoryCase ? nil : try Benchmarks.fp32MatmulGFLOPS(size: 2048)
         let shape = benchCase.isMemoryCase
             ? (hidden: 2048, intermediate: 5632, layers: 8, heads: 16, vocab: 8192, sequence: 128, batch: 1)
             : (hidden: 512, intermediate: 1376, layers: 8, heads: 8, vocab: 8192, sequence: 256, batch: 8)
@@ -78,7 +78,11 @@ struct BenchLoRATrain: ParsableCommand {
                 "vocab": shape.vocab, "seq": shape.sequence, "batch": shape.batch, "rank": 16, "alpha": 32,
             ],
         ]
-        if let peakGFLOPS {
+        if let gemmBefore {
+            // The GEMM rate before and after training: the higher one is the machine's, the lower one
+            // saw other work (a shared machine is rarely quiet for a whole run).
+            let gemmAfter = try Benchmarks.fp32MatmulGFLOPS(size: 2048)
+            let peakGFLOPS = max(gemmBefore, gemmAfter)
             let timed = Array(stepTokensPerSecond.dropFirst(warmup)).sorted()
             let tokensPerSecond = timed[timed.count / 2]
             let flopsPerToken = 4 * Double(matmulParameters) + 6 * Double(loraParameters)
@@ -86,6 +90,7 @@ struct BenchLoRATrain: ParsableCommand {
             result["tokens_per_second"] = rounded(tokensPerSecond)
             result["step_tokens_per_second"] = stepTokensPerSecond.map(rounded)
             result["fp32_matmul_2048_gflops"] = rounded(peakGFLOPS)
+            result["fp32_matmul_2048_gflops_before_after"] = [rounded(gemmBefore), rounded(gemmAfter)]
             result["flops_per_token"] = flopsPerToken
             result["mfu"] = rounded(flopsPerToken * tokensPerSecond / (peakGFLOPS * 1e9))
         }
