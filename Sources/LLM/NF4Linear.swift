@@ -22,8 +22,9 @@ public final class NF4Linear: BaseLinear {
     /// (bitsandbytes' `compute_dtype`).
     public let computeDType: DType
 
-    /// Two 4-bit codes per byte, row-major over the (out, in) weight (u8, n/2).
-    private let packedCodes: Tensor
+    /// Two 4-bit codes per byte, row-major over the (out, in) weight (u8, n/2). A view into the joined
+    /// codes once an NF4JointLinear has taken the layer in.
+    var packedCodes: Tensor
     private let absmax: DoubleQuantizedAbsmax
     private let tables: NF4Tables
 
@@ -59,9 +60,16 @@ public final class NF4Linear: BaseLinear {
 
     /// (…, inFeatures) → (…, outFeatures), in the input's dtype; gradients flow to the input only.
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        try linear(input, packed: packedCodes, absmax: blockAbsmax(), outFeatures: outFeatures, bias: bias)
+    }
+
+    /// input · Wᵀ (+ bias) for the NF4 weight (`outFeatures`, inFeatures) given by its codes and f32
+    /// absmax — this layer's, or several layers' joined — computed in `computeDType`, returned in the
+    /// input's dtype.
+    func linear(_ input: Tensor, packed: Tensor, absmax: Tensor, outFeatures: Int, bias: Tensor?) throws -> Tensor {
         let x = try input.dtype == computeDType ? input : input.to(computeDType)
         var y = try Quantization4Bit.linear(
-            x, packed: packedCodes, absmax: blockAbsmax(), codebook: tables.nf4, blockSize: Self.blockSize,
+            x, packed: packed, absmax: absmax, codebook: tables.nf4, blockSize: Self.blockSize,
             outFeatures: outFeatures, inFeatures: inFeatures)
         if let bias { y = try y + bias }
         return try y.dtype == input.dtype ? y : y.to(input.dtype)

@@ -10,14 +10,16 @@ final class ProjectionGroup {
     let targets: [LoRATarget]
     private(set) var bases: [any BaseLinear]
     private(set) var adapters: [LoRALinear?]
-    /// The concatenated dense weight (Σ out, in) whose row blocks are `bases`, while they all are.
-    private var fused: DenseLinear?
+    /// The concatenated dense weight (Σ out, in) whose row blocks are `bases`, while they all are; or
+    /// the NF4 bases joined (NF4JointLinear) while they all are NF4.
+    private var fused: (any BaseLinear)?
 
-    /// Separate bases, no fusion.
+    /// Separate bases, joined into one GEMM when they are all NF4.
     init(targets: [LoRATarget], bases: [any BaseLinear]) {
         self.targets = targets
         self.bases = bases
         adapters = Array(repeating: nil, count: bases.count)
+        fused = NF4JointLinear(joining: bases)
     }
 
     /// Dense parts as row blocks of one concatenated weight (and bias): one GEMM for the group.
@@ -57,6 +59,7 @@ final class ProjectionGroup {
         }
         bases[index] = base
         adapters[index]?.base = base
+        fused = NF4JointLinear(joining: bases)
     }
 
     /// x (N, in) → one (N, out_i) tensor per part. Parts without an adapter may be strided views of the

@@ -154,3 +154,27 @@ private func randomWeight(_ rows: Int, _ columns: Int, seed: UInt64 = 11) throws
     #expect(afterwards == whileBuilding)
     #expect(abs(allQuantised - denseLoss) < 0.02 * denseLoss && allQuantised != denseLoss, "dense \(denseLoss), NF4 \(allQuantised)")
 }
+
+@Test func jointNF4ProjectionsComputeWhatThePartsComputeInOneGEMM() throws {
+    let parts = try [(96, 128), (32, 128), (32, 128)].enumerated().map { index, shape in
+        try NF4Linear(weight: randomWeight(shape.0, shape.1, seed: UInt64(20 + index)), bias: Tensor.randn([shape.0], generator: Generator(seed: 9)))
+    }
+    let input = try Tensor.randn([3, 7, 128], generator: Generator(seed: 4)).setRequiresGrad()
+    let separate = try Tensor.cat(parts.map { try $0(input) }, dim: -1)
+    let bytesBefore = parts.map(\.residentBytes)
+
+    let joint = try #require(NF4JointLinear(joining: parts))
+    #expect(joint.outFeatures == 160 && joint.inFeatures == 128 && joint.residentBytes == bytesBefore.reduce(0, +))
+    #expect(parts.map(\.residentBytes) == bytesBefore)
+    let together = try joint(input)
+    #expect(together.shape == [3, 7, 160])
+    #expect(try (together - separate).abs().amax().scalar(Float.self) <= 1e-5)
+    // The parts still work on their own, now reading views of the joined codes.
+    #expect(try (parts[1](input) - separate.narrow(dim: -1, start: 96, length: 32)).abs().amax().scalar(Float.self) == 0)
+    #expect(try joint.denseWeight(dtype: .float32).equal(Tensor.cat(parts.map { try $0.denseWeight(dtype: .float32) }, dim: 0)))
+
+    let mixedBias = try [NF4Linear(weight: randomWeight(64, 128)), NF4Linear(weight: randomWeight(64, 128), bias: Tensor.zeros([64]))]
+    #expect(NF4JointLinear(joining: mixedBias) == nil)
+    #expect(NF4JointLinear(joining: [parts[0]]) == nil)
+    #expect(NF4JointLinear(joining: try [NF4Linear(weight: randomWeight(64, 128)), NF4Linear(weight: randomWeight(64, 64))]) == nil)
+}
