@@ -4,9 +4,17 @@
 // bitsandbytes quantises each weight, are concatenated per call; one fused 4-bit GEMM then covers every
 // row. Same numbers as the parts one by one, in one GEMM of the joined width instead of several narrow
 // ones, and one output the model splits or reads whole.
+//
+// Joining pays where the parts' GEMMs are narrow (hidden 512: 512→512 runs far below the GEMM peak,
+// 512→1536 near it) and costs memory where they are wide: the fused kernel rebuilds the whole joined
+// weight at once, so gate+up of a hidden-2048 layer would hold 92 MB of f32 instead of 46 MB at a time.
+// Groups whose joined weight would exceed `maximumJoinedWeightBytes` stay separate.
 import Torch
 
 public final class NF4JointLinear: BaseLinear {
+    /// The largest dequantised joined weight (in the compute dtype) a group is joined for.
+    public static let maximumJoinedWeightBytes = 16 << 20
+
     public let parts: [NF4Linear]
     public let inFeatures: Int
     public let outFeatures: Int
@@ -14,7 +22,8 @@ public final class NF4JointLinear: BaseLinear {
     private let packedCodes: Tensor
 
     /// Joins `bases` when they are two or more NF4Linear over the same input, in the same compute dtype,
-    /// each a whole number of 64-blocks, all with a bias or none; nil otherwise.
+    /// each a whole number of 64-blocks, all with a bias or none, and their joined weight is at most
+    /// `maximumJoinedWeightBytes`; nil otherwise.
     public init?(joining bases: [any BaseLinear]) {
         let parts = bases.compactMap { $0 as? NF4Linear }
         guard parts.count == bases.count, parts.count > 1, let first = parts.first,
@@ -22,6 +31,7 @@ public final class NF4JointLinear: BaseLinear {
                   $0.inFeatures == first.inFeatures && $0.computeDType == first.computeDType
                       && $0.parameterCount % NF4Linear.blockSize == 0 && ($0.bias == nil) == (first.bias == nil)
               }),
+              parts.reduce(0, { $0 + $1.parameterCount }) * first.computeDType.elementSize <= Self.maximumJoinedWeightBytes,
               let joined = try? Tensor.cat(parts.map(\.packedCodes), dim: 0)
         else { return nil }
         if first.bias != nil {

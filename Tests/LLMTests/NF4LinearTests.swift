@@ -177,4 +177,7 @@ private func randomWeight(_ rows: Int, _ columns: Int, seed: UInt64 = 11) throws
     #expect(NF4JointLinear(joining: mixedBias) == nil)
     #expect(NF4JointLinear(joining: [parts[0]]) == nil)
     #expect(NF4JointLinear(joining: try [NF4Linear(weight: randomWeight(64, 128)), NF4Linear(weight: randomWeight(64, 64))]) == nil)
+    // Wide groups stay separate: 2 × 2048×1024 f32 is 16 MiB, one row more is over the limit.
+    #expect(NF4JointLinear(joining: try [NF4Linear(weight: Tensor.zeros([2048, 1024])), NF4Linear(weight: Tensor.zeros([2048, 1024]))]) != nil)
+    #expect(NF4JointLinear(joining: try [NF4Linear(weight: Tensor.zeros([2048, 1024])), NF4Linear(weight: Tensor.zeros([2049, 1024]))]) == nil)
 }
