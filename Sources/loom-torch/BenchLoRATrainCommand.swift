@@ -20,6 +20,8 @@ struct BenchLoRATrain: ParsableCommand {
     @Option(name: .customLong("case"), help: "lora, qlora, memory-lora or memory-qlora.") var benchCase: Case
     @Option(help: "Steps timed after the warm-up.") var steps = 6
     @Option(help: "Warm-up steps (not timed).") var warmup = 2
+    @Option(name: .customLong("compute-dtype"), help: "The GEMM dtype of QLoRA's NF4 projections: f32 or bf16.")
+    var computeDType = "f32"
 
     func run() throws {
         let gemmBefore = benchCase.isMemoryCase ? nil : try Benchmarks.fp32MatmulGFLOPS(size: 2048)
@@ -32,7 +34,7 @@ struct BenchLoRATrain: ParsableCommand {
         // QLoRA's projections are quantised as the model is built: one dense projection exists at a time.
         let model = try LlamaModel.random(
             config: config, seed: 0,
-            baseLinear: benchCase.quantized ? NF4Linear.quantizing() : nil)
+            baseLinear: benchCase.quantized ? NF4Linear.quantizing(computeDType: nf4ComputeDType()) : nil)
         try model.applyLoRA(LoRAConfiguration(rank: 16, alpha: 32, targets: LoRATarget.allCases), seed: 0)
         let modelMegabytes = try Benchmarks.residentMegabytes()
         let modelPeakMegabytes = try Self.peakResidentMegabytes()
@@ -66,6 +68,7 @@ struct BenchLoRATrain: ParsableCommand {
         } * config.numHiddenLayers + config.vocabSize * config.hiddenSize
         var result: [String: Any] = [
             "case": benchCase.rawValue,
+            "nf4_compute_dtype": benchCase.quantized ? computeDType : "none",
             "threads": try TorchRuntime.numThreads(),
             "libtorch": try TorchRuntime.version(),
             "peak_rss_mb": rounded(try Self.peakResidentMegabytes()),
@@ -96,6 +99,14 @@ struct BenchLoRATrain: ParsableCommand {
         }
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
+    }
+
+    private func nf4ComputeDType() throws -> DType {
+        switch computeDType {
+        case "f32": return .float32
+        case "bf16": return .bfloat16
+        default: throw ValidationError("--compute-dtype must be f32 or bf16, got \(computeDType)")
+        }
     }
 
     /// The process's peak resident set (VmHWM in /proc/self/status), in MiB.
