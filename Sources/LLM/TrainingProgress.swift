@@ -63,3 +63,33 @@ public struct TrainingResult: Sendable {
     /// Median tokens per second over the steps this run trained (nil when it trained none).
     public var medianTokensPerSecond: Double?
 }
+
+extension TrainingProgress: CustomStringConvertible {
+    /// One human line per event, e.g.
+    /// `step 120/400  loss 2.3141  lr 1.87e-04  grad norm 0.912  1050 tokens/s  ETA 4m27s`.
+    public var description: String {
+        switch self {
+        case .started(let start):
+            let from = start.startStep > 0 ? "resuming at step \(start.startStep) of" : "training"
+            return "\(from) \(start.totalSteps) steps, \(start.tokensPerStep) tokens each, "
+                + "\(start.trainableParameters) trainable parameters"
+        case .step(let step):
+            return String(
+                format: "step %d/%d  loss %.4f  lr %.2e  grad norm %.3f  %.0f tokens/s  ETA %@", step.record.step,
+                step.totalSteps, step.record.loss, step.record.learningRate, step.record.gradientNorm, step.tokensPerSecond,
+                Self.duration(step.remainingSeconds))
+        case .evaluated(let record):
+            return String(format: "step %d  held-out loss %.4f over %d sequences", record.step, record.loss, record.sequences)
+        case .checkpointed(let step, let directory):
+            return "step \(step)  checkpoint \(directory.path)"
+        }
+    }
+
+    /// 4m27s, 1h03m, 12s.
+    static func duration(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded())
+        if whole >= 3600 { return String(format: "%dh%02dm", whole / 3600, whole % 3600 / 60) }
+        if whole >= 60 { return String(format: "%dm%02ds", whole / 60, whole % 60) }
+        return "\(whole)s"
+    }
+}

@@ -56,9 +56,7 @@ struct BenchLoRATrain: ParsableCommand {
         try trainer.train(progress: { event in
             guard case .step(let step) = event else { return }
             stepTokensPerSecond.append(step.tokensPerSecond)
-            FileHandle.standardError.write(Data(String(
-                format: "bench-lora-train %@: step %d/%d loss %.4f, %.0f tokens/s\n", benchCase.rawValue,
-                step.record.step, step.totalSteps, step.record.loss, step.tokensPerSecond).utf8))
+            FileHandle.standardError.write(Data("bench-lora-train \(benchCase.rawValue): \(event)\n".utf8))
         })
 
         let loraParameters = model.trainableParameterCount

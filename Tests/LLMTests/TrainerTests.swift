@@ -3,7 +3,7 @@
 // last good checkpoint, cancellation checkpoints first, and a fresh trainer resumed from a checkpoint
 // reproduces the uninterrupted run's whole loss sequence bit for bit (dropout and accumulation on).
 import Foundation
-import LLM
+@testable import LLM
 import Testing
 import TestSupport
 import Torch
@@ -73,6 +73,15 @@ private struct StopRequested: Error {}
     #expect(steps.count == 30 && steps.allSatisfy { $0.tokensPerSecond > 0 && $0.remainingSeconds >= 0 })
     #expect(steps.last?.remainingSeconds == 0)
     #expect(events.contains { if case .checkpointed(30, _) = $0 { true } else { false } })
+    #expect(events[0].description == "training 30 steps, 128 tokens each, \(256 * 32 * 2 + 256) trainable parameters")
+    let line = try #require(events.first { if case .step = $0 { true } else { false } }).description
+    #expect(line.hasPrefix("step 1/30  loss 5.") && line.contains("lr 0.00e+00  grad norm ") && line.contains(" tokens/s  ETA "))
+}
+
+@Test func progressDurationsReadLikeClocks() {
+    #expect(TrainingProgress.duration(12.4) == "12s")
+    #expect(TrainingProgress.duration(267) == "4m27s")
+    #expect(TrainingProgress.duration(3780) == "1h03m")
 }
 
 @Test func gradientAccumulationAveragesMicroBatches() throws {
