@@ -37,7 +37,7 @@ struct ProbeLoRAStep: ParsableCommand {
         let optimizer = try AdamW(named: model.trainableParameters, configuration: .init(weightDecay: 0))
         let tokens = try Tensor.randint(0, vocab, shape: [batch, seq], generator: Generator(seed: 1))
         var results: [String: Any] = ["threads": try TorchRuntime.numThreads(), "tokens_per_step": batch * seq]
-        for variant in variants.split(separator: ",").map(String.init) {
+        for (position, variant) in variants.split(separator: ",").map(String.init).enumerated() {
             model.kernels = try Self.kernels(variant)
             var forward: [Double] = [], backward: [Double] = [], update: [Double] = []
             for step in 0...steps {
@@ -56,7 +56,7 @@ struct ProbeLoRAStep: ParsableCommand {
                 }
             }
             let total = zip(zip(forward, backward), update).map { $0.0 + $0.1 + $1 }
-            results[variant] = [
+            results["\(position + 1):\(variant)"] = [
                 "tokens_per_second": round(Double(batch * seq) / median(total)),
                 "forward_ms": round(median(forward) * 1000), "backward_ms": round(median(backward) * 1000),
                 "optimizer_ms": round(median(update) * 1000),
@@ -87,6 +87,7 @@ struct ProbeLoRAStep: ParsableCommand {
             case "no-heads": kernels.fusedAttentionHeads = false
             case "no-swiglu": kernels.fusedSwiGLU = false
             case "no-cross-entropy": kernels.fusedCrossEntropy = false
+            case "no-attention": kernels.fusedAttention = false
             default: throw ValidationError("unknown kernel variant \(variant)")
             }
             return kernels
