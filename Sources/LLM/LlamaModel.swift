@@ -94,7 +94,14 @@ public final class LlamaModel {
         from directory: URL, dtype: DType = .float32,
         baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)? = nil
     ) throws -> LlamaModel {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ModelFileError(file: directory.path, problem: "no such model directory")
+        }
         let configURL = directory.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: configURL.path) else {
+            throw ModelFileError(file: configURL.path, problem: "missing (a Hugging Face model directory holds config.json and its weights)")
+        }
         let configData: Data
         do {
             configData = try Data(contentsOf: configURL)
