@@ -9,7 +9,7 @@ import Torch
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Continue a prompt with a model: greedy or seeded sampling.",
+        abstract: "Continue a prompt (greedy or sampled).",
         discussion: """
             The prompt is token ids (--prompt-ids) or text (--prompt, encoded with the model directory's \
             tokenizer, BOS first unless --no-bos). Generation stops at the model's eos_token_id or after \

@@ -8,7 +8,7 @@ import Torch
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
-        abstract: "Score token sequences with a model: mean loss, tokens, bits per token.",
+        abstract: "Score token sequences: loss, bits per token.",
         discussion: """
             FILE holds a JSON array of token-id arrays, each at least 2 ids long; every id after the \
             first of a sequence is predicted from the ids before it. Example:

@@ -26,12 +26,12 @@ struct TorchInfoVerb: ForwardedVerb {
 
 struct ScoreVerb: ForwardedVerb {
     static let configuration = CommandConfiguration(
-        commandName: "score", abstract: "Score token sequences with a model: mean loss, tokens, bits per token (runs loom-torch).")
+        commandName: "score", abstract: "Score token sequences: loss, bits/token (runs loom-torch).")
 }
 
 struct GenerateVerb: ForwardedVerb {
     static let configuration = CommandConfiguration(
-        commandName: "generate", abstract: "Continue a prompt with a model: greedy or seeded sampling (runs loom-torch).")
+        commandName: "generate", abstract: "Continue a prompt with a model (runs loom-torch).")
 }
 
 enum ModelVerbs {
