@@ -7,6 +7,9 @@
 //  - SwiGLU: silu(gate)·up from the fused gate|up projection, and its gradient as one tensor.
 //  - cross-entropy: the mean loss and its gradient (softmax − one-hot) computed in one forward pass, so
 //    backward only scales; no log-probability tensor of (tokens × vocabulary) is materialised.
+//  - LoRA updates of a fused projection: y[:, part i] += s_i·(x·A_iᵀ)·B_iᵀ written into the base output in
+//    place, each part's GEMM only over its own columns (the alternative, one GEMM against a
+//    block-diagonal matrix of the B's, multiplies the zero blocks too, and copies the output).
 //  - causal attention: softmax(q·kᵀ/√D + causal mask)·v by blocks of queries, each multiplied only with
 //    the keys it may see (5/8 of the products at T = 256 instead of all), the mask and softmax applied to
 //    the scores in place, the result written token-major for o_proj; backward likewise.
@@ -389,6 +392,81 @@ struct CausalAttention : public torch::autograd::Function<CausalAttention> {
     }
 };
 
+// ───────────────────────────── LoRA updates of a fused projection ─────────────────────────────
+
+// output (N, W) += Σ_i scale_i · low_rank[:, columns of i] · B_iᵀ into output columns [offset_i,
+// offset_i + out_i), in place. low_rank (N, Σ r_i) holds dropout(x)·A_iᵀ side by side; B_i is (out_i, r_i).
+// Up to kMaxParts B's, passed as separate arguments (libtorch 1.13's custom functions track Tensor
+// arguments, neither lists nor undefined tensors); the unused ones are empty placeholders.
+constexpr size_t kMaxParts = 3;
+
+struct LoRAUpdate : public torch::autograd::Function<LoRAUpdate> {
+    static at::Tensor forward(AutogradContext *ctx, at::Tensor output, const at::Tensor &low_rank, const at::Tensor &b0,
+                              const at::Tensor &b1, const at::Tensor &b2, std::vector<int64_t> offsets, std::vector<double> scales) {
+        std::vector<at::Tensor> b_matrices;
+        for (const at::Tensor *b : {&b0, &b1, &b2})
+            if (b->numel() > 0) b_matrices.push_back(*b);
+        const int64_t rows = output.size(0), width = output.size(1), ranks = low_rank.size(1);
+        if (!output.is_contiguous() || low_rank.size(0) != rows || b_matrices.size() != offsets.size() || offsets.size() != scales.size())
+            throw std::invalid_argument("lora update: expected a contiguous output [N, W], low-rank inputs [N, Σr] and one offset and scale per B");
+        const at::Tensor inputs = low_rank.contiguous();
+        std::vector<at::Tensor> bs;
+        int64_t column = 0;
+        for (size_t i = 0; i < b_matrices.size(); ++i) {
+            const at::Tensor b = b_matrices[i].contiguous();
+            if (b.dim() != 2 || offsets[i] < 0 || offsets[i] + b.size(0) > width || column + b.size(1) > ranks)
+                throw std::invalid_argument("lora update: B " + std::to_string(i) + " " + c10::str(b.sizes()) + " does not fit at output column " +
+                                            std::to_string(offsets[i]) + " of " + std::to_string(width));
+            column += b.size(1);
+            bs.push_back(b);
+        }
+        if (column != ranks) throw std::invalid_argument("lora update: the ranks of the B's do not add up to the low-rank width");
+        float *out = output.data_ptr<float>();
+        const float *in = inputs.data_ptr<float>();
+        column = 0;
+        for (size_t i = 0; i < bs.size(); ++i) {
+            const int64_t out_features = bs[i].size(0), rank = bs[i].size(1);
+            gemm(false, true, rows, out_features, rank, static_cast<float>(scales[i]), in + column, ranks, bs[i].data_ptr<float>(), rank, 1.0f,
+                 out + offsets[i], width);
+            column += rank;
+        }
+        ctx->mark_dirty({output});
+        std::vector<at::Tensor> saved{inputs};
+        saved.insert(saved.end(), bs.begin(), bs.end());
+        ctx->save_for_backward(saved);
+        ctx->saved_data["offsets"] = offsets;
+        ctx->saved_data["scales"] = scales;
+        return output;
+    }
+
+    static variable_list backward(AutogradContext *ctx, variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const at::Tensor &inputs = saved[0];
+        const auto offsets = ctx->saved_data["offsets"].toIntVector();
+        const auto scales = ctx->saved_data["scales"].toDoubleVector();
+        const at::Tensor g = grads[0].contiguous();
+        const int64_t rows = g.size(0), width = g.size(1), ranks = inputs.size(1);
+        at::Tensor grad_inputs = at::empty_like(inputs);
+        const float *gp = g.data_ptr<float>(), *in = inputs.data_ptr<float>();
+        float *gi = grad_inputs.data_ptr<float>();
+        variable_list result{grads[0], grad_inputs};
+        int64_t column = 0;
+        for (size_t i = 0; i + 1 < saved.size(); ++i) {
+            const at::Tensor &b = saved[i + 1];
+            const int64_t out_features = b.size(0), rank = b.size(1);
+            const float scale = static_cast<float>(scales[i]);
+            // d low_rank[:, i] = s·g[:, part i]·B_i ;  d B_i = s·g[:, part i]ᵀ·low_rank[:, i]
+            gemm(false, false, rows, rank, out_features, scale, gp + offsets[i], width, b.data_ptr<float>(), rank, 0.0f, gi + column, ranks);
+            at::Tensor grad_b = at::empty_like(b);
+            gemm(true, false, out_features, rank, rows, scale, gp + offsets[i], width, in + column, ranks, 0.0f, grad_b.data_ptr<float>(), rank);
+            result.push_back(grad_b);
+            column += rank;
+        }
+        result.resize(2 + kMaxParts + 2);  // no gradient for the unused B slots, the offsets, the scales
+        return result;
+    }
+};
+
 } // namespace
 
 extern "C" {
@@ -440,6 +518,29 @@ int ctorch_causal_attention(ctorch_tensor q, ctorch_tensor k, ctorch_tensor v, i
         if (blas_sgemm() == nullptr) throw std::runtime_error("causal attention: no BLAS sgemm_ in the process");
         *out = make_handle(CausalAttention::apply(queries.contiguous(), keys.contiguous(), values.contiguous(), window));
     }, [&] { return describe_op("causal_attention", {q, k, v}); });
+}
+
+int ctorch_lora_update_inplace(ctorch_tensor output, ctorch_tensor low_rank, const ctorch_tensor *b_matrices, const int64_t *offsets,
+                               const double *scales, int count, ctorch_tensor *out, char **err) {
+    return guarded(err, [&] {
+        if (count <= 0 || static_cast<size_t>(count) > kMaxParts)
+            throw std::invalid_argument("lora update: expected 1 to " + std::to_string(kMaxParts) + " B matrices, got " + std::to_string(count));
+        at::Tensor &y = borrow_mut(output);
+        const at::Tensor &x = borrow(low_rank);
+        std::vector<at::Tensor> bs;
+        for (int i = 0; i < count; ++i) bs.push_back(borrow(b_matrices[i]));
+        while (bs.size() < kMaxParts) bs.push_back(at::empty({0}, x.options()));
+        for (const at::Tensor *t : {static_cast<const at::Tensor *>(&y), &x}) {
+            require_cpu(*t, "lora update");
+            if (t->scalar_type() != at::kFloat) throw std::invalid_argument("lora update runs on f32 tensors");
+        }
+        for (const at::Tensor &b : bs)
+            if (!b.device().is_cpu() || b.scalar_type() != at::kFloat)
+                throw std::invalid_argument("lora update: B matrices must be f32 CPU tensors");
+        if (blas_sgemm() == nullptr) throw std::runtime_error("lora update: no BLAS sgemm_ in the process");
+        *out = make_handle(LoRAUpdate::apply(y, x, bs[0], bs[1], bs[2], std::vector<int64_t>(offsets, offsets + count),
+                                             std::vector<double>(scales, scales + count)));
+    }, [&] { return describe_op("lora_update_inplace", {output, low_rank}); });
 }
 
 } // extern "C"

@@ -37,3 +37,19 @@ extension Tensor {
 public func causalAttention(q: Tensor, k: Tensor, v: Tensor, slidingWindow: Int? = nil) throws -> Tensor {
     try makeTensor { ctorch_causal_attention(q.handle, k.handle, v.handle, Int64(slidingWindow ?? 0), $0, $1) }
 }
+
+extension Tensor {
+    /// LoRA updates of a fused projection, written into this output (N, W) in place: for each part i,
+    /// columns [offsets[i], offsets[i] + out_i) += scales[i] · lowRank[:, rank columns of i] · B_iᵀ, where
+    /// `lowRank` (N, Σ r_i) holds the parts' dropout(x)·A_iᵀ side by side and B_i is (out_i, r_i). Each
+    /// part's GEMM covers only its own columns. Self must be a contiguous f32 CPU tensor that autograd
+    /// does not keep (a projection's fresh output); the result shares its storage and carries the
+    /// gradients to `lowRank` and the B's.
+    public func loraUpdateInPlace(lowRank: Tensor, b: [Tensor], offsets: [Int], scales: [Double]) throws -> Tensor {
+        let handles: [OpaquePointer?] = b.map { $0.handle }
+        let columns = offsets.map { Int64($0) }
+        return try withExtendedLifetime(b) {
+            try makeTensor { ctorch_lora_update_inplace(handle, lowRank.handle, handles, columns, scales, Int32(b.count), $0, $1) }
+        }
+    }
+}

@@ -88,6 +88,7 @@ struct ProbeLoRAStep: ParsableCommand {
             case "no-swiglu": kernels.fusedSwiGLU = false
             case "no-cross-entropy": kernels.fusedCrossEntropy = false
             case "no-attention": kernels.fusedAttention = false
+            case "no-lora-update": kernels.fusedLoRAUpdate = false
             default: throw ValidationError("unknown kernel variant \(variant)")
             }
             return kernels

@@ -101,6 +101,24 @@ import Torch
         }
     }
 
+    @Test func loraUpdatesWriteEachPartsColumns() throws {
+        let g = try generator()
+        let (rows, outs, ranks, scales) = (5, [6, 3, 4], [2, 3, 1], [2.0, 0.5, 4.0])
+        let base = try Tensor.randn([rows, outs.reduce(0, +)], generator: g)
+        let lowRank = try Tensor.randn([rows, ranks.reduce(0, +)], generator: g)
+        let bs = try zip(outs, ranks).map { try Tensor.randn([$0, $1], generator: g) }
+        try compare(inputs: [base, lowRank] + bs, fused: { x in
+            // A fresh result to update in place, as a projection's output is.
+            [try (x[0] * 1).loraUpdateInPlace(lowRank: x[1], b: Array(x[2...]), offsets: [0, 6, 9], scales: scales)]
+        }, composite: { x in
+            let inputs = try x[1].split(sizes: ranks, dim: 1), parts = try x[0].split(sizes: outs, dim: 1)
+            return [try Tensor.cat((0..<3).map { try parts[$0].addmm(inputs[$0], x[2 + $0].transpose(0, 1), alpha: scales[$0]) }, dim: 1)]
+        }, tolerance: 1e-5)
+        #expect(throws: TorchError.self) {
+            try base.clone().loraUpdateInPlace(lowRank: lowRank, b: bs, offsets: [0, 6, 10], scales: scales)
+        }
+    }
+
     @Test func profilerWritesAChromeTrace() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("loom-trace-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }

@@ -503,6 +503,17 @@ int ctorch_cross_entropy_fused(ctorch_tensor logits, ctorch_tensor targets, int6
  */
 int ctorch_causal_attention(ctorch_tensor q, ctorch_tensor k, ctorch_tensor v, int64_t window, ctorch_tensor *out, char **err);
 
+/*
+ * LoRA updates of a fused projection, in place: for i < count (at most 3), `output` [N, W] columns
+ * [offsets[i], offsets[i] + out_i) += scales[i] · low_rank[:, r-columns of i] · B_iᵀ, where `low_rank`
+ * [N, Σ r_i] holds each part's dropout(x)·A_iᵀ side by side (in the order of `b_matrices`) and B_i is
+ * [out_i, r_i]. `output` must be contiguous and not needed by autograd as it was (a projection's fresh
+ * result); it is modified in place and `*out` is a new handle to it, recorded by autograd (gradients
+ * for `low_rank` and each B). f32 CPU tensors.
+ */
+int ctorch_lora_update_inplace(ctorch_tensor output, ctorch_tensor low_rank, const ctorch_tensor *b_matrices, const int64_t *offsets,
+                               const double *scales, int count, ctorch_tensor *out, char **err);
+
 /* ───────────────────────────── profiling ───────────────────────────── */
 
 /* An op-level recording in progress. Opaque. */
