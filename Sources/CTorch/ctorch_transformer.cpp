@@ -7,7 +7,15 @@
 //  - SwiGLU: silu(gate)·up from the fused gate|up projection, and its gradient as one tensor.
 //  - cross-entropy: the mean loss and its gradient (softmax − one-hot) computed in one forward pass, so
 //    backward only scales; no log-probability tensor of (tokens × vocabulary) is materialised.
+//  - LoRA updates of a fused projection: y[:, part i] += s_i·(x·A_iᵀ)·B_iᵀ written into the base output in
+//    place, each part's GEMM only over its own columns (the alternative, one GEMM against a
+//    block-diagonal matrix of the B's, multiplies the zero blocks too, and copies the output).
+//  - causal attention: softmax(q·kᵀ/√D + causal mask)·v by blocks of queries, each multiplied only with
+//    the keys it may see (5/8 of the products at T = 256 instead of all), the mask and softmax applied to
+//    the scores in place, the result written token-major for o_proj; backward likewise.
 #include "ctorch_internal.hpp"
+
+#include <dlfcn.h>
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
@@ -25,6 +33,11 @@ using torch::autograd::variable_list;
 // contiguous copy.
 at::Tensor unit_stride_rows(const at::Tensor &x) {
     return x.dim() == 2 && x.stride(1) == 1 ? x : x.contiguous();
+}
+
+// These kernels are CPU loops; the model runs their composites of ATen ops elsewhere.
+void require_cpu(const at::Tensor &x, const char *kernel) {
+    if (!x.device().is_cpu()) throw std::invalid_argument(std::string(kernel) + " runs on CPU tensors, got one on " + x.device().str());
 }
 
 // Rows per parallel task so that a task has ~32k elements of work.
@@ -123,21 +136,6 @@ struct AttentionHeads : public torch::autograd::Function<AttentionHeads> {
         return {gx, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
     }
 };
-
-// The same with ATen ops, for devices the loops above do not run on.
-variable_list attention_heads_composite(const at::Tensor &qkv, const at::Tensor &cos, const at::Tensor &sin, int64_t batch,
-                                        int64_t heads, int64_t kv_heads) {
-    const int64_t dim = cos.size(1), length = qkv.size(0) / batch, half = dim / 2;
-    auto parts = qkv.split_with_sizes({heads * dim, kv_heads * dim, kv_heads * dim}, 1);
-    const at::Tensor c = cos.to(qkv.scalar_type()).view({1, length, 1, dim}), s = sin.to(qkv.scalar_type()).view({1, length, 1, dim});
-    auto rotate = [&](const at::Tensor &x, int64_t count) {
-        const at::Tensor h = x.reshape({batch, length, count, dim});
-        const at::Tensor rotated = at::cat({-h.narrow(3, half, half), h.narrow(3, 0, half)}, 3);
-        return (h * c + rotated * s).transpose(1, 2).contiguous();
-    };
-    return {rotate(parts[0], heads), rotate(parts[1], kv_heads),
-            parts[2].reshape({batch, length, kv_heads, dim}).transpose(1, 2).contiguous()};
-}
 
 // ───────────────────────────── SwiGLU ─────────────────────────────
 
@@ -246,6 +244,229 @@ struct CrossEntropy : public torch::autograd::Function<CrossEntropy> {
     }
 };
 
+
+// ───────────────────────────── causal attention ─────────────────────────────
+
+// The Fortran BLAS sgemm that libtorch itself calls (OpenBLAS here), found at run time in the process:
+// libtorch links it but does not re-export it, and small per-block GEMMs through ATen would cost more
+// in dispatch than in arithmetic. nullptr when absent (the kernel then reports an error).
+using sgemm_fn = void (*)(const char *, const char *, const int *, const int *, const int *, const float *, const float *,
+                          const int *, const float *, const int *, const float *, float *, const int *);
+
+sgemm_fn blas_sgemm() {
+    static const sgemm_fn function = reinterpret_cast<sgemm_fn>(dlsym(RTLD_DEFAULT, "sgemm_"));
+    return function;
+}
+
+// Row-major C (m×n, ldc) = alpha·op(A)·op(B) + beta·C, op(A) m×k and op(B) k×n: the column-major
+// product Cᵀ = op(B)ᵀ·op(A)ᵀ, which is BLAS's view of the same memory.
+void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+          const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+    const char ta = transpose_a ? 'T' : 'N', tb = transpose_b ? 'T' : 'N';
+    const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
+    const int la = static_cast<int>(lda), lb = static_cast<int>(ldb), lc = static_cast<int>(ldc);
+    blas_sgemm()(&tb, &ta, &ni, &mi, &ki, &alpha, b, &lb, a, &la, &beta, c, &lc);
+}
+
+// exp(x) for x ≤ 0 (a softmax's shifted scores) in a form the compiler vectorises: 2^(x·log2 e) split
+// into an integer power (built in the exponent bits) and a degree-5 polynomial on [−½, ½]; relative
+// error < 2e-7. Below −87 the result is 0.
+inline float exp_nonpositive(float x) {
+    x = std::max(x, -87.0f);
+    const float t = x * 1.44269504088896341f;
+    // Round to nearest by the 1.5·2²³ trick (plain adds, which vectorise without SSE4.1's roundps).
+    const float n = (t + 12582912.0f) - 12582912.0f;
+    const float f = (t - n) * 0.693147180559945309f;
+    float p = 1.0f + f * (1.0f + f * (0.5f + f * (0.166666671633f + f * (0.0416664853692f + f * 0.00833336077631f))));
+    const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+constexpr int64_t kQueryBlock = 64;
+
+// The keys query block [t0, t1) may see: [low, high) of the S keys (queries sit at offset + t).
+inline std::pair<int64_t, int64_t> key_range(int64_t t0, int64_t t1, int64_t offset, int64_t window) {
+    const int64_t high = offset + t1;
+    const int64_t low = window > 0 ? std::max<int64_t>(0, offset + t0 - window + 1) : 0;
+    return {low, high};
+}
+
+struct CausalAttention : public torch::autograd::Function<CausalAttention> {
+    // q [B, H, T, D], k, v [B, KV, S, D] contiguous f32 → [B·T, H·D].
+    static at::Tensor forward(AutogradContext *ctx, const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, int64_t window) {
+        const int64_t batch = q.size(0), heads = q.size(1), length = q.size(2), dim = q.size(3);
+        const int64_t kv_heads = k.size(1), keys = k.size(2), group = heads / kv_heads, offset = keys - length;
+        const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+        at::Tensor out = at::empty({batch * length, heads * dim}, q.options());
+        at::Tensor probabilities = at::empty({batch, heads, length, keys}, q.options());
+        const float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>(), *vp = v.data_ptr<float>();
+        float *op = out.data_ptr<float>(), *pp = probabilities.data_ptr<float>();
+        at::parallel_for(0, batch * heads, 1, [&](int64_t first, int64_t last) {
+            for (int64_t bh = first; bh < last; ++bh) {
+                const int64_t b = bh / heads, h = bh % heads, g = b * kv_heads + h / group;
+                const float *qh = qp + bh * length * dim, *kg = kp + g * keys * dim, *vg = vp + g * keys * dim;
+                float *ph = pp + bh * length * keys;
+                for (int64_t t0 = 0; t0 < length; t0 += kQueryBlock) {
+                    const int64_t t1 = std::min(length, t0 + kQueryBlock), rows = t1 - t0;
+                    const auto [low, high] = key_range(t0, t1, offset, window);
+                    float *scores = ph + t0 * keys + low;  // rows × (high − low), leading dimension S
+                    gemm(false, true, rows, high - low, dim, scale, qh + t0 * dim, dim, kg + low * dim, dim, 0.0f, scores, keys);
+                    for (int64_t i = 0; i < rows; ++i) {
+                        const int64_t position = offset + t0 + i;
+                        const int64_t first_key = window > 0 ? std::max<int64_t>(low, position - window + 1) : low;
+                        float *row = scores + i * keys;
+                        const int64_t begin = first_key - low, end = position + 1 - low;
+                        float high_score = -std::numeric_limits<float>::infinity();
+                        for (int64_t j = begin; j < end; ++j) high_score = std::max(high_score, row[j]);
+                        float sum = 0;
+                        for (int64_t j = begin; j < end; ++j) {
+                            row[j] = exp_nonpositive(row[j] - high_score);
+                            sum += row[j];
+                        }
+                        const float inverse = 1.0f / sum;
+                        for (int64_t j = 0; j < begin; ++j) row[j] = 0;
+                        for (int64_t j = begin; j < end; ++j) row[j] *= inverse;
+                        for (int64_t j = end; j < high - low; ++j) row[j] = 0;
+                    }
+                    // out rows (b, t0..t1) at head h: P · V[low, high), leading dimension H·D.
+                    gemm(false, false, rows, dim, high - low, 1.0f, scores, keys, vg + low * dim, dim, 0.0f,
+                         op + ((b * length + t0) * heads + h) * dim, heads * dim);
+                }
+            }
+        });
+        ctx->save_for_backward({q, k, v, probabilities});
+        ctx->saved_data["window"] = window;
+        return out;
+    }
+
+    static variable_list backward(AutogradContext *ctx, variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const at::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &probabilities = saved[3];
+        const int64_t window = ctx->saved_data["window"].toInt();
+        const int64_t batch = q.size(0), heads = q.size(1), length = q.size(2), dim = q.size(3);
+        const int64_t kv_heads = k.size(1), keys = k.size(2), group = heads / kv_heads, offset = keys - length;
+        const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+        const at::Tensor grad_out = grads[0].contiguous();
+        at::Tensor gq = at::empty_like(q), gk = at::zeros_like(k), gv = at::zeros_like(v);
+        const float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>(), *vp = v.data_ptr<float>(), *pp = probabilities.data_ptr<float>();
+        const float *gop = grad_out.data_ptr<float>();
+        float *gqp = gq.data_ptr<float>(), *gkp = gk.data_ptr<float>(), *gvp = gv.data_ptr<float>();
+        // One task per key/value head: the query heads of a group add into the same dk and dv.
+        at::parallel_for(0, batch * kv_heads, 1, [&](int64_t first, int64_t last) {
+            std::vector<float> scratch(static_cast<size_t>(kQueryBlock * keys));
+            for (int64_t bg = first; bg < last; ++bg) {
+                const int64_t b = bg / kv_heads;
+                const float *kg = kp + bg * keys * dim, *vg = vp + bg * keys * dim;
+                float *gkg = gkp + bg * keys * dim, *gvg = gvp + bg * keys * dim;
+                for (int64_t h = (bg % kv_heads) * group; h < (bg % kv_heads + 1) * group; ++h) {
+                    const int64_t bh = b * heads + h;
+                    const float *qh = qp + bh * length * dim, *ph = pp + bh * length * keys;
+                    for (int64_t t0 = 0; t0 < length; t0 += kQueryBlock) {
+                        const int64_t t1 = std::min(length, t0 + kQueryBlock), rows = t1 - t0;
+                        const auto [low, high] = key_range(t0, t1, offset, window);
+                        const int64_t span = high - low;
+                        const float *p = ph + t0 * keys + low;  // rows × span, leading dimension S
+                        const float *dout = gop + ((b * length + t0) * heads + h) * dim;  // rows × D, leading dimension H·D
+                        // dV[low, high) += Pᵀ · dO
+                        gemm(true, false, span, dim, rows, 1.0f, p, keys, dout, heads * dim, 1.0f, gvg + low * dim, dim);
+                        // dP = dO · V[low, high)ᵀ, then dS = P ⊙ (dP − Σ_j dP·P) · scale, in place.
+                        float *ds = scratch.data();
+                        gemm(false, true, rows, span, dim, 1.0f, dout, heads * dim, vg + low * dim, dim, 0.0f, ds, span);
+                        for (int64_t i = 0; i < rows; ++i) {
+                            const float *pr = p + i * keys;
+                            float *dr = ds + i * span;
+                            float dot = 0;
+                            for (int64_t j = 0; j < span; ++j) dot += dr[j] * pr[j];
+                            for (int64_t j = 0; j < span; ++j) dr[j] = pr[j] * (dr[j] - dot) * scale;
+                        }
+                        // dQ = dS · K[low, high);  dK[low, high) += dSᵀ · Q
+                        gemm(false, false, rows, dim, span, 1.0f, ds, span, kg + low * dim, dim, 0.0f, gqp + (bh * length + t0) * dim, dim);
+                        gemm(true, false, span, dim, rows, 1.0f, ds, span, qh + t0 * dim, dim, 1.0f, gkg + low * dim, dim);
+                    }
+                }
+            }
+        });
+        return {gq, gk, gv, at::Tensor()};
+    }
+};
+
+// ───────────────────────────── LoRA updates of a fused projection ─────────────────────────────
+
+// output (N, W) += Σ_i scale_i · low_rank[:, columns of i] · B_iᵀ into output columns [offset_i,
+// offset_i + out_i), in place. low_rank (N, Σ r_i) holds dropout(x)·A_iᵀ side by side; B_i is (out_i, r_i).
+// Up to kMaxParts B's, passed as separate arguments (libtorch 1.13's custom functions track Tensor
+// arguments, neither lists nor undefined tensors); the unused ones are empty placeholders.
+constexpr size_t kMaxParts = 3;
+
+struct LoRAUpdate : public torch::autograd::Function<LoRAUpdate> {
+    static at::Tensor forward(AutogradContext *ctx, at::Tensor output, const at::Tensor &low_rank, const at::Tensor &b0,
+                              const at::Tensor &b1, const at::Tensor &b2, std::vector<int64_t> offsets, std::vector<double> scales) {
+        std::vector<at::Tensor> b_matrices;
+        for (const at::Tensor *b : {&b0, &b1, &b2})
+            if (b->numel() > 0) b_matrices.push_back(*b);
+        const int64_t rows = output.size(0), width = output.size(1), ranks = low_rank.size(1);
+        if (!output.is_contiguous() || low_rank.size(0) != rows || b_matrices.size() != offsets.size() || offsets.size() != scales.size())
+            throw std::invalid_argument("lora update: expected a contiguous output [N, W], low-rank inputs [N, Σr] and one offset and scale per B");
+        const at::Tensor inputs = low_rank.contiguous();
+        std::vector<at::Tensor> bs;
+        int64_t column = 0;
+        for (size_t i = 0; i < b_matrices.size(); ++i) {
+            const at::Tensor b = b_matrices[i].contiguous();
+            if (b.dim() != 2 || offsets[i] < 0 || offsets[i] + b.size(0) > width || column + b.size(1) > ranks)
+                throw std::invalid_argument("lora update: B " + std::to_string(i) + " " + c10::str(b.sizes()) + " does not fit at output column " +
+                                            std::to_string(offsets[i]) + " of " + std::to_string(width));
+            column += b.size(1);
+            bs.push_back(b);
+        }
+        if (column != ranks) throw std::invalid_argument("lora update: the ranks of the B's do not add up to the low-rank width");
+        float *out = output.data_ptr<float>();
+        const float *in = inputs.data_ptr<float>();
+        column = 0;
+        for (size_t i = 0; i < bs.size(); ++i) {
+            const int64_t out_features = bs[i].size(0), rank = bs[i].size(1);
+            gemm(false, true, rows, out_features, rank, static_cast<float>(scales[i]), in + column, ranks, bs[i].data_ptr<float>(), rank, 1.0f,
+                 out + offsets[i], width);
+            column += rank;
+        }
+        ctx->mark_dirty({output});
+        std::vector<at::Tensor> saved{inputs};
+        saved.insert(saved.end(), bs.begin(), bs.end());
+        ctx->save_for_backward(saved);
+        ctx->saved_data["offsets"] = offsets;
+        ctx->saved_data["scales"] = scales;
+        return output;
+    }
+
+    static variable_list backward(AutogradContext *ctx, variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const at::Tensor &inputs = saved[0];
+        const auto offsets = ctx->saved_data["offsets"].toIntVector();
+        const auto scales = ctx->saved_data["scales"].toDoubleVector();
+        const at::Tensor g = grads[0].contiguous();
+        const int64_t rows = g.size(0), width = g.size(1), ranks = inputs.size(1);
+        at::Tensor grad_inputs = at::empty_like(inputs);
+        const float *gp = g.data_ptr<float>(), *in = inputs.data_ptr<float>();
+        float *gi = grad_inputs.data_ptr<float>();
+        variable_list result{grads[0], grad_inputs};
+        int64_t column = 0;
+        for (size_t i = 0; i + 1 < saved.size(); ++i) {
+            const at::Tensor &b = saved[i + 1];
+            const int64_t out_features = b.size(0), rank = b.size(1);
+            const float scale = static_cast<float>(scales[i]);
+            // d low_rank[:, i] = s·g[:, part i]·B_i ;  d B_i = s·g[:, part i]ᵀ·low_rank[:, i]
+            gemm(false, false, rows, rank, out_features, scale, gp + offsets[i], width, b.data_ptr<float>(), rank, 0.0f, gi + column, ranks);
+            at::Tensor grad_b = at::empty_like(b);
+            gemm(true, false, out_features, rank, rows, scale, gp + offsets[i], width, in + column, ranks, 0.0f, grad_b.data_ptr<float>(), rank);
+            result.push_back(grad_b);
+            column += rank;
+        }
+        result.resize(2 + kMaxParts + 2);  // no gradient for the unused B slots, the offsets, the scales
+        return result;
+    }
+};
+
 } // namespace
 
 extern "C" {
@@ -258,8 +479,8 @@ int ctorch_attention_heads(ctorch_tensor qkv, ctorch_tensor cos, ctorch_tensor s
         const at::Tensor &x = borrow(qkv);
         if (x.dim() != 2 || x.size(0) % batch != 0)
             throw std::invalid_argument("attention heads: qkv must be [batch·T, width], got " + c10::str(x.sizes()));
-        variable_list out = x.device().is_cpu() ? AttentionHeads::apply(x, borrow(cos), borrow(sin), batch, heads, kv_heads)
-                                                : attention_heads_composite(x, borrow(cos), borrow(sin), batch, heads, kv_heads);
+        require_cpu(x, "attention heads");
+        variable_list out = AttentionHeads::apply(x, borrow(cos), borrow(sin), batch, heads, kv_heads);
         ctorch_tensor k = make_handle(out[1]);
         ctorch_tensor v = make_handle(out[2]);
         *out_q = make_handle(out[0]);
@@ -271,24 +492,55 @@ int ctorch_attention_heads(ctorch_tensor qkv, ctorch_tensor cos, ctorch_tensor s
 int ctorch_swiglu(ctorch_tensor gate_up, ctorch_tensor *out, char **err) {
     return guarded(err, [&] {
         const at::Tensor &x = borrow(gate_up);
-        if (x.device().is_cpu()) {
-            *out = make_handle(SwiGLU::apply(x));
-            return;
-        }
-        const int64_t inner = x.size(-1) / 2;
-        *out = make_handle(at::silu(x.narrow(-1, 0, inner)) * x.narrow(-1, inner, inner));
+        require_cpu(x, "swiglu");
+        *out = make_handle(SwiGLU::apply(x));
     }, [&] { return describe_op("swiglu", {gate_up}); });
 }
 
 int ctorch_cross_entropy_fused(ctorch_tensor logits, ctorch_tensor targets, int64_t ignore_index, ctorch_tensor *out, char **err) {
     return guarded(err, [&] {
-        const at::Tensor &x = borrow(logits), &t = borrow(targets);
-        if (x.device().is_cpu()) {
-            *out = make_handle(CrossEntropy::apply(x, t, ignore_index));
-            return;
-        }
-        *out = make_handle(at::cross_entropy_loss(x, t, {}, at::Reduction::Mean, ignore_index));
+        const at::Tensor &x = borrow(logits);
+        require_cpu(x, "cross_entropy_fused");
+        *out = make_handle(CrossEntropy::apply(x, borrow(targets), ignore_index));
     }, [&] { return describe_op("cross_entropy_fused", {logits, targets}); });
+}
+
+int ctorch_causal_attention(ctorch_tensor q, ctorch_tensor k, ctorch_tensor v, int64_t window, ctorch_tensor *out, char **err) {
+    return guarded(err, [&] {
+        const at::Tensor &queries = borrow(q), &keys = borrow(k), &values = borrow(v);
+        if (queries.dim() != 4 || keys.dim() != 4 || values.sizes() != keys.sizes() || keys.size(0) != queries.size(0) ||
+            keys.size(3) != queries.size(3) || keys.size(1) <= 0 || queries.size(1) % keys.size(1) != 0 || keys.size(2) < queries.size(2))
+            throw std::invalid_argument("causal attention: expected q [B, H, T, D] and k, v [B, KV, S, D] with KV dividing H and S ≥ T");
+        for (const at::Tensor *t : {&queries, &keys, &values}) {
+            require_cpu(*t, "causal attention");
+            if (t->scalar_type() != at::kFloat) throw std::invalid_argument("causal attention runs on f32 tensors");
+        }
+        if (blas_sgemm() == nullptr) throw std::runtime_error("causal attention: no BLAS sgemm_ in the process");
+        *out = make_handle(CausalAttention::apply(queries.contiguous(), keys.contiguous(), values.contiguous(), window));
+    }, [&] { return describe_op("causal_attention", {q, k, v}); });
+}
+
+int ctorch_lora_update_inplace(ctorch_tensor output, ctorch_tensor low_rank, const ctorch_tensor *b_matrices, const int64_t *offsets,
+                               const double *scales, int count, ctorch_tensor *out, char **err) {
+    return guarded(err, [&] {
+        if (count <= 0 || static_cast<size_t>(count) > kMaxParts)
+            throw std::invalid_argument("lora update: expected 1 to " + std::to_string(kMaxParts) + " B matrices, got " + std::to_string(count));
+        at::Tensor &y = borrow_mut(output);
+        const at::Tensor &x = borrow(low_rank);
+        std::vector<at::Tensor> bs;
+        for (int i = 0; i < count; ++i) bs.push_back(borrow(b_matrices[i]));
+        while (bs.size() < kMaxParts) bs.push_back(at::empty({0}, x.options()));
+        for (const at::Tensor *t : {static_cast<const at::Tensor *>(&y), &x}) {
+            require_cpu(*t, "lora update");
+            if (t->scalar_type() != at::kFloat) throw std::invalid_argument("lora update runs on f32 tensors");
+        }
+        for (const at::Tensor &b : bs)
+            if (!b.device().is_cpu() || b.scalar_type() != at::kFloat)
+                throw std::invalid_argument("lora update: B matrices must be f32 CPU tensors");
+        if (blas_sgemm() == nullptr) throw std::runtime_error("lora update: no BLAS sgemm_ in the process");
+        *out = make_handle(LoRAUpdate::apply(y, x, bs[0], bs[1], bs[2], std::vector<int64_t>(offsets, offsets + count),
+                                             std::vector<double>(scales, scales + count)));
+    }, [&] { return describe_op("lora_update_inplace", {output, low_rank}); });
 }
 
 } // extern "C"

@@ -64,7 +64,7 @@ extension LlamaModel {
             .reshape([batch * (length - 1), config.hiddenSize])  // (B·(T−1), C)
         let targets = try labels.narrow(dim: 1, start: 1, length: length - 1).reshape([-1]).to(.int64)
         let logits = try vocabularyLogits(predicting)  // (B·(T−1), V)
-        if kernels.fusedCrossEntropy && reduction == .mean {
+        if kernels.onCPU(logits).fusedCrossEntropy && reduction == .mean {
             return try logits.fusedCrossEntropy(targets: targets)
         }
         return try logits.crossEntropy(targets: targets, reduction: reduction)
@@ -79,7 +79,7 @@ extension LlamaModel {
             throw ModelError("the KV cache was made for batch size \(cache.batchSize), the tokens have \(batch)")
         }
         let (cos, sin) = try rotary.tables(offset: cache?.length ?? 0, count: length)
-        let context = ForwardContext(batch: batch, length: length, cos: cos, sin: sin, cache: cache, kernels: kernels)
+        let context = ForwardContext(batch: batch, length: length, cos: cos, sin: sin, cache: cache, kernels: kernels.onCPU(embedTokens))
         var hidden = try embed(tokens.reshape([-1]))  // (B·T, C)
         var states = collect ? [hidden] : []
         for (index, layer) in layers.enumerated() {

@@ -88,13 +88,20 @@ public final class LlamaModel {
     // MARK: loading
 
     /// Loads a Hugging Face model directory: config.json plus model.safetensors (or the shards listed by
-    /// model.safetensors.index.json). Half-precision checkpoints are upcast to `dtype` (f32) on load.
+    /// model.safetensors.index.json). Weights are held in f32: bf16/f16 checkpoints are upcast on load.
     /// `baseLinear` may replace each projection's dense base as it is built (see `init`).
     public static func load(
-        from directory: URL, dtype: DType = .float32,
+        from directory: URL,
         baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)? = nil
     ) throws -> LlamaModel {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ModelFileError(file: directory.path, problem: "no such model directory")
+        }
         let configURL = directory.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: configURL.path) else {
+            throw ModelFileError(file: configURL.path, problem: "missing (a Hugging Face model directory holds config.json and its weights)")
+        }
         let configData: Data
         do {
             configData = try Data(contentsOf: configURL)
@@ -106,7 +113,7 @@ public final class LlamaModel {
         if config.tieWordEmbeddings { files.skip("lm_head.weight") }
         let model = try LlamaModel(
             config: config, sourceDirectory: directory, sourceConfigJSON: configData,
-            weight: { try files.tensor($0, shape: $1, dtype: dtype) }, baseLinear: baseLinear)
+            weight: { try files.tensor($0, shape: $1) }, baseLinear: baseLinear)
         try files.checkAllConsumed(configuration: configURL.path)
         return model
     }

@@ -12,18 +12,35 @@ public struct ModelKernels: Sendable, Equatable {
     public var fusedSwiGLU: Bool
     /// Cross-entropy whose gradient is computed in the forward pass (`Tensor.fusedCrossEntropy`).
     public var fusedCrossEntropy: Bool
+    /// Causal attention by blocks of queries, skipping the masked keys (`causalAttention`).
+    public var fusedAttention: Bool
+    /// LoRA updates of a fused projection written into its output in place (`Tensor.loraUpdateInPlace`).
+    public var fusedLoRAUpdate: Bool
 
-    public init(fusedProjections: Bool = true, fusedAttentionHeads: Bool = true, fusedSwiGLU: Bool = true, fusedCrossEntropy: Bool = true) {
+    public init(
+        fusedProjections: Bool = true, fusedAttentionHeads: Bool = true, fusedSwiGLU: Bool = true, fusedCrossEntropy: Bool = true,
+        fusedAttention: Bool = true, fusedLoRAUpdate: Bool = true
+    ) {
         self.fusedProjections = fusedProjections
         self.fusedAttentionHeads = fusedAttentionHeads
         self.fusedSwiGLU = fusedSwiGLU
         self.fusedCrossEntropy = fusedCrossEntropy
+        self.fusedAttention = fusedAttention
+        self.fusedLoRAUpdate = fusedLoRAUpdate
     }
 
     /// Every fused path on (the default).
     public static let fused = ModelKernels()
     /// Every fused path off: tensor-op composites only.
-    public static let composite = ModelKernels(fusedProjections: false, fusedAttentionHeads: false, fusedSwiGLU: false, fusedCrossEntropy: false)
+    public static let composite = ModelKernels(
+        fusedProjections: false, fusedAttentionHeads: false, fusedSwiGLU: false, fusedCrossEntropy: false, fusedAttention: false,
+        fusedLoRAUpdate: false)
+
+    /// The fused CPU kernels apply to CPU tensors; elsewhere the composites run.
+    func onCPU(_ tensor: Tensor) -> ModelKernels {
+        tensor.device == .cpu ? self : ModelKernels(fusedProjections: fusedProjections, fusedAttentionHeads: false, fusedSwiGLU: false,
+                                                    fusedCrossEntropy: false, fusedAttention: false, fusedLoRAUpdate: false)
+    }
 }
 
 /// What every layer needs to know about the current forward pass.

@@ -73,7 +73,8 @@ final class ProjectionGroup {
         }
         let active = adapters.indices.filter { adapters[$0] != nil }
         guard !active.isEmpty else { return outputs }
-        let lowRank = try lowRankInputs(x, active: active, stacked: kernels.fusedProjections)
+        let pieces = try lowRankInputs(x, active: active, stacked: kernels.fusedProjections)
+        let lowRank = pieces.count == active.count ? pieces : try pieces[0].split(sizes: active.map { adapters[$0]!.rank }, dim: 1)
         for (slot, index) in active.enumerated() {
             let adapter = adapters[index]!
             outputs[index] = try outputs[index].addmm(lowRank[slot], adapter.loraB.transpose(0, 1), alpha: adapter.scale)
@@ -83,32 +84,24 @@ final class ProjectionGroup {
 
     /// x (N, in) → the parts side by side, (N, Σ out_i), as one tensor: what the fused attention-heads and
     /// SwiGLU kernels read, so that their single gradient flows back without a concatenation. With a
-    /// fused base the LoRA updates join in one more GEMM, against the block-diagonal matrix of the
-    /// scaled B's (s_i·B_i at the rows of part i, the columns of its rank).
+    /// fused base the LoRA updates are written into its output in place, each over its own columns
+    /// (`Tensor.loraUpdateInPlace`).
     func joined(_ x: Tensor, kernels: ModelKernels) throws -> Tensor {
-        guard let fused, kernels.fusedProjections else {
+        guard let fused, kernels.fusedProjections, kernels.fusedLoRAUpdate, x.dtype == .float32 else {
             return try Tensor.cat(callAsFunction(x, kernels: kernels), dim: 1)
         }
-        let output = try fused(x)
+        let output = try fused(x)  // (N, Σ out_i)
         let active = adapters.indices.filter { adapters[$0] != nil }
         guard !active.isEmpty else { return output }
-        let lowRank = try Tensor.cat(lowRankInputs(x, active: active, stacked: true), dim: 1)  // (N, Σ r)
-        let width = outFeatures.reduce(0, +)
-        var columns: [Tensor] = []
-        for index in active {
-            let adapter = adapters[index]!
-            let offset = outFeatures[..<index].reduce(0, +)
-            var block = [try adapter.loraB * adapter.scale]  // (out_i, r_i)
-            if offset > 0 { block.insert(try Tensor.zeros([offset, adapter.rank]), at: 0) }
-            let below = width - offset - adapter.outFeatures
-            if below > 0 { block.append(try Tensor.zeros([below, adapter.rank])) }
-            columns.append(try Tensor.cat(block, dim: 0))  // (W, r_i)
-        }
-        return try output.addmm(lowRank, Tensor.cat(columns, dim: 1).transpose(0, 1))
+        let lowRank = try Tensor.cat(lowRankInputs(x, active: active, stacked: true), dim: 1)  // (N, Σ r_i)
+        return try output.loraUpdateInPlace(
+            lowRank: lowRank, b: active.map { adapters[$0]!.loraB }, offsets: active.map { outFeatures[..<$0].reduce(0, +) },
+            scales: active.map { adapters[$0]!.scale })
     }
 
-    /// dropout(x)·Aᵢᵀ for each active adapter: one GEMM over the concatenated A's when the inputs are the
-    /// same (no dropout active), else one per adapter with its own dropout mask (as PEFT draws them).
+    /// dropout(x)·Aᵢᵀ for the active adapters, side by side in the returned pieces: one GEMM over the
+    /// concatenated A's when the inputs are the same (no dropout active) — one piece (N, Σ r_i) — else one
+    /// piece per adapter, each with its own dropout mask (as PEFT draws them).
     private func lowRankInputs(_ x: Tensor, active: [Int], stacked: Bool) throws -> [Tensor] {
         let adapters = active.map { self.adapters[$0]! }
         let dropoutActive = adapters.contains { $0.isTraining && $0.dropout > 0 }
@@ -116,6 +109,6 @@ final class ProjectionGroup {
             return try adapters.map { try $0.lowRankInput(x) }
         }
         let stacked = try Tensor.cat(adapters.map(\.loraA), dim: 0)
-        return try x.linear(weight: stacked).split(sizes: adapters.map(\.rank), dim: 1)
+        return try [x.linear(weight: stacked)]
     }
 }

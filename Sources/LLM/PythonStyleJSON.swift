@@ -3,6 +3,7 @@
 // them (0.0 stays 0.0, not 0), non-ASCII escaped. Files Loom writes for transformers and PEFT then
 // read, and diff, like theirs.
 import Foundation
+import Torch
 
 enum PythonStyleJSON {
     /// `value` made of dictionaries, arrays, strings, numbers (NSNumber, Int, Double), Bool and NSNull.
@@ -63,19 +64,6 @@ enum PythonStyleJSON {
     }
 
     private static func quoted(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value > 0x7E:
-                for unit in String(scalar).utf16 { out += String(format: "\\u%04x", unit) }
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        SafeTensors.jsonString(string, escapingNonASCII: true)
     }
 }

@@ -28,7 +28,9 @@ final class SelfAttention {
         if let cache = context.cache {
             (k, v) = try cache.store(layer: layer, keys: k, values: v)  // (B, KV, S, D)
         }
-        let attended = try CausalAttention.compute(q: q, k: k, v: v, slidingWindow: slidingWindow)  // (B·T, H·D)
+        let attended = context.kernels.fusedAttention && q.dtype == .float32
+            ? try causalAttention(q: q, k: k, v: v, slidingWindow: slidingWindow)
+            : try CausalAttention.compute(q: q, k: k, v: v, slidingWindow: slidingWindow)  // (B·T, H·D)
         return try outputProjection(attended, kernels: context.kernels)[0]
     }
 

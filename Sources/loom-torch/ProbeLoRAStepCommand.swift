@@ -36,8 +36,15 @@ struct ProbeLoRAStep: ParsableCommand {
         model.isTraining = true
         let optimizer = try AdamW(named: model.trainableParameters, configuration: .init(weightDecay: 0))
         let tokens = try Tensor.randint(0, vocab, shape: [batch, seq], generator: Generator(seed: 1))
-        var results: [String: Any] = ["threads": try TorchRuntime.numThreads(), "tokens_per_step": batch * seq]
-        for variant in variants.split(separator: ",").map(String.init) {
+        // The FLOPs per token: 4·(frozen linear and head parameters) + 6·(LoRA parameters) + 12·layers·hidden·seq.
+        let frozen = model.parameterCount - vocab * hidden * (config.tieWordEmbeddings ? 0 : 1) - (2 * layers + 1) * hidden
+        let flopsPerToken = Double(4 * frozen + 6 * model.trainableParameterCount + 12 * layers * hidden * seq)
+        let peak = try Benchmarks.fp32MatmulGFLOPS()
+        var results: [String: Any] = [
+            "threads": try TorchRuntime.numThreads(), "tokens_per_step": batch * seq, "fp32_matmul_2048_gflops": round(peak),
+            "flops_per_token": flopsPerToken,
+        ]
+        for (position, variant) in variants.split(separator: ",").map(String.init).enumerated() {
             model.kernels = try Self.kernels(variant)
             var forward: [Double] = [], backward: [Double] = [], update: [Double] = []
             for step in 0...steps {
@@ -56,8 +63,9 @@ struct ProbeLoRAStep: ParsableCommand {
                 }
             }
             let total = zip(zip(forward, backward), update).map { $0.0 + $0.1 + $1 }
-            results[variant] = [
-                "tokens_per_second": round(Double(batch * seq) / median(total)),
+            let tokensPerSecond = Double(batch * seq) / median(total)
+            results["\(position + 1):\(variant)"] = [
+                "tokens_per_second": round(tokensPerSecond), "mfu": round(flopsPerToken * tokensPerSecond / (peak * 1e9) * 1000) / 1000,
                 "forward_ms": round(median(forward) * 1000), "backward_ms": round(median(backward) * 1000),
                 "optimizer_ms": round(median(update) * 1000),
             ]
@@ -87,6 +95,8 @@ struct ProbeLoRAStep: ParsableCommand {
             case "no-heads": kernels.fusedAttentionHeads = false
             case "no-swiglu": kernels.fusedSwiGLU = false
             case "no-cross-entropy": kernels.fusedCrossEntropy = false
+            case "no-attention": kernels.fusedAttention = false
+            case "no-lora-update": kernels.fusedLoRAUpdate = false
             default: throw ValidationError("unknown kernel variant \(variant)")
             }
             return kernels

@@ -34,15 +34,6 @@ func relativeDifference(_ a: Tensor, _ b: Tensor) throws -> Double {
     try maxAbsDifference(a, b) / max(b.detach().to(.float64).abs().amax().scalar(Double.self), 1e-30)
 }
 
-/// The description of the error `body` throws, or nil when it does not throw.
-func errorMessage(_ body: () throws -> Void) -> String? {
-    do {
-        try body()
-        return nil
-    } catch {
-        return "\(error)"
-    }
-}
 
 /// Tiny configurations of the other shapes the model supports.
 enum TinyConfigs {
