@@ -181,3 +181,35 @@ private func randomWeight(_ rows: Int, _ columns: Int, seed: UInt64 = 11) throws
     #expect(NF4JointLinear(joining: try [NF4Linear(weight: Tensor.zeros([2048, 1024])), NF4Linear(weight: Tensor.zeros([2048, 1024]))]) != nil)
     #expect(NF4JointLinear(joining: try [NF4Linear(weight: Tensor.zeros([2048, 1024])), NF4Linear(weight: Tensor.zeros([2049, 1024]))]) == nil)
 }
+
+@Test func qloraGradientsEqualLoRAOnTheDequantisedWeights() throws {
+    // The same adapter on NF4 bases (joined per group) and on dense bases holding the dequantised NF4
+    // weights: loss and every LoRA gradient agree.
+    let config = LlamaConfig(hiddenSize: 64, intermediateSize: 96, numHiddenLayers: 2, numAttentionHeads: 4, vocabSize: 80)
+    let quantized = try LlamaModel.random(config: config, seed: 2, standardDeviation: 0.1, baseLinear: NF4Linear.quantizing())
+    let dequantized = try LlamaModel.random(config: config, seed: 2, standardDeviation: 0.1, baseLinear: { _, dense in
+        try DenseLinear(weight: NF4Linear(dense: dense).denseWeight(dtype: .float32))
+    })
+    let tokens = try Tensor.randint(0, 80, shape: [2, 12], generator: Generator(seed: 5))
+    var gradients: [[String: Tensor]] = []
+    var losses: [Double] = []
+    for model in [quantized, dequantized] {
+        try model.applyLoRA(LoRAConfiguration(rank: 4, alpha: 8, targets: LoRATarget.allCases), seed: 1)
+        model.isTraining = true
+        let generator = try Generator(seed: 3)
+        try withNoGrad {
+            for (_, tensor) in model.trainableParameters { try tensor.copy(from: Tensor.randn(tensor.shape, generator: generator) * 0.1) }
+        }
+        let loss = try model.loss(tokens: tokens)
+        try loss.backward()
+        losses.append(try loss.scalar(Double.self))
+        gradients.append(Dictionary(uniqueKeysWithValues: try model.trainableParameters.map { ($0.name, try #require($0.tensor.grad)) }))
+    }
+    #expect(abs(losses[0] - losses[1]) < 1e-5, "\(losses)")
+    #expect(gradients[0].keys.sorted() == gradients[1].keys.sorted() && gradients[0].count == 2 * 7 * 2)
+    for (name, gradient) in gradients[0] {
+        let reference = gradients[1][name]!
+        let scale = try reference.abs().amax().scalar(Double.self)
+        #expect(try (gradient - reference).abs().amax().scalar(Double.self) <= 1e-4 * scale, "\(name)")
+    }
+}
