@@ -22,7 +22,8 @@ struct ProbeLoRAStep: ParsableCommand {
     @Option var batch = 8
     @Option var rank = 16
     @Option var alpha = 32.0
-    @Option(help: "Timed steps (after one warm-up step).") var steps = 4
+    @Option(help: "Timed steps per turn of a variant (after one warm-up step).") var steps = 4
+    @Option(help: "Turns each variant takes.") var rounds = 1
     @Option(help: "Comma-separated kernel variants to time in turn: fused, composite, or no-<kernel>.")
     var variants = "fused"
     @Option(help: "Write a Chrome trace of one more step (of the first variant) here.") var trace: String?
@@ -44,30 +45,36 @@ struct ProbeLoRAStep: ParsableCommand {
             "threads": try TorchRuntime.numThreads(), "tokens_per_step": batch * seq, "fp32_matmul_2048_gflops": round(peak),
             "flops_per_token": flopsPerToken,
         ]
-        for (position, variant) in variants.split(separator: ",").map(String.init).enumerated() {
-            model.kernels = try Self.kernels(variant)
-            var forward: [Double] = [], backward: [Double] = [], update: [Double] = []
-            for step in 0...steps {
-                let t0 = Date()
-                let loss = try model.loss(tokens: tokens)
-                let t1 = Date()
-                try loss.backward()
-                let t2 = Date()
-                try optimizer.step()
-                try optimizer.zeroGrad()
-                let t3 = Date()
-                if step > 0 {
-                    forward.append(t1.timeIntervalSince(t0))
-                    backward.append(t2.timeIntervalSince(t1))
-                    update.append(t3.timeIntervalSince(t2))
+        // Variants take turns, `rounds` times, so that a busy moment of the machine spreads over all of them;
+        // each figure is the median over every timed step of that variant.
+        let names = variants.split(separator: ",").map(String.init)
+        var timings: [String: (forward: [Double], backward: [Double], update: [Double])] = [:]
+        for _ in 0..<rounds {
+            for variant in names {
+                model.kernels = try Self.kernels(variant)
+                for step in 0...steps {
+                    let t0 = Date()
+                    let loss = try model.loss(tokens: tokens)
+                    let t1 = Date()
+                    try loss.backward()
+                    let t2 = Date()
+                    try optimizer.step()
+                    try optimizer.zeroGrad()
+                    let t3 = Date()
+                    guard step > 0 else { continue }  // the first step of a turn warms up
+                    timings[variant, default: ([], [], [])].forward.append(t1.timeIntervalSince(t0))
+                    timings[variant, default: ([], [], [])].backward.append(t2.timeIntervalSince(t1))
+                    timings[variant, default: ([], [], [])].update.append(t3.timeIntervalSince(t2))
                 }
             }
-            let total = zip(zip(forward, backward), update).map { $0.0 + $0.1 + $1 }
+        }
+        for (variant, timing) in timings {
+            let total = zip(zip(timing.forward, timing.backward), timing.update).map { $0.0 + $0.1 + $1 }
             let tokensPerSecond = Double(batch * seq) / median(total)
-            results["\(position + 1):\(variant)"] = [
+            results[variant] = [
                 "tokens_per_second": round(tokensPerSecond), "mfu": round(flopsPerToken * tokensPerSecond / (peak * 1e9) * 1000) / 1000,
-                "forward_ms": round(median(forward) * 1000), "backward_ms": round(median(backward) * 1000),
-                "optimizer_ms": round(median(update) * 1000),
+                "forward_ms": round(median(timing.forward) * 1000), "backward_ms": round(median(timing.backward) * 1000),
+                "optimizer_ms": round(median(timing.update) * 1000), "steps": total.count,
             ]
         }
         if let trace {
@@ -82,7 +89,10 @@ struct ProbeLoRAStep: ParsableCommand {
         print(String(decoding: data, as: UTF8.self))
     }
 
-    private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
 
     private static func kernels(_ variant: String) throws -> ModelKernels {
         switch variant {
