@@ -62,8 +62,9 @@ extension SafeTensors {
         }
     }
 
-    /// A JSON string literal for `text`.
-    static func jsonString(_ text: String) -> String {
+    /// A JSON string literal for `text`; with `escapingNonASCII`, every character beyond ASCII as \uXXXX
+    /// (UTF-16, as Python's json.dumps writes by default).
+    public static func jsonString(_ text: String, escapingNonASCII: Bool = false) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -72,7 +73,8 @@ extension SafeTensors {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            case _ where scalar.value < 0x20 || (escapingNonASCII && scalar.value > 0x7F):
+                for unit in String(scalar).utf16 { out += String(format: "\\u%04x", unit) }
             default: out.unicodeScalars.append(scalar)
             }
         }

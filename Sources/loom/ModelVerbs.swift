@@ -24,10 +24,20 @@ struct TorchInfoVerb: ForwardedVerb {
         commandName: "torch-info", abstract: "Show the linked libtorch: version, CUDA, threads (runs loom-torch).")
 }
 
+struct ScoreVerb: ForwardedVerb {
+    static let configuration = CommandConfiguration(
+        commandName: "score", abstract: "Score token sequences: loss, bits/token (runs loom-torch).")
+}
+
+struct GenerateVerb: ForwardedVerb {
+    static let configuration = CommandConfiguration(
+        commandName: "generate", abstract: "Continue a prompt with a model (runs loom-torch).")
+}
+
 enum ModelVerbs {
     /// Every verb `loom-torch` implements for people (LoomCLITests checks both sides agree).
     static let commands: [ParsableCommand.Type] = [
-        TorchInfoVerb.self,
+        TorchInfoVerb.self, ScoreVerb.self, GenerateVerb.self,
     ]
 
     static func isModelVerb(_ word: String) -> Bool {

@@ -92,3 +92,13 @@ final class PendingResult<T>: @unchecked Sendable {
         return result!
     }
 }
+
+/// The description of the error `body` throws, or nil when it does not throw — for tests of error messages.
+public func errorMessage(_ body: () throws -> Void) -> String? {
+    do {
+        try body()
+        return nil
+    } catch {
+        return "\(error)"
+    }
+}

@@ -1,6 +1,7 @@
 // AutogradTests — gradients through shim ops against analytic derivatives and central finite
 // differences, accumulation over backward calls, clearing, detaching and grad mode.
 import Foundation
+import TestSupport
 import Testing
 import Torch
 

@@ -1,4 +1,5 @@
 // DeviceTests — device names, and CUDA paths (run only when the linked libtorch has CUDA and a device).
+import TestSupport
 import Testing
 import Torch
 

@@ -1,5 +1,6 @@
 // Quantization4BitTests — the fused 4-bit kernels against a plain Swift reference: nearest-level codes,
 // bitsandbytes' nibble order, per-block absmax, partial last blocks, half-precision output, bad inputs.
+import TestSupport
 import Testing
 import Torch
 

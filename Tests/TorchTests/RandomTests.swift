@@ -1,5 +1,6 @@
 // RandomTests — seeded generators reproduce their streams, differ across seeds, and resume exactly
 // from a saved state; sampling and shuffling draw from them.
+import TestSupport
 import Testing
 import Torch
 

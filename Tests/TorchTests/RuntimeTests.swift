@@ -1,5 +1,6 @@
 // RuntimeTests — facts about the linked libtorch and the process-wide defaults.
 import Foundation
+import TestSupport
 import Testing
 import Torch
 

@@ -1,5 +1,6 @@
 // TensorErrorTests — libtorch's errors arrive as TorchError with libtorch's text plus the op and the
 // operands' shapes; a failed call leaks nothing and leaves its inputs usable.
+import TestSupport
 import Testing
 import Torch
 

@@ -1,4 +1,5 @@
-// TestHelpers — small shared checks for the Torch tests: approximate equality and error capture.
+// TestHelpers — small shared checks for the Torch tests: approximate equality (error capture is
+// TestSupport's `errorMessage`).
 import Torch
 
 /// True when every pair differs by at most `tolerance` (absolute) and the counts match.
@@ -10,12 +11,3 @@ func approximatelyEqual(_ a: [Double], _ b: [Double], tolerance: Double) -> Bool
     a.count == b.count && zip(a, b).allSatisfy { Swift.abs($0 - $1) <= tolerance }
 }
 
-/// The description of the error `body` throws, or nil when it does not throw.
-func errorMessage(_ body: () throws -> Void) -> String? {
-    do {
-        try body()
-        return nil
-    } catch {
-        return "\(error)"
-    }
-}

@@ -470,6 +470,64 @@ int ctorch_generator_get_state(ctorch_generator generator, ctorch_tensor *out, c
 /* Restores a state from ctorch_generator_get_state; the stream continues exactly from there. */
 int ctorch_generator_set_state(ctorch_generator generator, ctorch_tensor state, char **err);
 
+/* ───────────────────────────── fused transformer kernels ───────────────────────────── */
+/* Autograd functions over the hot spots of a Llama layer (implementation: ctorch_transformer.cpp): CPU
+ * loops, an error for tensors on other devices (the model uses composites of ATen ops there). */
+
+/*
+ * Splits a fused q|k|v projection `qkv` [batch·T, (heads + 2·kv_heads)·D] (rows with unit column stride,
+ * e.g. a column block of a larger tensor, or contiguous) into head-major q [batch, heads, T, D],
+ * k [batch, kv_heads, T, D] and v [batch, kv_heads, T, D], q and k rotated by the rotary tables `cos`,
+ * `sin` [T, D] in Hugging Face's rotate-half layout. Differentiable in `qkv` (backward writes its
+ * gradient in one pass). Caller owns the three outputs.
+ */
+int ctorch_attention_heads(ctorch_tensor qkv, ctorch_tensor cos, ctorch_tensor sin, int64_t batch, int64_t heads, int64_t kv_heads,
+                           ctorch_tensor *out_q, ctorch_tensor *out_k, ctorch_tensor *out_v, char **err);
+
+/* silu(gate)·up for `gate_up` [rows, 2·I] = [gate | up] → [rows, I]; differentiable in `gate_up`. */
+int ctorch_swiglu(ctorch_tensor gate_up, ctorch_tensor *out, char **err);
+
+/*
+ * Mean cross-entropy of `logits` [N, C] against int64 `targets` [N] over the targets that are not
+ * `ignore_index` (NaN when none is counted). Forward keeps the gradient (softmax − one-hot, f32), so
+ * backward is one scaling pass. Caller owns `*out` (a 0-d tensor).
+ */
+int ctorch_cross_entropy_fused(ctorch_tensor logits, ctorch_tensor targets, int64_t ignore_index, ctorch_tensor *out, char **err);
+
+/*
+ * Causal attention softmax(q·kᵀ/√D + mask)·v for q [B, H, T, D] and k, v [B, KV, S, D] (KV dividing H:
+ * query head h uses key/value head h / (H/KV)); the T queries are the last T of the S positions. With
+ * `window` > 0 a query at position p sees keys p − window < s ≤ p only. Returns [B·T, H·D], token-major
+ * (the input of the output projection). Differentiable in q, k and v. f32 only; computed block-wise:
+ * only the keys a block of queries may see are multiplied (BLAS sgemm_ of the process).
+ */
+int ctorch_causal_attention(ctorch_tensor q, ctorch_tensor k, ctorch_tensor v, int64_t window, ctorch_tensor *out, char **err);
+
+/*
+ * LoRA updates of a fused projection, in place: for i < count (at most 3), `output` [N, W] columns
+ * [offsets[i], offsets[i] + out_i) += scales[i] · low_rank[:, r-columns of i] · B_iᵀ, where `low_rank`
+ * [N, Σ r_i] holds each part's dropout(x)·A_iᵀ side by side (in the order of `b_matrices`) and B_i is
+ * [out_i, r_i]. `output` must be contiguous and not needed by autograd as it was (a projection's fresh
+ * result); it is modified in place and `*out` is a new handle to it, recorded by autograd (gradients
+ * for `low_rank` and each B). f32 CPU tensors.
+ */
+int ctorch_lora_update_inplace(ctorch_tensor output, ctorch_tensor low_rank, const ctorch_tensor *b_matrices, const int64_t *offsets,
+                               const double *scales, int count, ctorch_tensor *out, char **err);
+
+/* ───────────────────────────── profiling ───────────────────────────── */
+
+/* An op-level recording in progress. Opaque. */
+typedef struct ctorch_profiler_s *ctorch_profiler;
+
+/*
+ * Starts recording every ATen op run by the process (forward ops and autograd's backward nodes, with
+ * durations). Caller owns `*out` and ends the recording with ctorch_profiler_stop, which writes the ops
+ * as a Chrome trace (JSON) to `path`. One recording at a time.
+ */
+int ctorch_profiler_start(const char *path, ctorch_profiler *out, char **err);
+/* Stops the recording and writes its trace. NULL is ignored. Never fails (a write error is lost). */
+void ctorch_profiler_stop(ctorch_profiler profiler);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,49 @@
+// CausalAttention — softmax(q·kᵀ/√D + causal mask)·v with grouped-query heads. libtorch 1.13 has no
+// fused scaled-dot-product attention, so this composes batched GEMMs: the mask is added by the scores
+// GEMM itself (baddbmm), and GQA needs no copies of k and v (see `compute`).
+import Foundation
+import Torch
+
+enum CausalAttention {
+    /// q (B, H, T, D); k, v (B, KV, S, D) holding positions 0..<S, the T queries being the last T of
+    /// them. Returns (B·T, H·D), token-major rows ready for o_proj.
+    ///
+    /// Query heads h = g·rep + j (rep = H/KV) share key/value head g, as in transformers' repeat_kv. Seen
+    /// as (B·KV, rep·T, D), the rep query heads of a group are just more rows against the same keys, so
+    /// the scores are one batched GEMM over B·KV batches, and k, v are never repeated.
+    static func compute(q: Tensor, k: Tensor, v: Tensor, slidingWindow: Int?) throws -> Tensor {
+        let (batch, heads, length, headDim) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let (kvHeads, keyLength) = (k.shape[1], k.shape[2])
+        let group = heads / kvHeads
+        let queries = try q.reshape([batch * kvHeads, group * length, headDim])
+        let keysT = try k.reshape([batch * kvHeads, keyLength, headDim]).transpose(1, 2)
+        let vals = try v.reshape([batch * kvHeads, keyLength, headDim])
+        let scale = 1 / Double(headDim).squareRoot()
+        let scores: Tensor
+        if let mask = try mask(queries: length, keys: keyLength, slidingWindow: slidingWindow, group: group, device: q.device) {
+            scores = try mask.expand([batch * kvHeads, group * length, keyLength]).baddbmm(queries, keysT, alpha: scale)
+        } else {
+            scores = try queries.bmm(keysT) * scale
+        }
+        let context = try scores.softmax(dim: -1).bmm(vals)
+        return try context.reshape([batch, heads, length, headDim]).transpose(1, 2).reshape([batch * length, heads * headDim])
+    }
+
+    /// (group·T, S) additive mask, 0 where query t (position S−T+t) may attend to key s and −∞ elsewhere;
+    /// nil when nothing is masked (one query at the end of the sequence, no window cutting in).
+    static func mask(queries length: Int, keys keyLength: Int, slidingWindow: Int?, group: Int, device: Device) throws -> Tensor? {
+        let offset = keyLength - length
+        let windowCuts = slidingWindow.map { keyLength > $0 } ?? false
+        if length == 1 && !windowCuts { return nil }
+        return try withNoGrad {
+            let positions = try (Tensor.arange(length, device: device) + offset).reshape([length, 1])
+            let keys = try Tensor.arange(keyLength, device: device).reshape([1, keyLength])
+            var blocked = try keys.gt(positions)
+            if let window = slidingWindow {
+                blocked = try blocked.logicalOr(keys.le(positions - window))
+            }
+            let mask = try Tensor.zeros([length, keyLength], device: device).maskedFill(blocked, value: -Double.infinity)
+            return group == 1 ? mask : try mask.repeat([group, 1])
+        }
+    }
+}

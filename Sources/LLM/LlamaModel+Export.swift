@@ -1,0 +1,66 @@
+// LlamaModel+Export — writing the model as a Hugging Face directory (config.json, model.safetensors and
+// the tokenizer files), with the adapter merged in (the form any transformers user loads) or the base
+// alone (e.g. after a vocabulary resize, as the base an adapter is trained on).
+import Foundation
+import LoomCore
+import Torch
+
+extension LlamaModel {
+    /// Files besides the weights that make a model directory usable, copied when present.
+    public static let companionFileNames = [
+        "tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json", "added_tokens.json",
+        "generation_config.json", "chat_template.jinja",
+    ]
+
+    /// Writes config.json (the source's, with `vocab_size` updated; unknown keys kept) and f32
+    /// model.safetensors under Hugging Face names into `directory`, plus the companion files of
+    /// `companionsFrom` (default: the directory the model came from). With `mergeAdapter` the attached
+    /// adapter is folded into the weights (W + s·B·A, trainable token rows written in); without, the base
+    /// alone is written. Quantised bases are written dequantised.
+    public func saveModel(to directory: URL, mergeAdapter: Bool = true, companionsFrom: URL? = nil) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try withNoGrad {
+            var tensors: [String: Tensor] = [:]
+            let (embedding, head) = mergeAdapter ? try mergedVocabularyMatrices() : (embedTokens, lmHead)
+            tensors["model.embed_tokens.weight"] = embedding
+            if let head { tensors["lm_head.weight"] = head }
+            tensors["model.norm.weight"] = finalNorm
+            for (index, layer) in layers.enumerated() {
+                tensors["model.layers.\(index).input_layernorm.weight"] = layer.inputNorm
+                tensors["model.layers.\(index).post_attention_layernorm.weight"] = layer.postAttentionNorm
+                for target in LoRATarget.allCases {
+                    let name = target.name(layer: index)
+                    let base = layer.base(target)
+                    if mergeAdapter, let adapter = layer.adapter(target) {
+                        tensors[name + ".weight"] = try adapter.mergedWeight()
+                    } else {
+                        tensors[name + ".weight"] = try base.denseWeight(dtype: .float32)
+                    }
+                    if let bias = base.bias { tensors[name + ".bias"] = bias }
+                }
+            }
+            try SafeTensors.write(tensors, metadata: ["format": "pt"], to: directory.appendingPathComponent(ModelWeightFiles.singleFileName))
+        }
+        try AtomicFile.write(configJSON(), to: directory.appendingPathComponent("config.json"))
+        if let source = companionsFrom ?? sourceDirectory, source.standardizedFileURL != directory.standardizedFileURL {
+            for name in Self.companionFileNames {
+                let file = source.appendingPathComponent(name)
+                guard FileManager.default.fileExists(atPath: file.path) else { continue }
+                try AtomicFile.write(Data(contentsOf: file), to: directory.appendingPathComponent(name))
+            }
+        }
+    }
+
+    /// config.json for the current configuration: the source file's keys with the ones Loom changes
+    /// (vocab_size, dtype) updated, or a fresh file when the model was not loaded from one.
+    func configJSON() throws -> Data {
+        guard let source = sourceConfigJSON, var object = try JSONSerialization.jsonObject(with: source) as? [String: Any] else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return try encoder.encode(config)
+        }
+        object["vocab_size"] = config.vocabSize
+        for key in ["torch_dtype", "dtype"] where object[key] != nil { object[key] = "float32" }
+        return PythonStyleJSON.data(object)
+    }
+}

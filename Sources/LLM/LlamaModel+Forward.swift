@@ -1,0 +1,125 @@
+// LlamaModel+Forward — the forward pass: token ids (B, T) → hidden states → vocabulary logits, and the
+// causal-LM loss (Hugging Face's: logits at 0..<T−1 against the ids at 1..<T).
+import Torch
+
+/// What a forward pass returns.
+public struct ModelOutput {
+    /// (B, T, vocab); nil when logits were not asked for.
+    public let logits: Tensor?
+    /// Hugging Face's `output_hidden_states`: L + 1 tensors (B, T, hidden) — [0] the embeddings, [i] the
+    /// output of layer i (1-based), except the last, which is taken AFTER the final norm. Empty unless
+    /// asked for.
+    public let hiddenStates: [Tensor]
+}
+
+extension LlamaModel {
+    /// Runs the model over `tokens` (B, T) int64. With a cache, the tokens continue the cached positions
+    /// and their keys and values are appended to it.
+    public func forward(tokens: Tensor, cache: KVCache? = nil, outputHiddenStates: Bool = false, computeLogits: Bool = true) throws -> ModelOutput {
+        let (batch, length) = try checkTokens(tokens)
+        let (hidden, states) = try finalHidden(tokens: tokens, cache: cache, collect: outputHiddenStates)
+        let logits = computeLogits ? try vocabularyLogits(hidden).reshape([batch, length, config.vocabSize]) : nil
+        return ModelOutput(logits: logits, hiddenStates: try states.map { try $0.reshape([batch, length, config.hiddenSize]) })
+    }
+
+    /// (B, T, vocab) logits of `tokens` (B, T).
+    public func logits(tokens: Tensor, cache: KVCache? = nil) throws -> Tensor {
+        try forward(tokens: tokens, cache: cache).logits!
+    }
+
+    /// The L + 1 hidden states of `tokens` (see `ModelOutput.hiddenStates`).
+    public func hiddenStates(tokens: Tensor) throws -> [Tensor] {
+        try forward(tokens: tokens, outputHiddenStates: true, computeLogits: false).hiddenStates
+    }
+
+    /// Mean next-token cross-entropy of `tokens` (B, T): logits at positions 0..<T−1 against the ids at
+    /// 1..<T. The head runs on those T−1 positions only.
+    public func loss(tokens: Tensor) throws -> Tensor {
+        try loss(tokens: tokens, labels: tokens)
+    }
+
+    /// Like `loss(tokens:)` with separate labels (B, T): a label of −100 (padding, prompt) is ignored, and
+    /// the mean is over the rest.
+    public func loss(tokens: Tensor, labels: Tensor) throws -> Tensor {
+        try loss(tokens: tokens, labels: labels, reduction: .mean)
+    }
+
+    /// Logits (B, vocab) of the last position only, continuing the cache: what generation needs.
+    func nextTokenLogits(tokens: Tensor, cache: KVCache) throws -> Tensor {
+        let (batch, length) = try checkTokens(tokens)
+        let (hidden, _) = try finalHidden(tokens: tokens, cache: cache, collect: false)
+        let last = try hidden.reshape([batch, length, config.hiddenSize]).select(dim: 1, index: length - 1)  // (B, C)
+        return try vocabularyLogits(last)
+    }
+
+    /// The next-token cross-entropy of `tokens` against shifted `labels`, reduced as asked.
+    func loss(tokens: Tensor, labels: Tensor, reduction: LossReduction) throws -> Tensor {
+        let (batch, length) = try checkTokens(tokens)
+        guard labels.shape == [batch, length] else {
+            throw ModelError("labels must have the shape of the tokens \([batch, length]), got \(labels.shape)")
+        }
+        guard length > 1 else { throw ModelError("a loss needs at least 2 tokens per sequence, got \(length)") }
+        let (hidden, _) = try finalHidden(tokens: tokens, cache: nil, collect: false)
+        let predicting = try hidden.reshape([batch, length, config.hiddenSize]).narrow(dim: 1, start: 0, length: length - 1)
+            .reshape([batch * (length - 1), config.hiddenSize])  // (B·(T−1), C)
+        let targets = try labels.narrow(dim: 1, start: 1, length: length - 1).reshape([-1]).to(.int64)
+        let logits = try vocabularyLogits(predicting)  // (B·(T−1), V)
+        if kernels.onCPU(logits).fusedCrossEntropy && reduction == .mean {
+            return try logits.fusedCrossEntropy(targets: targets)
+        }
+        return try logits.crossEntropy(targets: targets, reduction: reduction)
+    }
+
+    // MARK: pieces
+
+    /// The normalised last hidden state (B·T, C), and with `collect` every hidden state (B·T, C).
+    func finalHidden(tokens: Tensor, cache: KVCache?, collect: Bool) throws -> (Tensor, [Tensor]) {
+        let (batch, length) = (tokens.shape[0], tokens.shape[1])
+        if let cache, cache.batchSize != batch {
+            throw ModelError("the KV cache was made for batch size \(cache.batchSize), the tokens have \(batch)")
+        }
+        let (cos, sin) = try rotary.tables(offset: cache?.length ?? 0, count: length)
+        let context = ForwardContext(batch: batch, length: length, cos: cos, sin: sin, cache: cache, kernels: kernels.onCPU(embedTokens))
+        var hidden = try embed(tokens.reshape([-1]))  // (B·T, C)
+        var states = collect ? [hidden] : []
+        for (index, layer) in layers.enumerated() {
+            hidden = try layer(hidden, context, layer: index)
+            if collect && index < layers.count - 1 { states.append(hidden) }
+        }
+        cache?.advance(by: length)
+        hidden = try hidden.rmsNorm(weight: finalNorm, eps: config.rmsNormEps)
+        if collect { states.append(hidden) }
+        return (hidden, states)
+    }
+
+    /// Embedding rows of `ids` (N) → (N, C), the trainable token rows taking the place of theirs.
+    func embed(_ ids: Tensor) throws -> Tensor {
+        guard let rows = trainableTokens else { return try embedTokens.embedding(ids) }
+        let table = try embedTokens.indexUpdate(.copy, dim: 0, index: rows.indexTensor, source: rows.embeddingRows)
+        return try table.embedding(ids)
+    }
+
+    /// Hidden states (M, C) → logits (M, vocab). Trainable token rows replace their columns: the head
+    /// GEMM stays frozen (no weight gradient for the whole head), and only those columns are recomputed
+    /// from the trainable rows.
+    func vocabularyLogits(_ hidden: Tensor) throws -> Tensor {
+        let logits = try hidden.linear(weight: lmHead ?? embedTokens)
+        guard let rows = trainableTokens, let headRows = lmHead == nil ? rows.embeddingRows : rows.headRows else { return logits }
+        let replaced = try hidden.linear(weight: headRows)
+        return try logits.indexUpdate(.copy, dim: 1, index: rows.indexTensor, source: replaced)
+    }
+
+    /// (B, T) of a rank-2 int64 tensor whose ids are inside the vocabulary.
+    func checkTokens(_ tokens: Tensor) throws -> (Int, Int) {
+        guard tokens.rank == 2, tokens.dtype == .int64 else {
+            throw ModelError("token ids must be an int64 tensor (batch, length), got \(tokens)")
+        }
+        let (batch, length) = (tokens.shape[0], tokens.shape[1])
+        guard batch > 0, length > 0 else { throw ModelError("token ids must not be empty, got \(tokens.shape)") }
+        let low = try tokens.amin().scalar(Int.self), high = try tokens.amax().scalar(Int.self)
+        guard low >= 0, high < config.vocabSize else {
+            throw ModelError("token id \(low < 0 ? low : high) is outside the vocabulary (0..<\(config.vocabSize))")
+        }
+        return (batch, length)
+    }
+}

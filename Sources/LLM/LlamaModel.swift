@@ -1,0 +1,178 @@
+// LlamaModel — a Llama-family causal language model (llama, mistral, qwen2) held in libtorch tensors:
+// token embedding, decoder layers, final RMSNorm and the vocabulary head (tied to the embedding or
+// not). Built from a Hugging Face directory (`load(from:)`) or with random weights (`random(config:)`).
+// The forward pass, LoRA, trainable token rows, generation and export live in the LlamaModel+*.swift
+// files beside this one.
+import Foundation
+import Torch
+
+public final class LlamaModel {
+    public internal(set) var config: LlamaConfig
+    /// (vocab, hidden), frozen.
+    public internal(set) var embedTokens: Tensor
+    /// (vocab, hidden), frozen; nil when the head is tied to `embedTokens`.
+    public internal(set) var lmHead: Tensor?
+    /// (hidden).
+    public let finalNorm: Tensor
+    let layers: [DecoderLayer]
+    let rotary: RotaryEmbedding
+    /// The directory the model was loaded from (exports copy its tokenizer files), if any.
+    public let sourceDirectory: URL?
+    /// config.json as read, so that exports keep the keys Loom does not interpret.
+    let sourceConfigJSON: Data?
+
+    /// The configuration of the attached adapter, nil when none is attached.
+    public internal(set) var loraConfiguration: LoRAConfiguration?
+    /// Rows of the embedding (and untied head) trained on their own, when set up.
+    public internal(set) var trainableTokens: TrainableTokenRows?
+    /// Dropout masks of the adapters come from here (reseeded by `applyLoRA`).
+    public internal(set) var dropoutGenerator: Generator?
+    /// Which fused paths the forward pass takes (all by default).
+    public var kernels = ModelKernels.fused
+    var trainingMode = false
+
+    /// Creates a base model for `config` whose tensors come from `weight(name, shape)` (Hugging Face
+    /// names). `baseLinear` may turn each projection's dense base into another BaseLinear (e.g. NF4)
+    /// as it is built, so that the dense weights of only one layer exist at a time.
+    init(
+        config: LlamaConfig, sourceDirectory: URL?, sourceConfigJSON: Data?,
+        weight: (String, [Int]) throws -> Tensor,
+        baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)?
+    ) throws {
+        self.config = config
+        self.sourceDirectory = sourceDirectory
+        self.sourceConfigJSON = sourceConfigJSON
+        let (vocab, hidden) = (config.vocabSize, config.hiddenSize)
+        embedTokens = try weight("model.embed_tokens.weight", [vocab, hidden])
+        var layers: [DecoderLayer] = []
+        for index in 0..<config.numHiddenLayers {
+            func group(_ targets: [LoRATarget]) throws -> ProjectionGroup {
+                try Self.projectionGroup(targets, layer: index, config: config, weight: weight, baseLinear: baseLinear)
+            }
+            let prefix = "model.layers.\(index)."
+            let attention = SelfAttention(inputProjections: try group([.query, .key, .value]), outputProjection: try group([.output]), config: config)
+            let mlp = FeedForward(inputProjections: try group([.gate, .up]), outputProjection: try group([.down]))
+            layers.append(DecoderLayer(
+                inputNorm: try weight(prefix + "input_layernorm.weight", [hidden]),
+                postAttentionNorm: try weight(prefix + "post_attention_layernorm.weight", [hidden]),
+                normEpsilon: config.rmsNormEps, attention: attention, mlp: mlp))
+        }
+        self.layers = layers
+        finalNorm = try weight("model.norm.weight", [hidden])
+        lmHead = config.tieWordEmbeddings ? nil : try weight("lm_head.weight", [vocab, hidden])
+        rotary = try RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, initialPositions: min(config.maxPositionEmbeddings, 4096))
+    }
+
+    /// The projections `targets` of layer `layer`: fused into one weight when they all stay dense.
+    private static func projectionGroup(
+        _ targets: [LoRATarget], layer: Int, config: LlamaConfig, weight: (String, [Int]) throws -> Tensor,
+        baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)?
+    ) throws -> ProjectionGroup {
+        var dense: [DenseLinear] = []
+        var bases: [any BaseLinear] = []
+        for target in targets {
+            let (inFeatures, outFeatures) = config.shape(of: target)
+            let name = target.name(layer: layer)
+            let bias = config.hasBias(target) ? try weight(name + ".bias", [outFeatures]) : nil
+            let part = try DenseLinear(weight: weight(name + ".weight", [outFeatures, inFeatures]), bias: bias)
+            dense.append(part)
+            bases.append(try baseLinear?(target, part) ?? part)
+        }
+        let stayedDense = zip(dense, bases).allSatisfy { $0.0 === ($0.1 as AnyObject) }
+        guard stayedDense, targets.count > 1 else { return ProjectionGroup(targets: targets, bases: bases) }
+        let fusedWeight = try Tensor.cat(dense.map(\.weight), dim: 0)
+        let fusedBias = try dense.first?.bias == nil ? nil : Tensor.cat(dense.compactMap(\.bias), dim: 0)
+        return try ProjectionGroup(targets: targets, fusedWeight: fusedWeight, fusedBias: fusedBias, outFeatures: dense.map(\.outFeatures))
+    }
+
+    // MARK: loading
+
+    /// Loads a Hugging Face model directory: config.json plus model.safetensors (or the shards listed by
+    /// model.safetensors.index.json). Weights are held in f32: bf16/f16 checkpoints are upcast on load.
+    /// `baseLinear` may replace each projection's dense base as it is built (see `init`).
+    public static func load(
+        from directory: URL,
+        baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)? = nil
+    ) throws -> LlamaModel {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ModelFileError(file: directory.path, problem: "no such model directory")
+        }
+        let configURL = directory.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: configURL.path) else {
+            throw ModelFileError(file: configURL.path, problem: "missing (a Hugging Face model directory holds config.json and its weights)")
+        }
+        let configData: Data
+        do {
+            configData = try Data(contentsOf: configURL)
+        } catch {
+            throw ModelFileError(file: configURL.path, problem: "cannot read the model configuration (\(error.localizedDescription))")
+        }
+        let config = try LlamaConfig.decode(configData, file: configURL.path)
+        let files = try ModelWeightFiles(directory: directory)
+        if config.tieWordEmbeddings { files.skip("lm_head.weight") }
+        let model = try LlamaModel(
+            config: config, sourceDirectory: directory, sourceConfigJSON: configData,
+            weight: { try files.tensor($0, shape: $1) }, baseLinear: baseLinear)
+        try files.checkAllConsumed(configuration: configURL.path)
+        return model
+    }
+
+    /// A model with Hugging Face's default initialisation for `config`: every linear and embedding
+    /// weight N(0, standardDeviation²), norms 1, biases 0, drawn from a generator seeded with `seed`.
+    public static func random(
+        config: LlamaConfig, seed: UInt64 = 0, standardDeviation: Double = 0.02,
+        baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)? = nil
+    ) throws -> LlamaModel {
+        let generator = try Generator(seed: seed)
+        return try LlamaModel(config: config, sourceDirectory: nil, sourceConfigJSON: nil, weight: { name, shape in
+            if name.hasSuffix("norm.weight") { return try Tensor.ones(shape) }
+            if name.hasSuffix(".bias") { return try Tensor.zeros(shape) }
+            return try Tensor.normal(shape, mean: 0, std: standardDeviation, generator: generator)
+        }, baseLinear: baseLinear)
+    }
+
+    // MARK: structure
+
+    /// The frozen base of projection `target` in layer `layer`.
+    public func base(layer: Int, _ target: LoRATarget) -> any BaseLinear {
+        layers[layer].base(target)
+    }
+
+    /// The LoRA adapter on projection `target` in layer `layer`, if one is attached.
+    public func adapter(layer: Int, _ target: LoRATarget) -> LoRALinear? {
+        layers[layer].adapter(target)
+    }
+
+    /// Replaces the frozen base of every `targets` projection by `make(dense)` — e.g. its NF4 form for
+    /// QLoRA. Works before or after an adapter is attached (the adapter then wraps the new base).
+    /// Bases that are not dense any more (already replaced) are left alone.
+    public func quantizeBaseLinears(
+        targets: [LoRATarget] = LoRATarget.allCases, make: (DenseLinear) throws -> any BaseLinear
+    ) throws {
+        for layer in layers {
+            for target in targets {
+                let (group, index) = layer.group(of: target)
+                guard let dense = group.bases[index] as? DenseLinear else { continue }
+                try group.replaceBase(at: index, with: make(dense))
+            }
+        }
+    }
+
+    /// Bytes of the projections' frozen weights as stored (4-bit codes and scales for quantised bases).
+    public var projectionResidentBytes: Int {
+        layers.reduce(0) { total, layer in
+            total + LoRATarget.allCases.reduce(0) { $0 + layer.base($1).residentBytes }
+        }
+    }
+
+    /// Parameters of the base model (embedding, projections, norms, head).
+    public var parameterCount: Int {
+        let perLayer = LoRATarget.allCases.reduce(0) { total, target in
+            let shape = config.shape(of: target)
+            return total + shape.inFeatures * shape.outFeatures + (config.hasBias(target) ? shape.outFeatures : 0)
+        } + 2 * config.hiddenSize
+        let head = config.tieWordEmbeddings ? 0 : config.vocabSize * config.hiddenSize
+        return config.vocabSize * config.hiddenSize + config.numHiddenLayers * perLayer + config.hiddenSize + head
+    }
+}

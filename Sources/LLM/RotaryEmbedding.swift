@@ -1,0 +1,56 @@
+// RotaryEmbedding — the cos/sin tables of rotary position embeddings (Su et al. 2021) in Hugging Face's
+// "rotate half" layout: dimension i < D/2 pairs with i + D/2, both rotated by position · θ^(−2i/D).
+// Tables are computed in f32 exactly as transformers computes them and grown on demand.
+import Torch
+
+final class RotaryEmbedding {
+    let headDim: Int
+    let theta: Double
+    /// (positions, headDim) each: cat(freqs, freqs).cos() and .sin().
+    private var cosTable: Tensor
+    private var sinTable: Tensor
+
+    init(headDim: Int, theta: Double, initialPositions: Int) throws {
+        self.headDim = headDim
+        self.theta = theta
+        (cosTable, sinTable) = try Self.tables(headDim: headDim, theta: theta, positions: max(initialPositions, 1))
+    }
+
+    /// cos and sin for positions offset..<offset+count, each (count, headDim).
+    func tables(offset: Int, count: Int) throws -> (cos: Tensor, sin: Tensor) {
+        let needed = offset + count
+        if needed > cosTable.shape[0] {
+            (cosTable, sinTable) = try Self.tables(headDim: headDim, theta: theta, positions: max(needed, 2 * cosTable.shape[0]))
+        }
+        return (try cosTable.narrow(dim: 0, start: offset, length: count), try sinTable.narrow(dim: 0, start: offset, length: count))
+    }
+
+    private static func tables(headDim: Int, theta: Double, positions: Int) throws -> (Tensor, Tensor) {
+        try withNoGrad {
+            // inv_freq = 1 / θ^(arange(0, D, 2) / D), in f32 like transformers' default rope init.
+            let exponents = try Tensor.arange(0, headDim, step: 2, dtype: .int64).to(.float32) / Double(headDim)
+            let inverseFrequencies = try 1.0 / Tensor.pow(theta, exponents)
+            let positionsColumn = try Tensor.arange(positions, dtype: .int64).to(.float32).reshape([positions, 1])
+            let frequencies = try positionsColumn * inverseFrequencies.reshape([1, headDim / 2])
+            let angles = try Tensor.cat([frequencies, frequencies], dim: 1)
+            return (try angles.cos().contiguous(), try angles.sin().contiguous())
+        }
+    }
+}
+
+extension RotaryEmbedding {
+    /// Rotates the heads of x (B, T, heads, D) — any strides, e.g. a column block of a fused projection —
+    /// and returns them head-major, (B, heads, T, D) contiguous, as attention wants them.
+    /// `cos`/`sin` are (T, D) tables from `tables(offset:count:)`.
+    static func rotate(_ x: Tensor, cos: Tensor, sin: Tensor) throws -> Tensor {
+        let shape = x.shape
+        let (length, headDim) = (shape[1], shape[3])
+        let half = headDim / 2
+        let first = try x.narrow(dim: 3, start: 0, length: half)
+        let second = try x.narrow(dim: 3, start: half, length: half)
+        let rotated = try Tensor.cat([second.neg(), first], dim: 3)
+        let c = try cos.reshape([1, length, 1, headDim])
+        let s = try sin.reshape([1, length, 1, headDim])
+        return try (x * c + rotated * s).transpose(1, 2).contiguous()
+    }
+}

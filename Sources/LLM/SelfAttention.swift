@@ -1,0 +1,49 @@
+// SelfAttention — the attention block of a Llama decoder layer: q/k/v projections (one fused GEMM
+// while the bases are dense), rotary embeddings, causal grouped-query attention over the KV cache
+// when one is given, and the output projection.
+import Torch
+
+final class SelfAttention {
+    /// q_proj, k_proj, v_proj.
+    let inputProjections: ProjectionGroup
+    /// o_proj.
+    let outputProjection: ProjectionGroup
+    let heads: Int
+    let kvHeads: Int
+    let headDim: Int
+    let slidingWindow: Int?
+
+    init(inputProjections: ProjectionGroup, outputProjection: ProjectionGroup, config: LlamaConfig) {
+        self.inputProjections = inputProjections
+        self.outputProjection = outputProjection
+        heads = config.numAttentionHeads
+        kvHeads = config.numKeyValueHeads
+        headDim = config.headDim
+        slidingWindow = config.slidingWindow
+    }
+
+    /// x (B·T, C) → (B·T, C).
+    func callAsFunction(_ x: Tensor, _ context: ForwardContext, layer: Int) throws -> Tensor {
+        var (q, k, v) = try heads(x, context)  // (B, H, T, D), (B, KV, T, D), (B, KV, T, D)
+        if let cache = context.cache {
+            (k, v) = try cache.store(layer: layer, keys: k, values: v)  // (B, KV, S, D)
+        }
+        let attended = context.kernels.fusedAttention && q.dtype == .float32
+            ? try causalAttention(q: q, k: k, v: v, slidingWindow: slidingWindow)
+            : try CausalAttention.compute(q: q, k: k, v: v, slidingWindow: slidingWindow)  // (B·T, H·D)
+        return try outputProjection(attended, kernels: context.kernels)[0]
+    }
+
+    /// Rotated head-major q, k and unrotated v of x (B·T, C).
+    private func heads(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, Tensor, Tensor) {
+        let (batch, length, cos, sin) = (context.batch, context.length, context.cos, context.sin)
+        if context.kernels.fusedAttentionHeads {
+            let qkv = try inputProjections.joined(x, kernels: context.kernels)  // (B·T, (H + 2·KV)·D)
+            return try qkv.attentionHeads(cos: cos, sin: sin, batch: batch, heads: heads, kvHeads: kvHeads)
+        }
+        let projected = try inputProjections(x, kernels: context.kernels)  // (B·T, H·D), (B·T, KV·D), (B·T, KV·D)
+        return (try RotaryEmbedding.rotate(projected[0].reshape([batch, length, heads, headDim]), cos: cos, sin: sin),
+                try RotaryEmbedding.rotate(projected[1].reshape([batch, length, kvHeads, headDim]), cos: cos, sin: sin),
+                try projected[2].reshape([batch, length, kvHeads, headDim]).transpose(1, 2).contiguous())
+    }
+}

@@ -1,0 +1,282 @@
+// Trainer — the training loop for any TrainableLanguageModel (LoRA/QLoRA fine-tuning or pretraining a
+// tiny base): shuffled packed sequences, micro-batches with gradient accumulation, AdamW with a
+// learning-rate schedule and gradient-norm clipping, periodic evaluation on held-out tokens, progress
+// events, and atomic checkpoints from which a fresh Trainer continues bit for bit as if never stopped.
+//
+// Determinism: everything random comes from state the checkpoint saves — the shuffle (ours) and the
+// torch generators the caller names (the model's dropout…). A model must not draw from libtorch's
+// global generator, whose state cannot be saved.
+import Foundation
+import Torch
+
+public final class Trainer<Model: TrainableLanguageModel> {
+    public let model: Model
+    public let configuration: TrainingConfiguration
+    public let training: PackedTokens
+    public let evaluation: PackedTokens?
+    public let checkpoints: CheckpointStore
+    /// The torch generators the model draws from, by name; their states are checkpointed.
+    public let generators: [String: Generator]
+    public let totalSteps: Int
+    public let stepsPerEpoch: Int
+
+    /// Optimizer steps completed (restored by `resume`).
+    public private(set) var step = 0
+    public private(set) var history: [TrainingStepRecord] = []
+    public private(set) var evaluations: [EvaluationRecord] = []
+    /// The newest checkpoint this trainer wrote or resumed from.
+    public private(set) var lastCheckpoint: URL?
+
+    private let optimizer: AdamW
+    private let parameters: [Tensor]
+    private let trainingDigest: String
+    private var order: TrainingDataOrder
+    private var tokensTrained = 0
+    private var lastCheckpointStep: Int?
+
+    /// - Parameters:
+    ///   - training: the packed training tokens (their sequence length must be the configuration's).
+    ///   - evaluation: held-out tokens, packed the same way; evaluated every `evaluationInterval` steps.
+    ///   - checkpointDirectory: where `checkpoint-<step>/` directories go.
+    ///   - generators: every torch generator the model draws from, by a stable name.
+    public init(
+        model: Model, configuration: TrainingConfiguration, training: PackedTokens, evaluation: PackedTokens? = nil,
+        checkpointDirectory: URL, generators: [String: Generator] = [:]
+    ) throws {
+        try configuration.validate()
+        for (name, data) in [("training", training)] + (evaluation.map { [("evaluation", $0)] } ?? [])
+        where data.sequenceLength != configuration.sequenceLength {
+            throw TrainingError.invalidConfiguration(
+                key: "sequenceLength", expected: "the \(name) tokens' packing length \(data.sequenceLength)",
+                found: "\(configuration.sequenceLength)")
+        }
+        let perStep = configuration.sequencesPerStep
+        guard training.sequenceCount >= perStep else {
+            throw TrainingError.notEnoughSequences(
+                sequences: training.sequenceCount, sequencesPerStep: perStep, microBatchSize: configuration.microBatchSize,
+                gradientAccumulationSteps: configuration.gradientAccumulationSteps)
+        }
+        let trainable = model.trainableParameters
+        guard !trainable.isEmpty else { throw TrainingError.noTrainableParameters }
+
+        self.model = model
+        self.configuration = configuration
+        self.training = training
+        self.evaluation = evaluation
+        self.checkpoints = CheckpointStore(directory: checkpointDirectory)
+        self.generators = generators
+        self.order = TrainingDataOrder(seed: configuration.shuffleSeed, sequenceCount: training.sequenceCount, sequencesPerStep: perStep)
+        self.stepsPerEpoch = order.stepsPerEpoch
+        switch configuration.duration {
+        case .steps(let steps): totalSteps = steps
+        case .epochs(let epochs): totalSteps = epochs * order.stepsPerEpoch
+        }
+        self.optimizer = try AdamW(named: trainable, configuration: configuration.optimizer)
+        self.parameters = trainable.map(\.tensor)
+        self.trainingDigest = training.digest
+    }
+
+    // MARK: training
+
+    /// Trains from the current step (0, or where `resume` left it) to `totalSteps`, then writes the
+    /// final checkpoint. `checkCancellation` is called before every step; when it throws, a checkpoint
+    /// of the current step is written and its error rethrown. A NaN/Inf loss or gradient throws
+    /// `TrainingError` at once, without checkpointing, so the last good checkpoint stays the newest.
+    @discardableResult
+    public func train(
+        progress: (TrainingProgress) -> Void = { _ in }, checkCancellation: () throws -> Void = {}
+    ) throws -> TrainingResult {
+        let schedule = configuration.learningRateSchedule(totalSteps: totalSteps)
+        progress(.started(.init(
+            totalSteps: totalSteps, startStep: step, stepsPerEpoch: stepsPerEpoch, tokensPerStep: configuration.tokensPerStep,
+            trainableParameters: parameters.reduce(0) { $0 + $1.count })))
+        model.isTraining = true
+        let runStart = DispatchTime.now().uptimeNanoseconds
+        var stepSeconds: [Double] = []
+        while step < totalSteps {
+            do {
+                try checkCancellation()
+            } catch {
+                try checkpointIfNeeded(progress)
+                throw error
+            }
+            let stepStart = DispatchTime.now().uptimeNanoseconds
+            let learningRate = schedule.learningRate(base: configuration.optimizer.learningRate, atStep: step)
+            let record = try trainStep(learningRate: learningRate)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e9
+            stepSeconds.append(seconds)
+            history.append(record)
+            let meanSeconds = stepSeconds.reduce(0, +) / Double(stepSeconds.count)
+            progress(.step(.init(
+                record: record, totalSteps: totalSteps,
+                epoch: Double(order.epoch) + Double(order.cursor) / Double(stepsPerEpoch * configuration.sequencesPerStep),
+                tokensPerSecond: Double(configuration.tokensPerStep) / seconds,
+                elapsedSeconds: Double(DispatchTime.now().uptimeNanoseconds - runStart) / 1e9,
+                remainingSeconds: meanSeconds * Double(totalSteps - step))))
+
+            let isLast = step == totalSteps
+            if isLast || configuration.evaluationInterval.map({ step % $0 == 0 }) == true, let record = try evaluate() {
+                evaluations.append(record)
+                progress(.evaluated(record))
+            }
+            if isLast || configuration.checkpointInterval.map({ step % $0 == 0 }) == true {
+                try checkpointIfNeeded(progress)
+            }
+        }
+        try checkpointIfNeeded(progress)
+        let sorted = stepSeconds.sorted()
+        return TrainingResult(
+            history: history, evaluations: evaluations, finalCheckpoint: lastCheckpoint!,
+            medianTokensPerSecond: sorted.isEmpty ? nil : Double(configuration.tokensPerStep) / sorted[sorted.count / 2])
+    }
+
+    /// One optimizer step: forward/backward over each micro-batch (gradients accumulate), their mean,
+    /// clipping, the AdamW update.
+    private func trainStep(learningRate: Double) throws -> TrainingStepRecord {
+        let sequences = order.nextStep()
+        let batchSize = configuration.microBatchSize
+        let microBatches = configuration.gradientAccumulationSteps
+        var lossSum = 0.0
+        for microBatch in 0..<microBatches {
+            let batch = try training.batch(sequences[(microBatch * batchSize)..<((microBatch + 1) * batchSize)])
+            let loss = try model.loss(tokens: batch)
+            let value = try loss.scalar(Float.self)
+            guard value.isFinite else {
+                try Gradients.clear(parameters)
+                throw TrainingError.nonFiniteLoss(step: step + 1, microBatch: microBatch + 1, loss: value, lastCheckpoint: lastCheckpoint)
+            }
+            try loss.backward()
+            lossSum += Double(value)
+        }
+        if microBatches > 1 { try Gradients.scale(parameters, by: 1 / Double(microBatches)) }
+        let norm = try configuration.maxGradientNorm.map { try Gradients.clipNorm(parameters, maxNorm: $0) }
+            ?? Gradients.totalNorm(parameters)
+        guard norm.isFinite else {
+            try Gradients.clear(parameters)
+            throw TrainingError.nonFiniteGradient(step: step + 1, norm: norm, lastCheckpoint: lastCheckpoint)
+        }
+        optimizer.learningRate = learningRate
+        try optimizer.step()
+        try optimizer.zeroGrad()
+        step += 1
+        tokensTrained += configuration.tokensPerStep
+        return TrainingStepRecord(step: step, loss: lossSum / Double(microBatches), learningRate: learningRate, gradientNorm: norm)
+    }
+
+    /// The mean loss over the held-out sequences (at most `evaluationBatches` micro-batches), with
+    /// dropout off and no graph; nil without held-out tokens.
+    public func evaluate() throws -> EvaluationRecord? {
+        guard let evaluation else { return nil }
+        let wasTraining = model.isTraining
+        model.isTraining = false
+        defer { model.isTraining = wasTraining }
+        let batchSize = configuration.microBatchSize
+        var batches = stride(from: 0, to: evaluation.sequenceCount, by: batchSize).map { $0..<min($0 + batchSize, evaluation.sequenceCount) }
+        if let limit = configuration.evaluationBatches { batches = Array(batches.prefix(limit)) }
+        var weightedSum = 0.0
+        var sequences = 0
+        try withNoGrad {
+            for range in batches {
+                let loss = try model.loss(tokens: evaluation.batch(range)).scalar(Float.self)
+                weightedSum += Double(loss) * Double(range.count)
+                sequences += range.count
+            }
+        }
+        return EvaluationRecord(step: step, loss: weightedSum / Double(sequences), sequences: sequences)
+    }
+
+    // MARK: checkpoints
+
+    /// Writes the checkpoint of the current step now (atomically) and returns its directory.
+    @discardableResult
+    public func saveCheckpoint() throws -> URL {
+        let state = TrainerState(
+            format: TrainerState.currentFormat, step: step, totalSteps: totalSteps, configuration: configuration,
+            trainingSequences: training.sequenceCount, trainingDigest: trainingDigest, data: order.position,
+            generators: try generators.mapValues { try Data($0.stateBytes()) }, tokensTrained: tokensTrained,
+            history: history, evaluations: evaluations)
+        let url = try checkpoints.write(step: step, keep: configuration.checkpointsToKeep) { directory in
+            let trainable = directory.appendingPathComponent(TrainerState.trainableDirectory, isDirectory: true)
+            try FileManager.default.createDirectory(at: trainable, withIntermediateDirectories: false)
+            try model.saveTrainableState(to: trainable)
+            try optimizer.saveState(to: directory)
+            try state.write(checkpoint: directory)
+        }
+        lastCheckpoint = url
+        lastCheckpointStep = step
+        return url
+    }
+
+    private func checkpointIfNeeded(_ progress: (TrainingProgress) -> Void) throws {
+        guard lastCheckpointStep != step else { return }
+        let url = try saveCheckpoint()
+        progress(.checkpointed(step: step, directory: url))
+    }
+
+    /// Restores the run from `checkpoint`: the model's trainable state, the optimizer, the data position,
+    /// the generators, the step and the history. Refuses a checkpoint of other data or of a
+    /// configuration that computes something else (evaluation and checkpoint cadence may differ).
+    public func resume(from checkpoint: URL) throws {
+        let state = try TrainerState.read(checkpoint: checkpoint)
+        let file = checkpoint.appendingPathComponent(CheckpointStore.stateFile)
+        func mismatch(_ key: String, _ saved: Any, _ current: Any) -> TrainingError {
+            .checkpointMismatch(checkpoint: file, key: key, checkpointValue: "\(saved)", currentValue: "\(current)")
+        }
+        if let (key, saved, current) = Self.firstDifference(state.configuration, configuration) {
+            throw mismatch(key, saved, current)
+        }
+        guard state.trainingSequences == training.sequenceCount else {
+            throw mismatch("training_sequences", state.trainingSequences, training.sequenceCount)
+        }
+        guard state.trainingDigest == trainingDigest else {
+            throw mismatch("training_digest", state.trainingDigest, trainingDigest)
+        }
+        guard state.totalSteps == totalSteps else { throw mismatch("total_steps", state.totalSteps, totalSteps) }
+        guard Set(state.generators.keys) == Set(generators.keys) else {
+            throw mismatch("generators", state.generators.keys.sorted(), generators.keys.sorted())
+        }
+
+        try model.loadTrainableState(from: checkpoint.appendingPathComponent(TrainerState.trainableDirectory, isDirectory: true))
+        try optimizer.loadState(from: checkpoint)
+        for (name, generator) in generators { try generator.setState(bytes: [UInt8](state.generators[name]!)) }
+        order = TrainingDataOrder(position: state.data, sequenceCount: training.sequenceCount, sequencesPerStep: configuration.sequencesPerStep)
+        step = state.step
+        history = state.history
+        evaluations = state.evaluations
+        tokensTrained = state.tokensTrained
+        lastCheckpoint = checkpoint
+        lastCheckpointStep = state.step
+    }
+
+    /// Resumes from the newest complete checkpoint in the checkpoint directory; returns it, or nil
+    /// (and changes nothing) when there is none.
+    @discardableResult
+    public func resumeFromLatestCheckpoint() throws -> URL? {
+        guard let latest = try checkpoints.latest() else { return nil }
+        try resume(from: latest)
+        return latest
+    }
+
+    /// The first field that changes what a run computes and differs between two configurations, with
+    /// both values as text.
+    private static func firstDifference(
+        _ saved: TrainingConfiguration, _ current: TrainingConfiguration
+    ) -> (key: String, saved: String, current: String)? {
+        let fields: [(String, (TrainingConfiguration) -> String)] = [
+            ("sequence_length", { "\($0.sequenceLength)" }),
+            ("micro_batch_size", { "\($0.microBatchSize)" }),
+            ("gradient_accumulation_steps", { "\($0.gradientAccumulationSteps)" }),
+            ("duration", { "\($0.duration)" }),
+            ("optimizer", { "\($0.optimizer)" }),
+            ("schedule", { $0.schedule.rawValue }),
+            ("warmup_steps", { "\($0.warmupSteps)" }),
+            ("minimum_learning_rate_ratio", { "\($0.minimumLearningRateRatio)" }),
+            ("max_gradient_norm", { $0.maxGradientNorm.map { "\($0)" } ?? "none" }),
+            ("shuffle_seed", { "\($0.shuffleSeed)" }),
+        ]
+        for (key, value) in fields where value(saved) != value(current) {
+            return (key, value(saved), value(current))
+        }
+        return nil
+    }
+}

@@ -1,0 +1,120 @@
+// `loom-torch bench-lora-train --case …` — one case of bench/lora-train, run in its own process so that
+// peak memory is its own: LoRA or QLoRA training of a random Llama through the Trainer, timed per step
+// (`lora`, `qlora`), or a few steps of a larger model for peak RSS (`memory-lora`, `memory-qlora`).
+// Prints one JSON object; bench/lora-train/run runs the cases and merges them. Hidden from help.
+import ArgumentParser
+import Foundation
+import LLM
+import Torch
+
+struct BenchLoRATrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-lora-train", abstract: "One case of bench/lora-train (prints JSON).", shouldDisplay: false)
+
+    enum Case: String, ExpressibleByArgument, CaseIterable {
+        case lora, qlora, memoryLoRA = "memory-lora", memoryQLoRA = "memory-qlora"
+        var quantized: Bool { self == .qlora || self == .memoryQLoRA }
+        var isMemoryCase: Bool { self == .memoryLoRA || self == .memoryQLoRA }
+    }
+
+    @Option(name: .customLong("case"), help: "lora, qlora, memory-lora or memory-qlora.") var benchCase: Case
+    @Option(help: "Steps timed after the warm-up.") var steps = 6
+    @Option(help: "Warm-up steps (not timed).") var warmup = 2
+    @Option(name: .customLong("compute-dtype"), help: "The GEMM dtype of QLoRA's NF4 projections: f32 or bf16.")
+    var computeDType = "f32"
+
+    func run() throws {
+        let gemmBefore = benchCase.isMemoryCase ? nil : try Benchmarks.fp32MatmulGFLOPS(size: 2048)
+        let shape = benchCase.isMemoryCase
+            ? (hidden: 2048, intermediate: 5632, layers: 8, heads: 16, vocab: 8192, sequence: 128, batch: 1)
+            : (hidden: 512, intermediate: 1376, layers: 8, heads: 8, vocab: 8192, sequence: 256, batch: 8)
+        let config = LlamaConfig(
+            hiddenSize: shape.hidden, intermediateSize: shape.intermediate, numHiddenLayers: shape.layers,
+            numAttentionHeads: shape.heads, vocabSize: shape.vocab, maxPositionEmbeddings: shape.sequence)
+        // QLoRA's projections are quantised as the model is built: one dense projection exists at a time.
+        let model = try LlamaModel.random(
+            config: config, seed: 0,
+            baseLinear: benchCase.quantized ? NF4Linear.quantizing(computeDType: nf4ComputeDType()) : nil)
+        try model.applyLoRA(LoRAConfiguration(rank: 16, alpha: 32, targets: LoRATarget.allCases), seed: 0)
+        let modelMegabytes = try Benchmarks.residentMegabytes()
+        let modelPeakMegabytes = try Self.peakResidentMegabytes()
+
+        let totalSteps = benchCase.isMemoryCase ? 2 : warmup + steps
+        let tokenCount = totalSteps * shape.batch * shape.sequence
+        var random = Xoshiro256StarStar(seed: 1)
+        let tokens = (0..<tokenCount).map { _ in Int(random.next(below: UInt64(shape.vocab))) }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("loom-bench-lora-train-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let trainer = try Trainer(
+            model: model,
+            configuration: TrainingConfiguration(
+                sequenceLength: shape.sequence, microBatchSize: shape.batch, duration: .steps(totalSteps),
+                optimizer: .init(learningRate: 1e-4, weightDecay: 0), schedule: .constant),
+            training: PackedTokens(tokens: tokens, sequenceLength: shape.sequence, name: "random tokens"),
+            checkpointDirectory: scratch, generators: ["lora_dropout": model.dropoutGenerator!])
+        var stepTokensPerSecond: [Double] = []
+        try trainer.train(progress: { event in
+            guard case .step(let step) = event else { return }
+            stepTokensPerSecond.append(step.tokensPerSecond)
+            FileHandle.standardError.write(Data("bench-lora-train \(benchCase.rawValue): \(event)\n".utf8))
+        })
+
+        let loraParameters = model.trainableParameterCount
+        let matmulParameters = LoRATarget.allCases.reduce(0) { total, target in
+            let (inFeatures, outFeatures) = config.shape(of: target)
+            return total + inFeatures * outFeatures
+        } * config.numHiddenLayers + config.vocabSize * config.hiddenSize
+        var result: [String: Any] = [
+            "case": benchCase.rawValue,
+            "nf4_compute_dtype": benchCase.quantized ? computeDType : "none",
+            "threads": try TorchRuntime.numThreads(),
+            "libtorch": try TorchRuntime.version(),
+            "peak_rss_mb": rounded(try Self.peakResidentMegabytes()),
+            "rss_after_model_mb": rounded(modelMegabytes),
+            "peak_rss_while_building_mb": rounded(modelPeakMegabytes),
+            "projection_resident_mb": rounded(Double(model.projectionResidentBytes) / 1_048_576),
+            "lora_parameters": loraParameters,
+            "shape": [
+                "hidden": shape.hidden, "intermediate": shape.intermediate, "layers": shape.layers, "heads": shape.heads,
+                "vocab": shape.vocab, "seq": shape.sequence, "batch": shape.batch, "rank": 16, "alpha": 32,
+            ],
+        ]
+        if let gemmBefore {
+            // The GEMM rate before and after training: the higher one is the machine's, the lower one
+            // saw other work (a shared machine is rarely quiet for a whole run).
+            let gemmAfter = try Benchmarks.fp32MatmulGFLOPS(size: 2048)
+            let peakGFLOPS = max(gemmBefore, gemmAfter)
+            let timed = Array(stepTokensPerSecond.dropFirst(warmup)).sorted()
+            let tokensPerSecond = timed[timed.count / 2]
+            let flopsPerToken = 4 * Double(matmulParameters) + 6 * Double(loraParameters)
+                + 12 * Double(config.numHiddenLayers * config.hiddenSize * shape.sequence)
+            result["tokens_per_second"] = rounded(tokensPerSecond)
+            result["step_tokens_per_second"] = stepTokensPerSecond.map(rounded)
+            result["fp32_matmul_2048_gflops"] = rounded(peakGFLOPS)
+            result["fp32_matmul_2048_gflops_before_after"] = [rounded(gemmBefore), rounded(gemmAfter)]
+            result["flops_per_token"] = flopsPerToken
+            result["mfu"] = rounded(flopsPerToken * tokensPerSecond / (peakGFLOPS * 1e9))
+        }
+        let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    private func nf4ComputeDType() throws -> DType {
+        switch computeDType {
+        case "f32": return .float32
+        case "bf16": return .bfloat16
+        default: throw ValidationError("--compute-dtype must be f32 or bf16, got \(computeDType)")
+        }
+    }
+
+    /// The process's peak resident set (VmHWM in /proc/self/status), in MiB.
+    private static func peakResidentMegabytes() throws -> Double {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { throw ValidationError("no VmHWM in /proc/self/status") }
+        return kilobytes / 1024
+    }
+
+    private func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+}

@@ -1,1 +1,0 @@
-// LLMTests — tests arrive with the module they cover.
