@@ -115,7 +115,11 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "LoomCore", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CZlib", "LoomCore", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "LoomCore", "TestSupport"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "Corpus", "Tokenizers", "LoomCore", "TestSupport"]),
+        .target(name: "StageTestSupport", dependencies: ["Stages", "Pipeline", "LoomCore", "TestSupport"], path: "Tests/StageTestSupport"),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "Corpus", "Tokenizers", "LoomCore", "TestSupport", "StageTestSupport"]),
+        .testTarget(
+            name: "ModelStagesTests",
+            dependencies: ["ModelStages", "Stages", "Pipeline", "LLM", "Torch", "Tokenizers", "Corpus", "LoomCore", "TestSupport", "StageTestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "LoomCore", "TestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomCore", "TestSupport"]),
     ],

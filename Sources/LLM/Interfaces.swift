@@ -33,4 +33,11 @@ public protocol TrainableLanguageModel: AnyObject {
     func saveTrainableState(to directory: URL) throws
     /// Restores what `saveTrainableState` wrote, into the existing trainable tensors (in place).
     func loadTrainableState(from directory: URL) throws
+    /// Names of trainable tensors AdamW applies no weight decay to (norm gains, biases).
+    var parametersWithoutWeightDecay: Set<String> { get }
+}
+
+extension TrainableLanguageModel {
+    /// Every trainable tensor decays (LoRA matrices and token rows are all weights).
+    public var parametersWithoutWeightDecay: Set<String> { [] }
 }

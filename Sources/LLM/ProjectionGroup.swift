@@ -41,6 +41,37 @@ final class ProjectionGroup {
 
     var outFeatures: [Int] { bases.map(\.outFeatures) }
 
+    /// The leaf tensors holding this group's dense weights and biases, for training every weight
+    /// (pretraining): the concatenated weight while the parts are views of it (named after all of them,
+    /// `q_proj+k_proj+v_proj`), else each part's own. nil when a base is not dense (e.g. NF4).
+    func denseLeaves(layer: Int) -> [(name: String, tensor: Tensor)]? {
+        let prefix = "model.layers.\(layer).\(targets[0].module)."
+        if let fused = fused as? DenseLinear {
+            let name = prefix + targets.map(\.rawValue).joined(separator: "+")
+            return [(name + ".weight", fused.weight)] + (fused.bias.map { [(name + ".bias", $0)] } ?? [])
+        }
+        var leaves: [(name: String, tensor: Tensor)] = []
+        for (target, base) in zip(targets, bases) {
+            guard let dense = base as? DenseLinear else { return nil }
+            let name = target.name(layer: layer)
+            leaves.append((name + ".weight", dense.weight))
+            if let bias = dense.bias { leaves.append((name + ".bias", bias)) }
+        }
+        return leaves
+    }
+
+    /// Derives the parts again from the concatenated weight: views taken before the weight required grad
+    /// do not pass gradients back to it, and the unfused (composite) path computes with the parts.
+    func rederiveDenseParts() throws {
+        guard let fused = fused as? DenseLinear, adapters.allSatisfy({ $0 == nil }) else { return }
+        var offset = 0
+        bases = try outFeatures.map { out in
+            defer { offset += out }
+            return try DenseLinear(
+                weight: fused.weight.narrow(dim: 0, start: offset, length: out), bias: fused.bias?.narrow(dim: 0, start: offset, length: out))
+        }
+    }
+
     func index(of target: LoRATarget) -> Int? { targets.firstIndex(of: target) }
 
     func attach(_ adapter: LoRALinear?, at index: Int) {

@@ -71,7 +71,10 @@ public final class Trainer<Model: TrainableLanguageModel> {
         case .steps(let steps): totalSteps = steps
         case .epochs(let epochs): totalSteps = epochs * order.stepsPerEpoch
         }
-        self.optimizer = try AdamW(named: trainable, configuration: configuration.optimizer)
+        let withoutDecay = model.parametersWithoutWeightDecay
+        self.optimizer = try AdamW(
+            parameters: trainable.map { AdamW.Parameter(name: $0.name, tensor: $0.tensor, weightDecay: withoutDecay.contains($0.name) ? 0 : nil) },
+            configuration: configuration.optimizer)
         self.parameters = trainable.map(\.tensor)
         self.trainingDigest = training.digest
     }

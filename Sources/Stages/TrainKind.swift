@@ -46,7 +46,7 @@ public enum TrainKind {
             warmupSteps: 20, weightDecay: 0, evalEvery: 50, checkpointEvery: 50))),
         metricGoals: [
             "train/lr": .none, "train/grad_norm": .none, "train/tokens_seen": .none, "train/corpus_tokens": .none,
-            "train/trainable_params": .none,
+            "train/trainable_params": .none, "train/nf4_bytes_per_parameter": .none,
         ])
 
     public enum Method: String, Decodable, Sendable, CaseIterable {

@@ -3,6 +3,7 @@
 // Stages, plus the model kinds' implementations as ModelStages registers them.
 import ArgumentParser
 import Pipeline
+import ModelStages
 import Stages
 
 struct ExecStage: ParsableCommand {
@@ -15,7 +16,7 @@ struct ExecStage: ParsableCommand {
     var arguments: [String] = []
 
     func run() throws {
-        let status = ExecStageMain.run(arguments: arguments, registry: StageCatalog.registry(), role: .loomTorch)
+        let status = ExecStageMain.run(arguments: arguments, registry: ModelStageCatalog.registry(), role: .loomTorch)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -6,6 +6,7 @@ import Corpus
 import Foundation
 import Pipeline
 import Stages
+import StageTestSupport
 import TestSupport
 import Testing
 import Tokenizers

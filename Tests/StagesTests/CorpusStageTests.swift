@@ -6,6 +6,7 @@ import Foundation
 import LoomCore
 import Pipeline
 import Stages
+import StageTestSupport
 import TestSupport
 import Testing
 

@@ -5,6 +5,7 @@
 import Foundation
 import Pipeline
 import Stages
+import StageTestSupport
 import TestSupport
 import Testing
 

@@ -1,0 +1,162 @@
+// EvalStage — the `eval` kind (descriptor and parameters: Stages/EvalKind).
+//
+// Both models read the same whole scenes of `split` of `tier`: the base model with its own tokenizer,
+// the tuned one (the extended model + the upstream adapter, on NF4 bases again when the adapter was
+// trained with QLoRA) with the extended tokenizer. Measured for each (HeldOutScoring): mean loss per
+// token, perplexity, and bits per byte — the one of the three comparable across vocabularies; the two
+// tokenizers' tokens per word and bytes per token; KL(base‖tuned) and top-1 agreement of next-token
+// distributions on probe windows (ProbeDivergence); and seeded generations for `prompts`.
+//
+// Output: eval.json (every measure, with the text's size) and generations.json
+// ([{prompt, base, tuned, seed}]). Metrics `eval/*` at step 0.
+import Corpus
+import Foundation
+import LLM
+import LoomCore
+import Pipeline
+import Stages
+import Tokenizers
+import Torch
+
+struct EvalStage: StageKind {
+    var descriptor: StageKindDescriptor { EvalKind.descriptor }
+
+    func run(_ context: StageContext) throws {
+        let parameters = try EvalKind.Parameters.load(context.params)
+        let upstream = UpstreamOutputs(context)
+        let corpus = try upstream.corpus()
+        _ = try CorpusSelection.tiers([parameters.tier], in: corpus, parameter: "tier")
+        let baseDirectory = try upstream.baseModelDirectory()
+        let tunedDirectory = try upstream.optionalDirectory(ofKind: ExtendVocabKind.descriptor.name) ?? baseDirectory
+        let adapterDirectory = try upstream.directory(ofKind: TrainKind.descriptor.name)
+        let training = try TrainingSummary.read(from: adapterDirectory)
+        let method = training?.method.flatMap(TrainKind.Method.init(rawValue:)) ?? .lora
+        let computeDType = try ModelLoading.computeDType(parameters.dtype, method: method)
+
+        let scenes = try Self.scenes(of: corpus, parameters: parameters)
+        let bytes = scenes.reduce(0) { $0 + $1.utf8.count }
+        context.log.info("evaluating on \(scenes.count) scenes (\(bytes) bytes) of the \(parameters.split) split of \(parameters.tier)")
+
+        let baseTokenizer = try TokenizerLoader.loadHF(baseDirectory)
+        let tunedTokenizer = try TokenizerLoader.loadHF(tunedDirectory)
+        let tokenizers = TokenizerMeasures.compare(base: baseTokenizer, extended: tunedTokenizer, texts: scenes)
+
+        context.progress.report(message: "scoring the base model")
+        let base = try LlamaModel.load(from: baseDirectory)
+        let baseScore = try HeldOutScoring.score(
+            model: base, tokenizer: baseTokenizer, scenes: scenes, windowLength: parameters.seqLen, batchSize: parameters.batchSize)
+        try context.checkCancellation()
+
+        context.progress.report(message: "scoring the tuned model")
+        let targets = try Self.adapterTargets(adapterDirectory)
+        let tuned = try ModelLoading.load(tunedDirectory, method: method, targets: targets, computeDType: computeDType)
+        try tuned.loadAdapter(from: adapterDirectory)
+        let tunedScore = try HeldOutScoring.score(
+            model: tuned, tokenizer: tunedTokenizer, scenes: scenes, windowLength: parameters.seqLen, batchSize: parameters.batchSize)
+        try context.checkCancellation()
+
+        context.progress.report(message: "comparing next-token distributions")
+        let probe = try ProbeDivergence.measure(
+            base: base, tuned: tuned, windows: ProbeDivergence.windows(
+                scenes: scenes, tokenizer: baseTokenizer, length: parameters.seqLen, count: parameters.probeSize, seed: parameters.seed))
+        try context.checkCancellation()
+
+        var generations: [Generation] = []
+        for (index, prompt) in parameters.prompts.enumerated() {
+            context.progress.report(step: index, total: parameters.prompts.count, message: "generating")
+            let seed = parameters.seed + index
+            generations.append(Generation(
+                prompt: prompt, base: try generate(base, baseTokenizer, prompt, parameters, seed: seed),
+                tuned: try generate(tuned, tunedTokenizer, prompt, parameters, seed: seed), seed: seed))
+            try context.checkCancellation()
+        }
+
+        var metrics: [String: Double] = [
+            "eval/loss": tunedScore.meanLoss, "eval/bits_per_byte": tunedScore.bitsPerByte, "eval/perplexity": tunedScore.perplexity,
+            "eval/base_loss": baseScore.meanLoss, "eval/base_bits_per_byte": baseScore.bitsPerByte,
+            "eval/base_perplexity": baseScore.perplexity,
+            "eval/tokens_per_word": tokenizers.extended.tokensPerWord, "eval/bytes_per_token": tokenizers.extended.bytesPerToken,
+            "eval/base_tokens_per_word": tokenizers.base.tokensPerWord, "eval/base_bytes_per_token": tokenizers.base.bytesPerToken,
+        ]
+        if let probe {
+            metrics["eval/kl_base_tuned"] = probe.klDivergence
+            metrics["eval/top1_agreement"] = probe.topOneAgreement
+        }
+        context.metrics.log(metrics, step: 0)
+        context.log.info(String(
+            format: "bits per byte %.4f (base %.4f); loss %.4f (base %.4f); tokens per word %.3f (base %.3f)%@",
+            tunedScore.bitsPerByte, baseScore.bitsPerByte, tunedScore.meanLoss, baseScore.meanLoss,
+            tokenizers.extended.tokensPerWord, tokenizers.base.tokensPerWord,
+            probe.map { String(format: "; KL(base‖tuned) %.4f, top-1 agreement %.3f", $0.klDivergence, $0.topOneAgreement) } ?? ""))
+
+        let output = context.outputDirectory
+        let report = EvalReport(
+            tier: parameters.tier, split: parameters.split, scenes: scenes.count, bytes: bytes, base: baseScore, tuned: tunedScore,
+            tokenizers: tokenizers, probe: probe, metrics: metrics)
+        try Self.writeJSON(report, to: output.appendingPathComponent("eval.json"))
+        try Self.writeJSON(generations, to: output.appendingPathComponent("generations.json"))
+        context.registerArtifact(name: "eval", path: "eval.json")
+        context.registerArtifact(name: "generations", path: "generations.json")
+    }
+
+    struct Generation: Codable, Equatable {
+        let prompt: String
+        let base: String
+        let tuned: String
+        let seed: Int
+    }
+
+    struct EvalReport: Encodable {
+        let tier: String
+        let split: String
+        let scenes: Int
+        let bytes: Int
+        let base: HeldOutScore
+        let tuned: HeldOutScore
+        let tokenizers: TokenizerComparison
+        let probe: ProbeDivergence.Result?
+        let metrics: [String: Double]
+    }
+
+    /// The scene texts evaluated: corpus order, at most `max_scenes` of them and until `max_bytes`.
+    static func scenes(of corpus: CorpusReader, parameters: EvalKind.Parameters) throws -> [String] {
+        let split: CorpusSplit = parameters.split == "train" ? .train : .validation
+        var scenes: [String] = []
+        var bytes = 0
+        try corpus.forEachScene(split: split, tiers: [parameters.tier]) { scene in
+            if parameters.maxScenes > 0, scenes.count >= parameters.maxScenes { return }
+            if parameters.maxBytes > 0, bytes >= parameters.maxBytes { return }
+            scenes.append(scene.text)
+            bytes += scene.text.utf8.count
+        }
+        guard !scenes.isEmpty else {
+            throw UpstreamError("tier: the \(parameters.split) split of \(parameters.tier) holds no scenes to evaluate")
+        }
+        return scenes
+    }
+
+    /// The projections the adapter in `directory` wraps (adapter_config.json's target_modules).
+    static func adapterTargets(_ directory: URL) throws -> [LoRATarget] {
+        let url = directory.appendingPathComponent("adapter_config.json")
+        guard let object = try? JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any],
+              let modules = object["target_modules"] as? [String]
+        else { throw ModelFileError(file: url.path, key: "target_modules", problem: "expected a list of projection names") }
+        return modules.compactMap(LoRATarget.init(name:)).sorted()
+    }
+
+    private func generate(_ model: LlamaModel, _ tokenizer: any Tokenizer, _ prompt: String, _ parameters: EvalKind.Parameters, seed: Int) throws -> String {
+        let bos = tokenizer.specialTokens.bos.map { [$0] } ?? []
+        // Training documents are `<s> scene </s>`: a scene ends at `</s>`, or where the next would begin.
+        let stops = model.config.eosTokenIds + bos
+        let result = try model.generate(prompt: bos + tokenizer.encode(prompt), options: GenerationOptions(
+            maxNewTokens: parameters.maxNewTokens, temperature: parameters.temperature, topP: parameters.topP, seed: UInt64(seed),
+            stopTokenIds: stops))
+        return tokenizer.decode(result.tokens.filter { !stops.contains($0) })
+    }
+
+    private static func writeJSON(_ value: some Encodable, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(value), to: url)
+    }
+}

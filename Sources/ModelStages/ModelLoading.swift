@@ -1,0 +1,47 @@
+// ModelLoading — how `train` and `eval` read the model an adapter belongs to: dense (LoRA) or with the
+// targeted projections as NF4 (QLoRA, quantised as each is read), the compute dtype a recipe may ask
+// for, and the ids of the new-token rows of an extended model.
+import Foundation
+import LLM
+import Stages
+import Tokenizers
+import Torch
+
+enum ModelLoading {
+    /// The dtype of `dtype` (a recipe value). Loom holds dense weights in float32; half precision applies
+    /// to QLoRA's dequantised NF4 weights.
+    static func computeDType(_ dtype: String, method: TrainKind.Method) throws -> DType {
+        switch (dtype, method) {
+        case ("float32", _): return .float32
+        case ("bfloat16", .qlora): return .bfloat16
+        case ("float16", .qlora): return .float16
+        default:
+            throw ParameterConstraintError(
+                "dtype", "\(dtype) applies to QLoRA's NF4 weights (method: qlora); a LoRA model's dense weights stay float32")
+        }
+    }
+
+    static func load(_ directory: URL, method: TrainKind.Method, targets: [LoRATarget], computeDType: DType) throws -> LlamaModel {
+        switch method {
+        case .lora:
+            return try LlamaModel.load(from: directory)
+        case .qlora:
+            return try LlamaModel.load(from: directory, baseLinear: NF4Linear.quantizing(targets: Set(targets), computeDType: computeDType))
+        }
+    }
+
+    /// Weights of the `targets` projections over all layers (what QLoRA stores in 4 bits).
+    static func projectionParameters(_ config: LlamaConfig, targets: [LoRATarget]) -> Int {
+        targets.reduce(0) { total, target in
+            let shape = config.shape(of: target)
+            return total + shape.inFeatures * shape.outFeatures
+        } * config.numHiddenLayers
+    }
+
+    /// The ids an extended model added (hyperwords.json beside its tokenizer.json); none for a model
+    /// that was not extended.
+    static func newTokenIds(in directory: URL) throws -> [Int] {
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(ExtendedTokenizer.hyperwordsFile).path) else { return [] }
+        return try ExtendedTokenizer(contentsOf: directory).newTokens.map(\.id).sorted()
+    }
+}

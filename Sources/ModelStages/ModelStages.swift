@@ -1,1 +1,0 @@
-// ModelStages — module placeholder; its contents arrive with the issue that owns it (see README, Code map).
