@@ -34,10 +34,15 @@ struct GenerateVerb: ForwardedVerb {
         commandName: "generate", abstract: "Continue a prompt with a model (runs loom-torch).")
 }
 
+struct MergeVerb: ForwardedVerb {
+    static let configuration = CommandConfiguration(
+        commandName: "merge", abstract: "Fold a LoRA adapter into its model: a Hugging Face directory (runs loom-torch).")
+}
+
 enum ModelVerbs {
     /// Every verb `loom-torch` implements for people (LoomCLITests checks both sides agree).
     static let commands: [ParsableCommand.Type] = [
-        TorchInfoVerb.self, ScoreVerb.self, GenerateVerb.self,
+        TorchInfoVerb.self, ScoreVerb.self, GenerateVerb.self, MergeVerb.self,
     ]
 
     static func isModelVerb(_ word: String) -> Bool {

@@ -82,4 +82,25 @@ import Torch
         let withBOS = try json(runProcess(loom, ["generate", "--model", directory.path, "--prompt", text, "--max-new", "1", "--json"]))
         #expect((withBOS["prompt_ids"] as? [Int])?.count == 18)
     }
+
+    @Test func mergeWritesAModelThatComputesWhatTheModelWithItsAdapterComputes() throws {
+        let scratch = try ScratchDirectory("loom-merge")
+        let output = scratch.path("merged")
+        let result = try runProcess(loom, ["merge", "--model", model, "--adapter", TinyLlamaFixture.adapterDirectory.path, "--out", output.path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try json(result)["vocab_size"] as? Int == 512)
+        let merged = try LlamaModel.load(from: output)
+        #expect(merged.loraConfiguration == nil)
+        let adapted = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        try adapted.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
+        let tokens = try Tensor((0..<16).map { Int64(($0 * 29) % 512) }, shape: [1, 16])
+        let difference = try withNoGrad { try (merged.logits(tokens: tokens) - adapted.logits(tokens: tokens)).abs().amax().scalar(Double.self) }
+        #expect(difference < 1e-4, "merged vs adapter logits differ by \(difference)")
+
+        let again = try runProcess(loom, ["merge", "--model", model, "--adapter", TinyLlamaFixture.adapterDirectory.path, "--out", output.path])
+        #expect(again.status != 0 && again.stderr.contains("Error: \(output.path): already exists (merge writes a new directory)"), "\(again.stderr)")
+        let noAdapter = try runProcess(loom, ["merge", "--model", model, "--adapter", scratch.path("nothing").path, "--out", scratch.path("m2").path])
+        #expect(noAdapter.status != 0 && noAdapter.stderr.contains("nothing"), "\(noAdapter.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("m2").path))
+    }
 }
