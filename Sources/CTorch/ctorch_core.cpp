@@ -5,6 +5,9 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <sstream>
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -70,6 +73,14 @@ int ctorch_get_num_threads(int *out_threads, char **err) {
 
 int ctorch_manual_seed(uint64_t seed, char **err) {
     return guarded(err, [&] { at::manual_seed(seed); });
+}
+
+int ctorch_release_free_heap_memory(char **err) {
+    return guarded(err, [&] {
+#if defined(__GLIBC__)
+        malloc_trim(0);
+#endif
+    });
 }
 
 // ───────────────────────────── tensor handles and facts ─────────────────────────────

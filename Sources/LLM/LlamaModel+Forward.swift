@@ -82,14 +82,37 @@ extension LlamaModel {
         let context = ForwardContext(batch: batch, length: length, cos: cos, sin: sin, cache: cache, kernels: kernels.onCPU(embedTokens))
         var hidden = try embed(tokens.reshape([-1]))  // (B·T, C)
         var states = collect ? [hidden] : []
+        let checkpointing = gradientCheckpointing && cache == nil && GradMode.isEnabled
+        // A checkpoint passes gradients on only when its input requires them; frozen embeddings don't.
+        if checkpointing && !hidden.requiresGrad { hidden = try hidden.detach().setRequiresGrad() }
         for (index, layer) in layers.enumerated() {
-            hidden = try layer(hidden, context, layer: index)
+            hidden = try checkpointing
+                ? checkpointed(layer, hidden, context, index: index) : layer(hidden, context, layer: index)
             if collect && index < layers.count - 1 { states.append(hidden) }
         }
         cache?.advance(by: length)
         hidden = try hidden.rmsNorm(weight: finalNorm, eps: config.rmsNormEps)
         if collect { states.append(hidden) }
         return (hidden, states)
+    }
+
+    /// `layer(input)` whose activations are recomputed in backward. The recomputation draws the same
+    /// dropout masks: the dropout generator is set back to its state at forward for it, then restored.
+    private func checkpointed(_ layer: DecoderLayer, _ input: Tensor, _ context: ForwardContext, index: Int) throws -> Tensor {
+        let generator = trainingMode ? dropoutGenerator : nil
+        let stateAtForward = try generator?.state()
+        var recomputing = false
+        return try input.checkpointed { x in
+            guard recomputing, let generator, let stateAtForward else {
+                recomputing = true
+                return try layer(x, context, layer: index)
+            }
+            let current = try generator.state()
+            try generator.setState(stateAtForward)
+            let output = try layer(x, context, layer: index)
+            try generator.setState(current)
+            return output
+        }
     }
 
     /// Embedding rows of `ids` (N) → (N, C), the trainable token rows taking the place of theirs.

@@ -29,6 +29,10 @@ public final class LlamaModel {
     public internal(set) var dropoutGenerator: Generator?
     /// Which fused paths the forward pass takes (all by default).
     public var kernels = ModelKernels.fused
+    /// Recompute each decoder layer's activations in backward instead of keeping them from forward
+    /// (gradient checkpointing, as QLoRA recipes train): one more forward of every layer per step, for
+    /// the activations' memory (off by default). Affects only passes that record a graph.
+    public var gradientCheckpointing = false
     var trainingMode = false
 
     /// Creates a base model for `config` whose tensors come from `weight(name, shape)` (Hugging Face
@@ -47,7 +51,11 @@ public final class LlamaModel {
         var layers: [DecoderLayer] = []
         for index in 0..<config.numHiddenLayers {
             func group(_ targets: [LoRATarget]) throws -> ProjectionGroup {
-                try Self.projectionGroup(targets, layer: index, config: config, weight: weight, baseLinear: baseLinear)
+                let group = try Self.projectionGroup(targets, layer: index, config: config, weight: weight, baseLinear: baseLinear)
+                // The dense weights just replaced (e.g. quantised) are freed; without a trim their heap
+                // blocks would stay resident, and the model's resident set would end far above its size.
+                if baseLinear != nil { try TorchRuntime.releaseFreeHeapMemory() }
+                return group
             }
             let prefix = "model.layers.\(index)."
             let attention = SelfAttention(inputProjections: try group([.query, .key, .value]), outputProjection: try group([.output]), config: config)
@@ -75,11 +83,12 @@ public final class LlamaModel {
             let name = target.name(layer: layer)
             let bias = config.hasBias(target) ? try weight(name + ".bias", [outFeatures]) : nil
             let part = try DenseLinear(weight: weight(name + ".weight", [outFeatures, inFeatures]), bias: bias)
-            dense.append(part)
-            bases.append(try baseLinear?(target, part) ?? part)
+            let base = try baseLinear?(target, part) ?? part
+            // A replaced dense part is dropped at once: one dense weight at a time, not a group's.
+            if (base as AnyObject) === part { dense.append(part) }
+            bases.append(base)
         }
-        let stayedDense = zip(dense, bases).allSatisfy { $0.0 === ($0.1 as AnyObject) }
-        guard stayedDense, targets.count > 1 else { return ProjectionGroup(targets: targets, bases: bases) }
+        guard dense.count == targets.count, targets.count > 1 else { return ProjectionGroup(targets: targets, bases: bases) }
         let fusedWeight = try Tensor.cat(dense.map(\.weight), dim: 0)
         let fusedBias = try dense.first?.bias == nil ? nil : Tensor.cat(dense.compactMap(\.bias), dim: 0)
         return try ProjectionGroup(targets: targets, fusedWeight: fusedWeight, fusedBias: fusedBias, outFeatures: dense.map(\.outFeatures))

@@ -1,8 +1,8 @@
 // NF4Linear — QLoRA's frozen base projection: the weight stored as NF4 codes (4 bits, blocks of 64, the
 // 16 NormalFloat levels of Dettmers et al. 2023) with double-quantised absmax (NF4DoubleQuantization),
-// dequantised on the fly. Forward first rebuilds the small f32 absmax vector, then runs Torch's fused
-// 4-bit linear, which dequantises the weight inside the GEMM call and again in backward, so no dense
-// weight outlives a call: between forward and backward a layer holds its codes plus n/64 f32 absmax.
+// dequantised on the fly: Torch's fused 4-bit linear reads the 8-bit absmax codes and rebuilds the
+// weight a block of rows at a time inside the GEMM, in forward and again in backward, so no whole dense
+// weight ever exists: between forward and backward a layer holds only its codes.
 //
 // Storage per weight of n = out·in elements: n/2 bytes of codes, n/64 bytes of absmax codes, 4 bytes
 // per 256 absmax, one f32 offset — ≈ 0.516 bytes per parameter.
@@ -59,18 +59,31 @@ public final class NF4Linear: BaseLinear {
     }
 
     /// (…, inFeatures) → (…, outFeatures), in the input's dtype; gradients flow to the input only.
+    /// The kernel reads the 8-bit absmax codes itself, so they (not f32 absmax) are kept for backward.
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        try linear(input, packed: packedCodes, absmax: blockAbsmax(), outFeatures: outFeatures, bias: bias)
+        try computing(input, bias: bias) { x in
+            try Quantization4Bit.linear(
+                x, packed: packedCodes, absmaxCodes: absmax.codes, absmaxScales: absmax.scales,
+                absmaxTable: tables.dynamic8Bit, absmaxOffset: absmax.offset,
+                absmaxBlockSize: DoubleQuantizedAbsmax.blockSize, codebook: tables.nf4, blockSize: Self.blockSize,
+                outFeatures: outFeatures, inFeatures: inFeatures)
+        }
     }
 
     /// input · Wᵀ (+ bias) for the NF4 weight (`outFeatures`, inFeatures) given by its codes and f32
-    /// absmax — this layer's, or several layers' joined — computed in `computeDType`, returned in the
-    /// input's dtype.
+    /// absmax — several layers' joined — computed in `computeDType`, returned in the input's dtype.
     func linear(_ input: Tensor, packed: Tensor, absmax: Tensor, outFeatures: Int, bias: Tensor?) throws -> Tensor {
+        try computing(input, bias: bias) { x in
+            try Quantization4Bit.linear(
+                x, packed: packed, absmax: absmax, codebook: tables.nf4, blockSize: Self.blockSize,
+                outFeatures: outFeatures, inFeatures: inFeatures)
+        }
+    }
+
+    /// `product` of the input in `computeDType`, plus the bias, back in the input's dtype.
+    private func computing(_ input: Tensor, bias: Tensor?, _ product: (Tensor) throws -> Tensor) throws -> Tensor {
         let x = try input.dtype == computeDType ? input : input.to(computeDType)
-        var y = try Quantization4Bit.linear(
-            x, packed: packed, absmax: absmax, codebook: tables.nf4, blockSize: Self.blockSize,
-            outFeatures: outFeatures, inFeatures: inFeatures)
+        var y = try product(x)
         if let bias { y = try y + bias }
         return try y.dtype == input.dtype ? y : y.to(input.dtype)
     }

@@ -42,7 +42,8 @@ public enum Quantization4Bit {
     /// input's dtype. Gradients flow to the input only (W is frozen). W is dequantised in forward and
     /// again in backward rather than kept for backward, so between forward and backward a stack of such
     /// layers holds only its 4-bit codes — composing `dequantize` and `linear` instead would keep every
-    /// dequantised weight alive until backward.
+    /// dequantised weight alive until backward. On the CPU, W is rebuilt in blocks of rows (at most
+    /// 4 MiB at a time) inside the GEMM, never whole.
     public static func linear(
         _ input: Tensor, packed: Tensor, absmax: Tensor, codebook: Tensor, blockSize: Int = 64,
         outFeatures: Int, inFeatures: Int
@@ -50,6 +51,24 @@ public enum Quantization4Bit {
         try makeTensor {
             ctorch_linear_4bit(input.handle, packed.handle, absmax.handle, codebook.handle, Int64(blockSize),
                                Int64(outFeatures), Int64(inFeatures), $0, $1)
+        }
+    }
+
+    /// `linear` for a weight whose block absmax are double-quantised (QLoRA): the absmax of block b is
+    /// `absmaxTable[absmaxCodes[b]] · absmaxScales[b / absmaxBlockSize] + absmaxOffset` in f32, read by
+    /// the kernel itself — so only the u8 codes, not n/blockSize f32 absmax, are kept for backward.
+    /// `absmaxCodes` u8 (⌈n/blockSize⌉), `absmaxScales` f32 (one per `absmaxBlockSize` codes),
+    /// `absmaxTable` f32 (256).
+    public static func linear(
+        _ input: Tensor, packed: Tensor, absmaxCodes: Tensor, absmaxScales: Tensor, absmaxTable: Tensor,
+        absmaxOffset: Float, absmaxBlockSize: Int, codebook: Tensor, blockSize: Int = 64,
+        outFeatures: Int, inFeatures: Int
+    ) throws -> Tensor {
+        try makeTensor {
+            ctorch_linear_4bit_double_quantized(
+                input.handle, packed.handle, absmaxCodes.handle, absmaxScales.handle, absmaxTable.handle,
+                Double(absmaxOffset), Int64(absmaxBlockSize), codebook.handle, Int64(blockSize),
+                Int64(outFeatures), Int64(inFeatures), $0, $1)
         }
     }
 }

@@ -90,6 +90,14 @@ public enum TorchRuntime {
         try check { ctorch_manual_seed(seed, $0) }
     }
 
+    /// Returns the free pages of the C heap to the system (glibc's `malloc_trim(0)`). glibc keeps freed
+    /// blocks below its dynamic mmap threshold (which grows to 32 MiB) in the heap, where they stay
+    /// resident until reused: after transient multi-megabyte tensors — dense weights quantised while a
+    /// model is built — the resident set stays hundreds of MB above what is alive unless trimmed.
+    public static func releaseFreeHeapMemory() throws {
+        try check { ctorch_release_free_heap_memory($0) }
+    }
+
     /// The thread count Loom uses unless told otherwise: `LOOM_THREADS` when set (a positive integer),
     /// else every core this process may run on (`ProcessInfo.activeProcessorCount`).
     public static func defaultThreadCount(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {

@@ -22,6 +22,8 @@ struct BenchLoRATrain: ParsableCommand {
     @Option(help: "Warm-up steps (not timed).") var warmup = 2
     @Option(name: .customLong("compute-dtype"), help: "The GEMM dtype of QLoRA's NF4 projections: f32 or bf16.")
     var computeDType = "f32"
+    @Flag(name: .customLong("gradient-checkpointing"), help: "Recompute each layer's activations in backward.")
+    var gradientCheckpointing = false
 
     func run() throws {
         let gemmBefore = benchCase.isMemoryCase ? nil : try Benchmarks.fp32MatmulGFLOPS(size: 2048)
@@ -36,6 +38,7 @@ struct BenchLoRATrain: ParsableCommand {
             config: config, seed: 0,
             baseLinear: benchCase.quantized ? NF4Linear.quantizing(computeDType: nf4ComputeDType()) : nil)
         try model.applyLoRA(LoRAConfiguration(rank: 16, alpha: 32, targets: LoRATarget.allCases), seed: 0)
+        model.gradientCheckpointing = gradientCheckpointing
         let modelMegabytes = try Benchmarks.residentMegabytes()
         let modelPeakMegabytes = try Self.peakResidentMegabytes()
 
@@ -67,6 +70,7 @@ struct BenchLoRATrain: ParsableCommand {
         var result: [String: Any] = [
             "case": benchCase.rawValue,
             "nf4_compute_dtype": benchCase.quantized ? computeDType : "none",
+            "gradient_checkpointing": gradientCheckpointing,
             "threads": try TorchRuntime.numThreads(),
             "libtorch": try TorchRuntime.version(),
             "peak_rss_mb": rounded(try Self.peakResidentMegabytes()),

@@ -94,6 +94,12 @@ int ctorch_get_num_threads(int *out_threads, char **err);
 /* Seeds the global CPU (and, when present, CUDA) generators used when a call gets generator NULL. */
 int ctorch_manual_seed(uint64_t seed, char **err);
 
+/*
+ * Returns the free pages of the C heap to the system (glibc's malloc_trim(0); nothing elsewhere). Freed
+ * blocks below glibc's dynamic mmap threshold stay in the heap and count as resident until reused.
+ */
+int ctorch_release_free_heap_memory(char **err);
+
 /* ───────────────────────────── tensor handles and facts ───────────────────────────── */
 
 /* Releases a handle. NULL is ignored. Never fails. */
@@ -419,10 +425,22 @@ int ctorch_dequantize_4bit(ctorch_tensor packed, ctorch_tensor absmax, ctorch_te
 /*
  * x · Wᵀ for x [..., in_features] and the 4-bit weight W [out_features, in_features] (codes, absmax and
  * codebook as above), in x's dtype. Recorded by autograd with respect to x only: W is dequantised again
- * in backward instead of being saved, so between forward and backward only the codes stay alive.
+ * in backward instead of being saved, so between forward and backward only the codes stay alive. On the CPU
+ * W is rebuilt in blocks of rows (at most 4 MiB of them at a time), never whole.
  */
 int ctorch_linear_4bit(ctorch_tensor x, ctorch_tensor packed, ctorch_tensor absmax, ctorch_tensor codebook,
                        int64_t block_size, int64_t out_features, int64_t in_features, ctorch_tensor *out, char **err);
+
+/*
+ * The same for a weight whose absmax are double-quantised (QLoRA): absmax of block b =
+ * absmax_table[absmax_codes[b]] · absmax_scales[b / absmax_block_size] + absmax_offset, in f32
+ * (absmax_codes u8 [blocks], absmax_scales f32 [ceil(blocks / absmax_block_size)], absmax_table f32 [256]).
+ * The codes, not f32 absmax, are what is kept for backward. Caller owns `*out`.
+ */
+int ctorch_linear_4bit_double_quantized(ctorch_tensor x, ctorch_tensor packed, ctorch_tensor absmax_codes,
+                                        ctorch_tensor absmax_scales, ctorch_tensor absmax_table, double absmax_offset,
+                                        int64_t absmax_block_size, ctorch_tensor codebook, int64_t block_size,
+                                        int64_t out_features, int64_t in_features, ctorch_tensor *out, char **err);
 
 /*
  * RMSNorm over the last dimension: weight · x / sqrt(mean(x²) + eps) (Llama's; statistics in f32),
@@ -445,6 +463,22 @@ int ctorch_retain_grad(ctorch_tensor tensor, char **err);
  * the `.grad` of every leaf that requires grad. retain_graph nonzero allows a second backward.
  */
 int ctorch_backward(ctorch_tensor tensor, ctorch_tensor gradient, int retain_graph, char **err);
+
+/*
+ * Activation recomputation ("gradient checkpointing"). `function(context, input, &out, &err)` computes a
+ * tensor from `input`: it owns the `input` handle it is given and gives the caller ownership of `*out`;
+ * it returns CTORCH_OK, or CTORCH_ERROR with a malloc'ed message in `*err`. ctorch_checkpoint runs it
+ * once with grad mode off (no graph, no activations kept) and returns its result recorded by autograd
+ * as one node that keeps only `input`; backward runs `function` again with grad mode on and
+ * back-propagates through that, which gives `input`'s gradient and accumulates the gradients of every
+ * parameter the function used. The function must compute the same thing both times (restore any random
+ * state it draws from). `release(context)` is called once, when the node dies (or on error); NULL for none.
+ * Caller owns `*out`.
+ */
+typedef int (*ctorch_checkpoint_fn)(void *context, ctorch_tensor input, ctorch_tensor *out, char **err);
+typedef void (*ctorch_release_fn)(void *context);
+int ctorch_checkpoint(ctorch_tensor input, ctorch_checkpoint_fn function, void *context, ctorch_release_fn release,
+                      ctorch_tensor *out, char **err);
 
 /* A handle to the accumulated gradient (shares storage with it), or `*out` = NULL when there is none. */
 int ctorch_grad(ctorch_tensor tensor, ctorch_tensor *out, char **err);
