@@ -6,8 +6,9 @@
 // ones, and one output the model splits or reads whole.
 //
 // Joining pays where the parts' GEMMs are narrow (hidden 512: 512→512 runs far below the GEMM peak,
-// 512→1536 near it) and costs memory where they are wide: the fused kernel rebuilds the whole joined
-// weight at once, so gate+up of a hidden-2048 layer would hold 92 MB of f32 instead of 46 MB at a time.
+// 512→1536 near it) and costs memory where they are wide: the joined absmax go to the kernel as f32
+// (the parts' double quantisations differ) and are kept until backward — four times the bytes of the
+// 8-bit codes a single NF4Linear keeps (gate+up of a hidden-2048 layer: 1.4 MB instead of 0.36 MB).
 // Groups whose joined weight would exceed `maximumJoinedWeightBytes` stay separate.
 import Torch
 
