@@ -18,9 +18,12 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# The whole demo recipe on the embedded default data, end to end.
+# The whole demo recipe on the embedded default data, end to end; then the variants side by side and
+# the HTML report. A second `make demo` finds every stage in the cache.
 demo: release
 	.build/release/loom run recipes/demo.yaml --home $(LOOM_HOME)
+	.build/release/loom compare demo --home $(LOOM_HOME)
+	.build/release/loom report demo --home $(LOOM_HOME) --out $(LOOM_HOME)/demo-report.html
 
 bench: release
 	@for b in bench/*/run; do echo "== $$b"; $$b; done

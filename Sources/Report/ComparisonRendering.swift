@@ -4,7 +4,8 @@ import Foundation
 import Pipeline
 
 extension RunComparison {
-    public func renderText() -> String {
+    /// - allMetrics: list the metrics of the stages every run shares too (else one line names them).
+    public func renderText(allMetrics: Bool = false) -> String {
         var out = ""
         var runs = TextTable(header: ["", "run", "recipe", "variant", "status", "created"])
         for (index, column) in columns.enumerated() {
@@ -22,6 +23,7 @@ extension RunComparison {
             out += table.render(indent: "  ")
         }
         out += "\nfinal metrics (last step; * best"
+        let metrics = allMetrics ? self.metrics : distinctMetrics
         let hasBase = metrics.contains { $0.base != nil }
         out += hasBase ? "; base = the base model before tuning)\n" : ")\n"
         if metrics.isEmpty {
@@ -38,6 +40,10 @@ extension RunComparison {
                 table.add([row.stage, row.key, row.goal.symbol] + base + cells)
             }
             out += table.render(indent: "  ")
+        }
+        if !allMetrics, !sharedMetrics.isEmpty {
+            out += "  + \(sharedMetrics.count) metrics of the stages all runs share (\(sharedStages.joined(separator: ", "))), "
+                + "equal in every run: --all-metrics lists them\n"
         }
         return out
     }
@@ -56,8 +62,10 @@ extension RunComparison {
                          "values": .array(row.values.map { $0.map(JSONValue.double) ?? .null }),
                          "best_run": row.best.map { .int(Int(columns[$0].run.id)) } ?? .null,
                          "base": row.base.map(JSONValue.double) ?? .null,
-                         "base_key": row.baseKey.map(JSONValue.string) ?? .null])
+                         "base_key": row.baseKey.map(JSONValue.string) ?? .null,
+                         "shared": .bool(sharedStages.contains(row.stage))])
             }),
+            "shared_stages": .array(sharedStages.map(JSONValue.string)),
         ])
     }
 

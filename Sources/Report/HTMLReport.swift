@@ -198,43 +198,56 @@ public enum HTMLReport {
 
     static func metricsSection(_ report: RunReport, _ out: inout Markup) {
         section("metrics", "Final metrics", &out) { section in
-            let rows = report.comparison.metrics
-            guard !rows.isEmpty else {
+            let comparison = report.comparison
+            guard !comparison.metrics.isEmpty else {
                 missing("No metrics recorded.", &section)
                 return
             }
-            let hasBase = rows.contains { $0.base != nil }
+            let hasBase = comparison.metrics.contains { $0.base != nil }
             section.element("p", [("class", "hint")],
                             text: "The value at each metric's last step. ★ best run (↓ lower is better, ↑ higher is better)"
                                 + (hasBase ? "; base: the base model before tuning, on the same text." : "."))
-            section.element("table", [("class", "metrics")]) { table in
-                table.element("thead") { head in
-                    head.element("tr") { row in
-                        row.element("th", text: "stage")
-                        row.element("th", text: "metric")
-                        row.element("th", text: "goal")
-                        if hasBase { row.element("th", [("class", "num base")], text: "base") }
-                        runHeads(report, &row)
-                    }
+            metricsTable(report, comparison.distinctMetrics, hasBase: hasBase, &section)
+            let shared = comparison.sharedMetrics
+            guard !shared.isEmpty else { return }
+            // Stages every run shares computed once: their metrics are equal in all runs, so they are
+            // folded away from the rows that tell the runs apart.
+            section.element("details", [("class", "shared-metrics")]) { details in
+                details.element("summary", text: "\(shared.count) metrics of the stages all runs share (\(comparison.sharedStages.joined(separator: ", "))) — equal in every run")
+                metricsTable(report, shared, hasBase: hasBase, &details)
+            }
+        }
+    }
+
+    private static func metricsTable(_ report: RunReport, _ rows: [RunComparison.MetricRow], hasBase: Bool, _ out: inout Markup) {
+        guard !rows.isEmpty else { return }
+        out.element("table", [("class", "metrics")]) { table in
+            table.element("thead") { head in
+                head.element("tr") { row in
+                    row.element("th", text: "stage")
+                    row.element("th", text: "metric")
+                    row.element("th", text: "goal")
+                    if hasBase { row.element("th", [("class", "num base")], text: "base") }
+                    runHeads(report, &row)
                 }
-                table.element("tbody") { body in
-                    for metric in rows {
-                        body.element("tr") { row in
-                            row.element("td", text: metric.stage)
-                            row.element("td", [("class", "mono")], text: metric.key)
-                            row.element("td", [("class", "goal")], text: metric.goal.symbol)
-                            if hasBase {
-                                row.element("td", [("class", "num base")], text: metric.base.map(RunComparison.number) ?? "")
-                            }
-                            for (index, value) in metric.values.enumerated() {
-                                let best = metric.best == index
-                                row.element("td", [("class", best ? "num best" : "num")]) { cell in
-                                    cell.text(value.map { RunComparison.number($0) + (best ? " ★" : "") } ?? "–")
-                                    if let value, let base = metric.base {
-                                        let delta = value - base
-                                        cell.element("span", [("class", "delta")],
-                                                     text: "\(delta < 0 ? "−" : "+")\(ChartScale.short(abs(delta))) vs base")
-                                    }
+            }
+            table.element("tbody") { body in
+                for metric in rows {
+                    body.element("tr") { row in
+                        row.element("td", text: metric.stage)
+                        row.element("td", [("class", "mono")], text: metric.key)
+                        row.element("td", [("class", "goal")], text: metric.goal.symbol)
+                        if hasBase {
+                            row.element("td", [("class", "num base")], text: metric.base.map(RunComparison.number) ?? "")
+                        }
+                        for (index, value) in metric.values.enumerated() {
+                            let best = metric.best == index
+                            row.element("td", [("class", best ? "num best" : "num")]) { cell in
+                                cell.text(value.map { RunComparison.number($0) + (best ? " ★" : "") } ?? "–")
+                                if let value, let base = metric.base {
+                                    let delta = value - base
+                                    cell.element("span", [("class", "delta")],
+                                                 text: "\(delta < 0 ? "−" : "+")\(ChartScale.short(abs(delta))) vs base")
                                 }
                             }
                         }

@@ -19,6 +19,8 @@ enum ReportStylesheet {
         .notice { background: #fff7ed; border-left: 4px solid #ea580c; padding: 6px 10px; margin: 8px 0; }
         .missing { color: var(--muted); font-style: italic; margin: 4px 0; }
         .missing-list { color: var(--muted); margin: 8px 0 0; padding-left: 20px; }
+        details.shared-metrics { margin-top: 12px; }
+        details.shared-metrics summary { cursor: pointer; color: var(--muted); margin-bottom: 8px; }
         .mono, pre { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
         table { border-collapse: collapse; width: auto; max-width: 100%; }
         th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: baseline; }

@@ -5,6 +5,11 @@
 // them) become the `base` of the `eval/X` row when every run measured the same base value — the
 // usual case: one base model, one held-out text. When they differ (runs evaluated on different
 // text), the base rows stay rows of their own, so no number is hidden.
+//
+// Stages that ran with the same fingerprint in every compared run (a saturation recipe's corpus,
+// tokenizer, base model… shared by its variants) computed the same thing once: their metrics are equal
+// by construction. `sharedStages` names them, so the text and HTML renderings can fold those rows
+// away from the ones that tell the runs apart.
 import Foundation
 import Pipeline
 
@@ -37,6 +42,12 @@ public struct RunComparison: Sendable {
     public let columns: [Column]
     public let params: [ParamRow]
     public let metrics: [MetricRow]
+    /// Stages with one fingerprint in every run (empty when fewer than two runs are compared).
+    public let sharedStages: [String]
+
+    /// The metric rows of stages that differ between the runs, and those of the shared stages.
+    public var distinctMetrics: [MetricRow] { metrics.filter { !sharedStages.contains($0.stage) } }
+    public var sharedMetrics: [MetricRow] { metrics.filter { sharedStages.contains($0.stage) } }
 
     /// - allParams: include parameters that are equal across the runs too.
     public init(store: RunStore, runs: [RunRecord], goals: MetricGoals, allParams: Bool = false) throws {
@@ -72,6 +83,17 @@ public struct RunComparison: Sendable {
             return MetricRow(stage: stage, key: key, goal: goal, values: values, best: Self.best(values, goal: goal), base: nil, baseKey: nil)
         }
         metrics = Self.foldingBaseRows(rows)
+        sharedStages = try Self.sharedStages(store: store, runs: runs)
+    }
+
+    /// Stage names that every run has, with the same fingerprint in all of them, in the first run's order.
+    static func sharedStages(store: RunStore, runs: [RunRecord]) throws -> [String] {
+        guard runs.count > 1 else { return [] }
+        let stages = try runs.map { run in try store.stages(ofRun: run.id) }
+        return stages[0].map(\.name).filter { name in
+            let fingerprints = stages.map { $0.first { $0.name == name }?.fingerprint }
+            return fingerprints.allSatisfy { $0 != nil && $0 == fingerprints[0] }
+        }
     }
 
     /// `eval/base_X` whose per-run values agree becomes the `base` of `eval/X` (same stage).

@@ -40,7 +40,7 @@ public enum TrainKind {
             .list("val_tiers", of: .string, doc: "tiers whose validation split gives train/val_loss (empty: the training tiers)"),
             .int("val_max_tokens", default: 32768, minimum: 1, doc: "most held-out tokens per train/val_loss measurement"),
             .choice("dtype", ["float32", "bfloat16", "float16"], default: "float32",
-                    doc: "compute dtype of the frozen base (and of dequantised NF4 weights); adapters and optimizer state stay float32"),
+                    doc: "compute dtype of QLoRA's dequantised NF4 weights (bfloat16/float16 need method: qlora; a LoRA model's dense weights stay float32); adapters and optimizer state stay float32"),
         ] + TrainingLoopParameters.specs(.init(
             metricPrefix: "train", batchSizeDoc: "sequences per micro-batch", batchSize: 8, seqLen: 512, lr: 2e-4,
             warmupSteps: 20, weightDecay: 0, evalEvery: 50, checkpointEvery: 50))),

@@ -22,6 +22,9 @@ struct CompareCommand: ParsableCommand {
     @Flag(name: .long, help: "Show parameters that are equal too.")
     var allParams = false
 
+    @Flag(name: .long, help: "List the metrics of stages every run shares (equal in all) too.")
+    var allMetrics = false
+
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
@@ -38,7 +41,7 @@ struct CompareCommand: ParsableCommand {
             if json {
                 Output.printJSON(comparison.json)
             } else {
-                FileHandle.standardOutput.write(Data(comparison.renderText().utf8))
+                FileHandle.standardOutput.write(Data(comparison.renderText(allMetrics: allMetrics).utf8))
             }
         }
     }

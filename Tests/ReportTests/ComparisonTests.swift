@@ -152,3 +152,50 @@ import Testing
         #expect(RunComparison.number(0.123456789) == "0.123457")
     }
 }
+
+/// Two variants sharing an upstream stage (same fingerprint) and differing in the one after it.
+@Suite struct SharedStageMetricsTests {
+    let scratch: ScratchDirectory
+    let store: RunStore
+    let runs: [RunRecord]
+
+    init() throws {
+        scratch = try ScratchDirectory("loom-report-shared")
+        var registry = StageKindRegistry()
+        registry.declare(StageKindDescriptor(
+            name: "k", version: 1, summary: "", executable: .loom, schema: ParamSchema([.string("tiers", default: "core", doc: "tiers")])))
+        let recipe = scratch.path("shared.yaml")
+        try """
+            stages:
+              corpus: {kind: k}
+              train: {kind: k, after: [corpus]}
+            variants:
+              core: {}
+              wide: {params: {train: {tiers: wide}}}
+            """.write(to: recipe, atomically: true, encoding: .utf8)
+        let plans = try Planner(digester: FileDigester(storage: nil)).plans(for: RecipeLoader(registry: registry).load(recipe), variants: [])
+        let store = try RunStore(home: scratch.path("runs"))
+        let ids = try store.createRuns(plans, gitCommit: nil)
+        for (index, id) in ids.enumerated() {
+            try store.appendMetrics(run: id, stage: "corpus", [MetricPoint(key: "corpus/documents", step: 0, value: 1447, time: 0)])
+            try store.appendMetrics(run: id, stage: "train", [MetricPoint(key: "train/loss", step: 1, value: 2.0 + Double(index), time: 0)])
+        }
+        runs = try ids.compactMap { try store.run($0) }
+        self.store = store
+    }
+
+    @Test func metricsOfSharedStagesAreFoldedIntoOneLineAndListedOnRequest() throws {
+        let comparison = try RunComparison(store: store, runs: runs, goals: MetricGoals())
+        #expect(comparison.sharedStages == ["corpus"])
+        #expect(comparison.distinctMetrics.map(\.key) == ["train/loss"])
+        let text = comparison.renderText()
+        #expect(!text.contains("corpus/documents"))
+        #expect(text.contains("  + 1 metrics of the stages all runs share (corpus), equal in every run: --all-metrics lists them\n"))
+        #expect(comparison.renderText(allMetrics: true).contains("corpus/documents"))
+        let rows = comparison.json["metrics"]?.arrayValue ?? []
+        #expect(rows.count == 2 && rows.contains { $0["key"]?.stringValue == "corpus/documents" && $0["shared"] == .bool(true) })
+
+        let single = try RunComparison(store: store, runs: [runs[0]], goals: MetricGoals())
+        #expect(single.sharedStages.isEmpty && single.renderText().contains("corpus/documents"))
+    }
+}
