@@ -34,6 +34,7 @@ struct TrainStage: StageKind {
         let targets = parameters.lora.moduleNames.compactMap(LoRATarget.init(name:))
 
         let model = try ModelLoading.load(modelDirectory, method: parameters.method, targets: targets, computeDType: computeDType)
+        model.gradientCheckpointing = parameters.gradientCheckpointing
         let newRows = parameters.trainNewRows ? try ModelLoading.newTokenIds(in: modelDirectory) : []
         try model.applyLoRA(
             LoRAConfiguration(

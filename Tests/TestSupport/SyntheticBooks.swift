@@ -58,7 +58,7 @@ public enum SyntheticBooks {
 extension SyntheticBooks {
     /// A miniature of recipes/demo.yaml over the synthetic books: every stage kind of the saturation
     /// pipeline at toy sizes (seconds per stage in a debug build). Variants: `core`, `core+orbit`, and
-    /// `core-qlora` (QLoRA on core).
+    /// `core-qlora` (QLoRA on core, with gradient checkpointing).
     public static let miniatureRecipe = """
         pipeline: saturation
         description: the demo in miniature, on generated text
@@ -105,7 +105,7 @@ extension SyntheticBooks {
           core+orbit:
             params: {train: {tiers: [core, orbit]}}
           core-qlora:
-            params: {train: {tiers: [core], method: qlora}}
+            params: {train: {tiers: [core], method: qlora, gradient_checkpointing: true}}
 
         """
 
