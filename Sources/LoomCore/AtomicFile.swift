@@ -44,6 +44,13 @@ public enum AtomicFile {
         try write(Data(text.utf8), to: url)
     }
 
+    /// Writes `value` as JSON the way Loom's own files are written: indented, keys sorted, slashes bare.
+    public static func writeJSON(_ value: some Encodable, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try write(try encoder.encode(value), to: url)
+    }
+
     /// Streams a file of any size into place atomically: `body` appends the content piece by piece
     /// (no need to hold it all in memory); when `body` throws, the target is left untouched.
     public static func write(to url: URL, _ body: (Sink) throws -> Void) throws {

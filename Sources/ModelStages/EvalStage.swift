@@ -93,8 +93,8 @@ struct EvalStage: StageKind {
         let report = EvalReport(
             tier: parameters.tier, split: parameters.split, scenes: scenes.count, bytes: bytes, base: baseScore, tuned: tunedScore,
             tokenizers: tokenizers, probe: probe, metrics: metrics)
-        try Self.writeJSON(report, to: output.appendingPathComponent("eval.json"))
-        try Self.writeJSON(generations, to: output.appendingPathComponent("generations.json"))
+        try AtomicFile.writeJSON(report, to: output.appendingPathComponent("eval.json"))
+        try AtomicFile.writeJSON(generations, to: output.appendingPathComponent("generations.json"))
         context.registerArtifact(name: "eval", path: "eval.json")
         context.registerArtifact(name: "generations", path: "generations.json")
     }
@@ -152,11 +152,5 @@ struct EvalStage: StageKind {
             maxNewTokens: parameters.maxNewTokens, temperature: parameters.temperature, topP: parameters.topP, seed: UInt64(seed),
             stopTokenIds: stops))
         return tokenizer.decode(result.tokens.filter { !stops.contains($0) })
-    }
-
-    private static func writeJSON(_ value: some Encodable, to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(value), to: url)
     }
 }

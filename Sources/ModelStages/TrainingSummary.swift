@@ -48,9 +48,7 @@ struct TrainingSummary: Codable, Equatable {
     }
 
     func write(to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(self), to: url)
+        try AtomicFile.writeJSON(self, to: url)
     }
 
     /// The summary in `directory`, or nil when there is none.

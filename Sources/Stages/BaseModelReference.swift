@@ -23,9 +23,7 @@ public struct BaseModelReference: Codable, Sendable, Equatable {
 
     /// Writes the reference to `model` into the stage output `directory`.
     public static func write(pointingTo model: URL, into directory: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(BaseModelReference(path: model)), to: directory.appendingPathComponent(fileName))
+        try AtomicFile.writeJSON(BaseModelReference(path: model), to: directory.appendingPathComponent(fileName))
     }
 
     /// The Hugging Face model directory a `pretrain-base` output stands for.

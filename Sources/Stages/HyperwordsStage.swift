@@ -97,7 +97,7 @@ public struct HyperwordsStage: StageKind {
 
         let heldOut = try CorpusSelection.texts(of: corpus, split: .validation, tiers: [heldOutTier], sampleBytes: CorpusSelection.measuredBytes)
         let comparison = TokenizerMeasures.compare(base: base, extended: extended, texts: heldOut)
-        try writeMeasures(Measures(heldoutTier: heldOutTier, heldout: comparison, training: extended.training), to: output)
+        try AtomicFile.writeJSON(Measures(heldoutTier: heldOutTier, heldout: comparison, training: extended.training), to: output.appendingPathComponent("measures.json"))
         try logMetrics(context, extended: extended, heldOut: comparison, heldOutTier: heldOutTier)
     }
 
@@ -136,12 +136,6 @@ public struct HyperwordsStage: StageKind {
             case heldoutTier = "heldout_tier"
             case heldout, training
         }
-    }
-
-    private func writeMeasures(_ measures: Measures, to output: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(measures), to: output.appendingPathComponent("measures.json"))
     }
 
     /// `id  text  words  base_tokens  count  tokens_saved`, most tokens saved first (ties by id).

@@ -105,9 +105,7 @@ public final class ExtendedTokenizer: Tokenizer, Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try AtomicFile.write(runtime.document.serialized(), to: directory.appendingPathComponent(Self.tokenizerFile))
         let file = HyperwordsFile(format: HyperwordsFile.formatName, baseVocabularySize: baseVocabularySize, tokens: newTokens, training: training)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(file), to: directory.appendingPathComponent(Self.hyperwordsFile))
+        try AtomicFile.writeJSON(file, to: directory.appendingPathComponent(Self.hyperwordsFile))
     }
 
     /// Reads a directory written by `save(to:)` (a tokenizer_config.json beside it names the
