@@ -43,8 +43,9 @@ struct EvalStage: StageKind {
 
         context.progress.report(message: "scoring the base model")
         let base = try LlamaModel.load(from: baseDirectory)
-        let baseScore = try HeldOutScoring.score(
-            model: base, tokenizer: baseTokenizer, scenes: scenes, windowLength: parameters.seqLen, batchSize: parameters.batchSize)
+        // The base windows serve both the base model's score and the probe.
+        let baseWindows = TokenizedText.scoringWindows(scenes: scenes, tokenizer: baseTokenizer, length: parameters.seqLen)
+        let baseScore = try HeldOutScoring.score(model: base, windows: baseWindows, bytes: bytes, batchSize: parameters.batchSize)
         try context.checkCancellation()
 
         context.progress.report(message: "scoring the tuned model")
@@ -52,13 +53,13 @@ struct EvalStage: StageKind {
         let tuned = try ModelLoading.load(tunedDirectory, method: method, targets: targets, computeDType: computeDType)
         try tuned.loadAdapter(from: adapterDirectory)
         let tunedScore = try HeldOutScoring.score(
-            model: tuned, tokenizer: tunedTokenizer, scenes: scenes, windowLength: parameters.seqLen, batchSize: parameters.batchSize)
+            model: tuned, windows: TokenizedText.scoringWindows(scenes: scenes, tokenizer: tunedTokenizer, length: parameters.seqLen),
+            bytes: bytes, batchSize: parameters.batchSize)
         try context.checkCancellation()
 
         context.progress.report(message: "comparing next-token distributions")
         let probe = try ProbeDivergence.measure(
-            base: base, tuned: tuned, windows: ProbeDivergence.windows(
-                scenes: scenes, tokenizer: baseTokenizer, length: parameters.seqLen, count: parameters.probeSize, seed: parameters.seed))
+            base: base, tuned: tuned, windows: ProbeDivergence.windows(from: baseWindows, count: parameters.probeSize, seed: parameters.seed))
         try context.checkCancellation()
 
         var generations: [Generation] = []
@@ -145,10 +146,9 @@ struct EvalStage: StageKind {
     }
 
     private func generate(_ model: LlamaModel, _ tokenizer: any Tokenizer, _ prompt: String, _ parameters: EvalKind.Parameters, seed: Int) throws -> String {
-        let bos = tokenizer.specialTokens.bos.map { [$0] } ?? []
         // Training documents are `<s> scene </s>`: a scene ends at `</s>`, or where the next would begin.
-        let stops = model.config.eosTokenIds + bos
-        let result = try model.generate(prompt: bos + tokenizer.encode(prompt), options: GenerationOptions(
+        let stops = model.config.eosTokenIds + (tokenizer.specialTokens.bos.map { [$0] } ?? [])
+        let result = try model.generate(prompt: TokenizedText.withBOS(prompt, tokenizer: tokenizer), options: GenerationOptions(
             maxNewTokens: parameters.maxNewTokens, temperature: parameters.temperature, topP: parameters.topP, seed: UInt64(seed),
             stopTokenIds: stops))
         return tokenizer.decode(result.tokens.filter { !stops.contains($0) })

@@ -5,7 +5,6 @@
 // vocabulary predicts fewer, harder tokens, and only this figure stays fair between them.
 import Foundation
 import LLM
-import Tokenizers
 
 struct HeldOutScore: Codable, Equatable {
     /// Mean next-token loss in nats.
@@ -48,18 +47,11 @@ struct HeldOutScore: Codable, Equatable {
 }
 
 enum HeldOutScoring {
-    static func score(model: LlamaModel, tokenizer: any Tokenizer, scenes: [String], windowLength: Int, batchSize: Int) throws -> HeldOutScore {
-        let bos = tokenizer.specialTokens.bos.map { [$0] } ?? []
-        var windows: [[Int]] = []
-        var bytes = 0
-        for scene in scenes {
-            windows += TokenizedText.scoringWindows(bos + tokenizer.encode(scene), length: windowLength)
-            bytes += scene.utf8.count
-        }
+    /// Scores `windows` (TokenizedText.scoringWindows of the scenes) against the scenes' `bytes`.
+    static func score(model: LlamaModel, windows: [[Int]], bytes: Int, batchSize: Int) throws -> HeldOutScore {
         guard !windows.isEmpty else { throw ModelError("the evaluated scenes hold no token to predict") }
         // Windows of one length batch without padding: longest first.
-        windows.sort { $0.count > $1.count }
-        let result = try model.score(sequences: windows, batchSize: batchSize)
+        let result = try model.score(sequences: windows.sorted { $0.count > $1.count }, batchSize: batchSize)
         return HeldOutScore(meanLoss: result.meanLoss, tokens: result.tokens, bytes: bytes)
     }
 }

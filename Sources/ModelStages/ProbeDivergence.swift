@@ -6,7 +6,6 @@
 import Foundation
 import LLM
 import LoomCore
-import Tokenizers
 import Torch
 
 enum ProbeDivergence {
@@ -23,15 +22,10 @@ enum ProbeDivergence {
         }
     }
 
-    /// `count` windows of up to `length` base ids (`<s>` + text), chosen by a seeded hash of their
-    /// position among all windows of the scenes, so the probe does not depend on anything but the text.
-    static func windows(scenes: [String], tokenizer: any Tokenizer, length: Int, count: Int, seed: Int) -> [[Int]] {
+    /// `count` of the scenes' scoring windows in the base tokenization (`all`, in scene order), chosen
+    /// by a seeded hash of their position, so the probe does not depend on anything but the text.
+    static func windows(from all: [[Int]], count: Int, seed: Int) -> [[Int]] {
         guard count > 0 else { return [] }
-        let bos = tokenizer.specialTokens.bos.map { [$0] } ?? []
-        var all: [[Int]] = []
-        for scene in scenes {
-            all += TokenizedText.scoringWindows(bos + tokenizer.encode(scene), length: length)
-        }
         let ranked = all.indices.sorted { rank($0, seed) < rank($1, seed) }
         return ranked.prefix(count).map { all[$0] }
     }

@@ -9,10 +9,14 @@ import Stages
 import Tokenizers
 
 enum TokenizedText {
+    /// BOS (where the tokenizer has one) and the text's tokens: what a scene is scored as, and a prompt.
+    static func withBOS(_ text: String, tokenizer: any Tokenizer) -> [Int] {
+        (tokenizer.specialTokens.bos.map { [$0] } ?? []) + tokenizer.encode(text)
+    }
+
     /// The ids of one scene as a document: BOS, the text's tokens, EOS.
     static func document(_ text: String, tokenizer: any Tokenizer) -> [Int] {
-        let special = tokenizer.specialTokens
-        return (special.bos.map { [$0] } ?? []) + tokenizer.encode(text) + (special.eos.map { [$0] } ?? [])
+        withBOS(text, tokenizer: tokenizer) + (tokenizer.specialTokens.eos.map { [$0] } ?? [])
     }
 
     /// The scenes of `split` in `tiers` as one packed token stream of `sequenceLength` windows, at most
@@ -48,6 +52,11 @@ enum TokenizedText {
             maxTokens: validationTokens, name: validationName)
         if validation == nil { log.warning("\(validationName) holds less than one window of \(sequenceLength) tokens: no \(metric)") }
         return (training, validation)
+    }
+
+    /// Every scene as `<s>` + its tokens, cut into scoring windows, in scene order.
+    static func scoringWindows(scenes: [String], tokenizer: any Tokenizer, length: Int) -> [[Int]] {
+        scenes.flatMap { scoringWindows(withBOS($0, tokenizer: tokenizer), length: length) }
     }
 
     /// Cuts one document into windows of at most `length` ids that overlap by one id, so that every id
