@@ -103,6 +103,14 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// Weights of the `targets` projections over all layers (biases not counted).
+    public func projectionWeights(_ targets: [LoRATarget] = LoRATarget.allCases) -> Int {
+        targets.reduce(0) { total, target in
+            let shape = shape(of: target)
+            return total + shape.inFeatures * shape.outFeatures
+        } * numHiddenLayers
+    }
+
     /// Whether a projection carries a bias.
     public func hasBias(_ target: LoRATarget) -> Bool {
         switch target {

@@ -30,14 +30,6 @@ enum ModelLoading {
         }
     }
 
-    /// Weights of the `targets` projections over all layers (what QLoRA stores in 4 bits).
-    static func projectionParameters(_ config: LlamaConfig, targets: [LoRATarget]) -> Int {
-        targets.reduce(0) { total, target in
-            let shape = config.shape(of: target)
-            return total + shape.inFeatures * shape.outFeatures
-        } * config.numHiddenLayers
-    }
-
     /// The ids an extended model added (hyperwords.json beside its tokenizer.json); none for a model
     /// that was not extended.
     static func newTokenIds(in directory: URL) throws -> [Int] {

@@ -52,7 +52,7 @@ struct TrainStage: StageKind {
             let bytes = (0..<model.config.numHiddenLayers).reduce(0) { total, layer in
                 total + targets.reduce(0) { $0 + model.base(layer: layer, $1).residentBytes }
             }
-            let perParameter = Double(bytes) / Double(ModelLoading.projectionParameters(model.config, targets: targets))
+            let perParameter = Double(bytes) / Double(model.config.projectionWeights(targets))
             context.log.info("NF4 projections hold \(bytes) bytes (\(String(format: "%.3f", perParameter)) bytes per parameter)")
             context.metrics.log("train/nf4_bytes_per_parameter", perParameter, step: 0)
         }

@@ -63,10 +63,7 @@ struct BenchLoRATrain: ParsableCommand {
         })
 
         let loraParameters = model.trainableParameterCount
-        let matmulParameters = LoRATarget.allCases.reduce(0) { total, target in
-            let (inFeatures, outFeatures) = config.shape(of: target)
-            return total + inFeatures * outFeatures
-        } * config.numHiddenLayers + config.vocabSize * config.hiddenSize
+        let matmulParameters = config.projectionWeights() + config.vocabSize * config.hiddenSize
         var result: [String: Any] = [
             "case": benchCase.rawValue,
             "nf4_compute_dtype": benchCase.quantized ? computeDType : "none",

@@ -108,3 +108,9 @@ private func pretrainer(_ model: LlamaModel, steps: Int, checkpointInterval: Int
     try training.model.applyLoRA(LoRAConfiguration(), seed: 0)
     #expect(errorMessage { _ = try FullParameterTraining(training.model) } == "full-parameter training needs a model without an adapter")
 }
+
+@Test func projectionWeightsCountEveryTargetedMatrixOfEveryLayer() {
+    // q 32×32, k and v 32×16 (2 KV heads of 8), o 32×32, gate and up 32×64, down 64×32; two layers.
+    #expect(pretrainConfig.projectionWeights() == 2 * (1024 + 512 + 512 + 1024 + 3 * 2048))
+    #expect(pretrainConfig.projectionWeights([.query, .value]) == 2 * (1024 + 512))
+}
