@@ -30,10 +30,10 @@ struct Merge: ParsableCommand {
         guard !FileManager.default.fileExists(atPath: output.path) else {
             throw VerbError("\(out): already exists (merge writes a new directory)")
         }
-        let adapterDirectory = URL(fileURLWithPath: adapter)
-        let merged = try ModelVerbSupport.loadModel(model, adapter: adapter)
         let parent = output.deletingLastPathComponent()
         guard FileManager.default.fileExists(atPath: parent.path) else { throw VerbError("\(parent.path): no such directory") }
+        let adapterDirectory = URL(fileURLWithPath: adapter)
+        let merged = try ModelVerbSupport.loadModel(model, adapter: adapter)
         let staging = parent.appendingPathComponent(".\(output.lastPathComponent).merging-\(getpid())", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: staging) }
         let hasTokenizer = FileManager.default.fileExists(atPath: adapterDirectory.appendingPathComponent("tokenizer.json").path)

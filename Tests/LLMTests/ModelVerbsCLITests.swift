@@ -102,5 +102,7 @@ import Torch
         let noAdapter = try runProcess(loom, ["merge", "--model", model, "--adapter", scratch.path("nothing").path, "--out", scratch.path("m2").path])
         #expect(noAdapter.status != 0 && noAdapter.stderr.contains("nothing"), "\(noAdapter.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scratch.path("m2").path))
+        let noParent = try runProcess(loom, ["merge", "--model", model, "--adapter", TinyLlamaFixture.adapterDirectory.path, "--out", scratch.path("missing/m3").path])
+        #expect(noParent.status != 0 && noParent.stderr.contains("Error: \(scratch.path("missing").path): no such directory"), "\(noParent.stderr)")
     }
 }
