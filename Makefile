@@ -2,10 +2,15 @@
 SWIFT ?= swift
 LOOM_HOME ?= runs
 
-.PHONY: deps build release test demo bench clean
+.PHONY: deps venv-hf build release test demo bench clean
 
+# Debian packages and the project virtual environment .venv/ (the pinned torch the shim links).
 deps:
 	@scripts/install-deps.sh
+
+# .venv/ plus Hugging Face's reference stack (transformers, PEFT): fixture scripts and benchmark anchors.
+venv-hf:
+	@scripts/install-deps.sh hf
 
 build: deps
 	$(SWIFT) build

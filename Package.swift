@@ -2,24 +2,11 @@
 // Loom — a LoRA fine-tuning pipeline orchestrator. The map of the modules is in README.md ("Code map").
 //
 // Two executables: `loom` (the CLI people type; never links libtorch, so it starts in milliseconds)
-// and `loom-torch` (model verbs and model stage kinds; the only product that links libtorch).
-//
-// libtorch is found at Debian's paths (`apt install libtorch-dev`), or under `$LIBTORCH`
-// (`$LIBTORCH/include`, `$LIBTORCH/lib`, rpath), the way tch-rs does it. A CUDA build of libtorch
-// under `$LIBTORCH` also links `torch_cuda`/`c10_cuda` (with --no-as-needed, as nothing names them).
-import Foundation
+// and `loom-torch` (model verbs and model stage kinds). libtorch is reached only through the shim's
+// shared library, `LoomTorchShim` (the local package in Sources/CTorch, which says how its libtorch is
+// found: the pinned wheel in the project's `.venv/`, or `$LIBTORCH`), so the Swift code does not depend
+// on the libtorch version.
 import PackageDescription
-
-let environment = Context.environment
-let libtorch = environment["LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 }
-let torchIncludeRoot = libtorch.map { "\($0)/include" } ?? "/usr/include"
-let torchLibDir = libtorch.map { "\($0)/lib" } ?? "/usr/lib/x86_64-linux-gnu"
-let torchHasCUDA = FileManager.default.fileExists(atPath: "\(torchLibDir)/libtorch_cuda.so")
-
-var torchLinkFlags = ["-L\(torchLibDir)", "-Xlinker", "-rpath", "-Xlinker", torchLibDir]
-if torchHasCUDA {
-    torchLinkFlags += ["-Xlinker", "--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Xlinker", "--as-needed"]
-}
 
 let package = Package(
     name: "Loom",
@@ -37,27 +24,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(path: "Sources/CTorch"),
     ],
     targets: [
         // MARK: model core (torch side)
-        .target(
-            name: "CTorch",
-            cxxSettings: [
-                .unsafeFlags([
-                    "-std=c++17", "-O2",
-                    "-I\(torchIncludeRoot)",
-                    "-I\(torchIncludeRoot)/torch/csrc/api/include",
-                ]),
-            ],
-            linkerSettings: [
-                .unsafeFlags(torchLinkFlags),
-                .linkedLibrary("torch"),
-                .linkedLibrary("torch_cpu"),
-                .linkedLibrary("c10"),
-                .linkedLibrary("stdc++"),
-            ]
-        ),
-        .target(name: "Torch", dependencies: ["CTorch", "LoomCore"]),
+        .target(name: "Torch", dependencies: [.product(name: "LoomTorchShim", package: "CTorch"), "LoomCore"]),
         .target(name: "LLM", dependencies: ["Torch", "LoomCore"]),
 
         // MARK: tokenizers (CSentencePiece is only ever reached through the LoomSentencePiece product)

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Installs what Loom needs and this machine lacks: Debian packages (libtorch, OpenBLAS with OpenMP,
-# SQLite, SentencePiece, the fortunes-ru demo corpus) and the Python `tokenizers` package that one
-# test uses to check exported tokenizer.json files. Quiet when everything is already there.
+# Installs what Loom needs and this machine lacks: a few Debian packages (SQLite, SentencePiece, zlib,
+# Python's venv, the fortunes-ru demo corpus) and the project virtual environment `.venv/` with the
+# pinned torch (whose libtorch the shim links) and tokenizers (scripts/requirements.txt).
+# `install-deps.sh hf` also adds Hugging Face's reference stack (scripts/requirements-hf.txt) for the
+# fixture scripts, the benchmarks' anchors and scripts/check-hf-load.py.
+# Quiet when everything is already there. LOOM_PYTHON picks the interpreter that makes the venv.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
-  libtorch-dev          # libtorch 1.13 (CPU); set LIBTORCH=/path for another build (e.g. CUDA)
-  libopenblas0-openmp   # the BLAS libtorch uses: ~30x faster than reference BLAS
   libsqlite3-dev        # the run store (GRDB)
   libsentencepiece-dev  # tokenizer training
   fortunes-ru           # the demo corpus (/usr/share/games/fortunes/ru)
   zlib1g-dev            # inflate for EPUB and .fb2.zip (corpus readers)
   python3
+  python3-venv          # the project virtual environment (.venv/)
 )
 
 if ! command -v swift >/dev/null; then
@@ -35,17 +38,23 @@ if ((${#missing[@]})); then
   "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Debian's libtorch takes whichever libblas.so.3 is selected; make sure it is OpenBLAS (OpenMP).
-openblas=/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3
-if [ -e "$openblas" ] && [ "$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null)" != "$(readlink -f "$openblas")" ]; then
-  sudo=()
-  if [ "$(id -u)" != 0 ]; then sudo=(sudo); fi
-  "${sudo[@]}" update-alternatives --set libblas.so.3-x86_64-linux-gnu "$openblas"
+# The venv is (re)filled when a requirements file changed since it was last filled: a stamp holds their
+# digest. A venv whose interpreter is gone (the Python it was made from was removed) is made again.
+requirements=scripts/requirements.txt
+if [ "${1:-}" = hf ]; then requirements=scripts/requirements-hf.txt; fi
+python=${LOOM_PYTHON:-python3}
+if [ -d .venv ] && ! .venv/bin/python -c "" 2>/dev/null; then
+  echo "install-deps: .venv/ is broken (its interpreter does not start); making it again"
+  rm -rf .venv
 fi
-
-if ! python3 -c "import tokenizers" 2>/dev/null; then
-  echo "install-deps: installing the Python package tokenizers (used by the tokenizer export test)"
-  python3 -m pip install -q tokenizers 2>/dev/null \
-    || python3 -m pip install -q --user --break-system-packages tokenizers 2>/dev/null \
-    || echo "install-deps: could not install tokenizers; the export test will say it was skipped" >&2
+if [ ! -x .venv/bin/python ]; then
+  echo "install-deps: creating the project virtual environment .venv/ ($("$python" --version 2>&1))"
+  "$python" -m venv .venv
+fi
+stamp=.venv/.loom-$(basename "$requirements" .txt).sha256
+digest=$(cat scripts/requirements*.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+  echo "install-deps: installing $requirements into .venv/ (torch is a large download on a first install)"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
+  echo "$digest" >"$stamp"
 fi

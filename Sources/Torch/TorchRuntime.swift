@@ -54,6 +54,34 @@ public enum TorchRuntime {
         return String(cString: version!)
     }
 
+    /// Where libtorch came from: `loaded`, the libtorch_cpu file the dynamic loader mapped into this
+    /// process; `builtAgainst`, the lib/ directory the shim was compiled and linked against (empty when
+    /// its build did not say).
+    public static func libraryLocation() throws -> (loaded: String, builtAgainst: String) {
+        var loaded: UnsafePointer<CChar>? = nil
+        var builtAgainst: UnsafePointer<CChar>? = nil
+        try check { ctorch_libtorch_location(&loaded, &builtAgainst, $0) }
+        return (String(cString: loaded!), String(cString: builtAgainst!))
+    }
+
+    /// libtorch's own build summary (`torch.__config__.show()`): compiler, BLAS and LAPACK, CPU
+    /// capability, CUDA and the build settings.
+    public static func buildConfiguration() throws -> String {
+        var text: UnsafePointer<CChar>? = nil
+        try check { ctorch_build_configuration(&text, $0) }
+        return String(cString: text!)
+    }
+
+    /// One `KEY=value` of the build settings line of `buildConfiguration()` (e.g. `BLAS_INFO` → "mkl").
+    public static func buildSetting(_ key: String) throws -> String? {
+        for field in try buildConfiguration().split(whereSeparator: { $0 == "," || $0 == "\n" }) {
+            let trimmed = field.trimmingCharacters(in: .whitespaces)
+            let setting = trimmed.hasPrefix("- Build settings: ") ? String(trimmed.dropFirst("- Build settings: ".count)) : trimmed
+            if setting.hasPrefix(key + "=") { return String(setting.dropFirst(key.count + 1)) }
+        }
+        return nil
+    }
+
     /// True when the linked libtorch was built with CUDA and a CUDA device is visible.
     public static func cudaIsAvailable() throws -> Bool {
         var available: Int32 = 0

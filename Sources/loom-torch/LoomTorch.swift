@@ -15,7 +15,8 @@ struct LoomTorch: ParsableCommand {
 
 struct TorchInfo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "torch-info", abstract: "Show the linked libtorch: version, CUDA, threads.")
+        commandName: "torch-info",
+        abstract: "Show the linked libtorch: version, where it was loaded from, BLAS, CPU capability, devices, threads.")
 
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Also measure the fp32 GEMM rate (2048² matmul), the per-op overhead and NF4 dequantisation.")
@@ -23,10 +24,28 @@ struct TorchInfo: ParsableCommand {
 
     func run() throws {
         let version = try TorchRuntime.version()
+        let location = try TorchRuntime.libraryLocation()
+        let blas = try TorchRuntime.buildSetting("BLAS_INFO") ?? "unknown"
+        let capability = try TorchRuntime.buildConfiguration().split(separator: "\n")
+            .first { $0.contains("CPU capability usage:") }
+            .map { String($0.split(separator: ":").last!).trimmingCharacters(in: .whitespaces) } ?? "unknown"
         let cuda = try TorchRuntime.cudaIsAvailable()
+        let cudaDevices = cuda ? try TorchRuntime.cudaDeviceCount() : 0
         let threads = try TorchRuntime.numThreads()
-        var object: [String: Any] = ["libtorch": version, "cuda": cuda, "threads": threads]
-        var lines = ["libtorch  \(version)", "cuda      \(cuda ? "available" : "not available")", "threads   \(threads)"]
+        var object: [String: Any] = [
+            "libtorch": version, "library": location.loaded, "built_against": location.builtAgainst, "blas": blas,
+            "cpu_capability": capability, "cuda": cuda, "cuda_devices": cudaDevices, "threads": threads,
+        ]
+        let devices = ["cpu"] + (0..<cudaDevices).map { "cuda:\($0)" }
+        var lines = [
+            "libtorch  \(version)",
+            "library   \(location.loaded)",
+            "blas      \(blas)",
+            "cpu       \(capability)",
+            "cuda      \(cuda ? "available, \(cudaDevices) device(s)" : "not available")",
+            "devices   \(devices.joined(separator: ", "))",
+            "threads   \(threads)",
+        ]
         if benchmark {
             let gflops = try Benchmarks.fp32MatmulGFLOPS(size: 2048)
             let overhead = try Benchmarks.opOverheadMicroseconds()

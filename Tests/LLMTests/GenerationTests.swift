@@ -7,14 +7,19 @@ import Testing
 import Torch
 
 @Suite struct GenerationTests {
-    /// Greedy decoding without a cache: the whole sequence through the model at every step.
-    private func uncachedGreedy(_ model: LlamaModel, prompt: [Int], count: Int) throws -> [Int] {
-        var sequence = prompt
-        for _ in 0..<count {
-            let logits = try withNoGrad { try model.logits(tokens: Tensor(sequence.map { Int64($0) }, shape: [1, sequence.count])) }
-            sequence.append(try logits.select(dim: 1, index: sequence.count - 1).argmax().scalar(Int.self))
+    /// Checks cached greedy decoding against the whole sequence recomputed without a cache (teacher-forced):
+    /// at every generated position the chosen token must be the recomputed argmax, up to ties within
+    /// 1e-4 — the cached and full computations run GEMMs of other shapes and differ by ~1e-6 (see
+    /// `cachedLogitsEqualFullRecomputation`), so a near-tie may break either way.
+    private func expectGreedyUnderRecomputation(_ model: LlamaModel, prompt: [Int], generated: [Int]) throws {
+        let sequence = prompt + generated
+        let logits = try withNoGrad { try model.logits(tokens: Tensor(sequence.map { Int64($0) }, shape: [1, sequence.count])) }
+        for (offset, token) in generated.enumerated() {
+            let row = try logits.select(dim: 1, index: prompt.count - 1 + offset).reshape([-1])
+            let best = try row.amax().scalar(Double.self)
+            let chosen = try row.select(dim: 0, index: token).scalar(Double.self)
+            #expect(chosen >= best - 1e-4, "generated token \(offset): \(chosen) against the best \(best)")
         }
-        return Array(sequence.dropFirst(prompt.count))
     }
 
     @Test func cachedLogitsEqualFullRecomputation() throws {
@@ -39,12 +44,14 @@ import Torch
         let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
         let prompt = [89, 106, 67, 172, 197]
         let generated = try model.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: 12, stopTokenIds: []))
-        #expect(generated.tokens == (try uncachedGreedy(model, prompt: prompt, count: 12)))
+        #expect(generated.tokens.count == 12)
+        try expectGreedyUnderRecomputation(model, prompt: prompt, generated: generated.tokens)
         #expect(generated.stopReason == .maxNewTokens)
         for config in [TinyConfigs.qwen2, TinyConfigs.mistralWindow] {
             let tiny = try TinyConfigs.model(config)
             let result = try tiny.generate(prompt: [3, 1, 4, 1], options: GenerationOptions(maxNewTokens: 10, stopTokenIds: []))
-            #expect(result.tokens == (try uncachedGreedy(tiny, prompt: [3, 1, 4, 1], count: 10)), "\(config.modelType)")
+            #expect(result.tokens.count == 10, "\(config.modelType)")
+            try expectGreedyUnderRecomputation(tiny, prompt: [3, 1, 4, 1], generated: result.tokens)
         }
     }
 

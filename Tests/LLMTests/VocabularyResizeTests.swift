@@ -42,7 +42,9 @@ import Torch
         #expect(model.config.vocabSize == 514 && model.embedTokens.shape == [514, 64] && model.lmHead?.shape == [514, 64])
         let after = try withNoGrad { try model.logits(tokens: tokens) }
         #expect(after.shape == [2, 17, 514])
-        #expect(try after.narrow(dim: 2, start: 0, length: 512).equal(before))
+        // The head's GEMM has 514 columns now, not 512: BLAS may block the sums differently for another N,
+        // so the old logits come back to within a few float32 ulps (they peak near 4; K is 64), not bit for bit.
+        #expect(try maxAbsDifference(after.narrow(dim: 2, start: 0, length: 512), before) < 1e-5)
 
         try model.saveModel(to: scratch.path("resized"), mergeAdapter: false)
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.path("resized/config.json"))) as! [String: Any]

@@ -22,6 +22,14 @@ public enum TestPaths {
     public static func executable(_ name: String) -> URL {
         productsDirectory.appendingPathComponent(name)
     }
+
+    /// The project virtual environment's interpreter (`.venv/bin/python`, made by `make`), where the
+    /// pinned Python packages the interop tests use live; `python3` on PATH when there is no venv.
+    public static let python: (executable: URL, arguments: [String]) = {
+        let venv = packageRoot.appendingPathComponent(".venv/bin/python")
+        if FileManager.default.isExecutableFile(atPath: venv.path) { return (venv, []) }
+        return (URL(fileURLWithPath: "/usr/bin/env"), ["python3"])
+    }()
 }
 
 /// A fresh directory under the system temp dir, removed when the value is released.

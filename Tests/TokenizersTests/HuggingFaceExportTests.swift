@@ -1,17 +1,20 @@
 // HuggingFaceExportTests — the extended tokenizer.json, loaded by the Python `tokenizers` package,
 // encodes every test string exactly as Loom does and decodes it back, Cyrillic hyperwords
-// included. Skips (saying why) when python3 or the package is missing; CI installs it
-// (scripts/install-deps.sh).
+// included. Runs the project venv's Python (`make` installs the pinned package there); skips, saying
+// why, when the package cannot be imported.
 import Foundation
 import TestSupport
 import Testing
 @testable import Tokenizers
 
 enum PythonTokenizers {
-    static let python = URL(fileURLWithPath: "/usr/bin/env")
+    /// Runs the project's Python (TestPaths.python) with `arguments`.
+    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
+        try runProcess(TestPaths.python.executable, TestPaths.python.arguments + arguments, environment: environment)
+    }
 
     static let isAvailable: Bool = {
-        guard let result = try? runProcess(python, ["python3", "-c", "import tokenizers"]) else { return false }
+        guard let result = try? run(["-c", "import tokenizers"]) else { return false }
         return result.status == 0
     }()
 
@@ -32,8 +35,7 @@ enum PythonTokenizers {
             json.dump(rows, open(sys.argv[3], "w", encoding="utf-8"), ensure_ascii=False)
             """.utf8
         ).write(to: script)
-        let result = try runProcess(
-            python, ["python3", script.path, tokenizerFile.path, input.path, output.path], environment: ["RAYON_NUM_THREADS": "1"])
+        let result = try run([script.path, tokenizerFile.path, input.path, output.path], environment: ["RAYON_NUM_THREADS": "1"])
         guard result.status == 0 else { throw FixtureError("python failed: \(result.stderr)") }
         guard case .array(let rows) = try OrderedJSON.parse(Data(contentsOf: output)) else { throw FixtureError("bad python output") }
         return rows.map { row in
@@ -59,14 +61,14 @@ extension PythonTokenizers {
             json.dump([tokenizer.decode(ids, skip_special_tokens=False) for ids in lists], open(sys.argv[3], "w", encoding="utf-8"), ensure_ascii=False)
             """.utf8
         ).write(to: script)
-        let result = try runProcess(python, ["python3", script.path, tokenizerFile.path, input.path, output.path])
+        let result = try run([script.path, tokenizerFile.path, input.path, output.path])
         guard result.status == 0 else { throw FixtureError("python failed: \(result.stderr)") }
         guard case .array(let rows) = try OrderedJSON.parse(Data(contentsOf: output)) else { throw FixtureError("bad python output") }
         return rows.map { if case .string(let text) = $0 { text } else { "" } }
     }
 }
 
-@Suite(.enabled(if: PythonTokenizers.isAvailable, "python3 with the tokenizers package is not installed (pip install tokenizers)"))
+@Suite(.enabled(if: PythonTokenizers.isAvailable, "the tokenizers package cannot be imported (make deps installs it into .venv/)"))
 struct HuggingFaceExportTests {
     /// Random id sequences decode to the same text, including the U+FFFD Hugging Face writes for
     /// bytes that do not form UTF-8 (a lone continuation byte, a cut-off sequence, byte-fallback
@@ -144,7 +146,7 @@ struct HuggingFaceExportTests {
     }
 }
 
-@Suite(.enabled(if: PythonTokenizers.isAvailable, "python3 with the tokenizers package is not installed (pip install tokenizers)"))
+@Suite(.enabled(if: PythonTokenizers.isAvailable, "the tokenizers package cannot be imported (make deps installs it into .venv/)"))
 struct HuggingFaceExportVariantTests {
     /// GPT-2's ByteLevel-with-regex and Qwen2's split + NFC bases: the export rewrites their
     /// pre-tokenizers, and Python still encodes as Loom does.

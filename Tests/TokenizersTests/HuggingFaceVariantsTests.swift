@@ -74,7 +74,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: PythonTokenizers.isAvailable, "python3 with the tokenizers package is not installed (pip install tokenizers)"),
+    @Test(.enabled(if: PythonTokenizers.isAvailable, "the tokenizers package cannot be imported (make deps installs it into .venv/)"),
         arguments: variantNames)
     func matchesPythonTokenizers(_ name: String) throws {
         let document = try Self.variant(name)

@@ -87,13 +87,16 @@ private func referenceCodes(_ values: [Float], blockSize: Int) -> (codes: [UInt8
     let compositeInput = try start.clone().setRequiresGrad()
     let composite = try compositeInput.linear(weight: weight)
     #expect(fused.shape == [2, 3, 6])
-    #expect(try fused.equal(composite))
+    // Both end in one sgemm of the same shapes today, but through different ATen routes (mm_out over a row
+    // block vs linear → matmul): equal to within float32 rounding of outputs below ~3, not promised bit for bit.
+    #expect(approximatelyEqual(try fused.toArray(Float.self), try composite.toArray(Float.self), tolerance: 1e-6))
 
     let upstream = try Tensor.randn([2, 3, 6], generator: generator)
     try (fused * upstream).sum().backward()
     try (composite * upstream).sum().backward()
     #expect(approximatelyEqual(try #require(fusedInput.grad).toArray(Float.self), try #require(compositeInput.grad).toArray(Float.self), tolerance: 1e-5))
-    #expect(try withNoGrad { try Quantization4Bit.linear(start, packed: packed, absmax: absmax, codebook: codebook, outFeatures: 6, inFeatures: 128) }.equal(composite.detach()))
+    let withoutGraph = try withNoGrad { try Quantization4Bit.linear(start, packed: packed, absmax: absmax, codebook: codebook, outFeatures: 6, inFeatures: 128) }
+    #expect(try withoutGraph.equal(fused.detach()))
     let wrong = errorMessage { _ = try Quantization4Bit.linear(start, packed: packed, absmax: absmax, codebook: codebook, outFeatures: 7, inFeatures: 128) }
     #expect(wrong?.hasPrefix("packed codes must be u8 with 448 elements for shape [7, 128], got [384] u8") == true)
 }

@@ -23,3 +23,16 @@ import Torch
     // The running process got its default at first use.
     #expect(try TorchRuntime.numThreads() == TorchRuntime.defaultThreadCount())
 }
+
+// The shim links libtorch by path with an rpath to its directory: the process must map the very
+// libtorch it was built against, not another one found first on the system's library path.
+@Test func theLoadedLibtorchIsTheOneTheShimWasBuiltAgainst() throws {
+    let location = try TorchRuntime.libraryLocation()
+    #expect(!location.builtAgainst.isEmpty)
+    let loadedDirectory = URL(fileURLWithPath: location.loaded).resolvingSymlinksInPath().deletingLastPathComponent()
+    #expect(loadedDirectory.path == URL(fileURLWithPath: location.builtAgainst).resolvingSymlinksInPath().path)
+    #expect(URL(fileURLWithPath: location.loaded).lastPathComponent == "libtorch_cpu.so")
+    // The headers the shim compiled against and the library it runs with are one release.
+    #expect(try TorchRuntime.buildSetting("TORCH_VERSION").map { $0.hasPrefix(try TorchRuntime.version()) } == true)
+    #expect(try TorchRuntime.buildSetting("BLAS_INFO") != nil)
+}

@@ -21,7 +21,8 @@ import Torch
     #expect(try (a * scale).toArray(Float.self) == [0.5, 1, 1.5, 2])
     #expect(try a.add(row, alpha: -1).toArray(Float.self) == [-9, -18, -7, -16])
     #expect(try a.pow(2).toArray(Float.self) == [1, 4, 9, 16])
-    #expect(try Tensor.pow(2, a).toArray(Float.self) == [2, 4, 8, 16])
+    // ATen's pow kernel (vectorised exp2/log2) is accurate to ~1 ulp, not exact, on every CPU path.
+    #expect(approximatelyEqual(try Tensor.pow(2, a).toArray(Float.self), [2, 4, 8, 16], tolerance: 1e-5))
     #expect(try a.remainder(3).toArray(Float.self) == [1, 2, 0, 1])
     #expect(try Tensor([Float(-7), 7]).floorDivide(2).toArray(Float.self) == [-4, 3])
     #expect(try a.maximum(Tensor([Float(2)])).toArray(Float.self) == [2, 2, 3, 4])

@@ -4,7 +4,9 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <c10/core/GradMode.h>
+#include <dlfcn.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -49,6 +51,32 @@ int ctorch_version(const char **out_version, char **err) {
                                            std::to_string(TORCH_VERSION_MINOR) + "." +
                                            std::to_string(TORCH_VERSION_PATCH);
         *out_version = version.c_str();
+    });
+}
+
+int ctorch_libtorch_location(const char **out_loaded, const char **out_built_against, char **err) {
+    return guarded(err, [&] {
+        // The file the dynamic loader mapped for libtorch_cpu: the library of a symbol defined there.
+        static const std::string loaded = [] {
+            Dl_info info{};
+            if (dladdr(reinterpret_cast<void *>(&at::show_config), &info) == 0 || info.dli_fname == nullptr) {
+                throw std::runtime_error("dladdr could not name the library holding at::show_config");
+            }
+            return std::string(info.dli_fname);
+        }();
+        *out_loaded = loaded.c_str();
+#if defined(LOOM_LIBTORCH_LIB)
+        *out_built_against = LOOM_LIBTORCH_LIB;
+#else
+        *out_built_against = "";
+#endif
+    });
+}
+
+int ctorch_build_configuration(const char **out_text, char **err) {
+    return guarded(err, [&] {
+        static const std::string text = at::show_config();
+        *out_text = text.c_str();
     });
 }
 

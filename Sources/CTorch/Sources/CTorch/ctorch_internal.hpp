@@ -2,6 +2,10 @@
 // (`guarded`), and conversions between the C types of ctorch.h and ATen's. Not part of the C API.
 #pragma once
 
+#if defined(LOOM_LIBTORCH_MISSING)
+#error "no libtorch found: run `make` (it creates .venv/ with the pinned torch wheel) or set LIBTORCH=/path/to/libtorch (a directory holding include/ and lib/)"
+#endif
+
 #include "ctorch.h"
 
 #include <ATen/ATen.h>

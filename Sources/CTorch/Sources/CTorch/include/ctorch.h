@@ -83,6 +83,17 @@ void ctorch_free_string(char *message);
 
 /* Library facts. `*out_version` is a static string owned by the shim: never free it. */
 int ctorch_version(const char **out_version, char **err);
+/*
+ * Where libtorch came from. `*out_loaded`: the path of the libtorch_cpu the dynamic loader mapped into
+ * this process. `*out_built_against`: the lib/ directory this shim was compiled and linked against
+ * ("" when the build did not say). Both static strings owned by the shim: never free them.
+ */
+int ctorch_libtorch_location(const char **out_loaded, const char **out_built_against, char **err);
+/*
+ * libtorch's own build summary (`at::show_config()`: compiler, BLAS/LAPACK, CPU capability, CUDA…).
+ * A static string owned by the shim: never free it.
+ */
+int ctorch_build_configuration(const char **out_text, char **err);
 /* 1 when the linked libtorch was built with CUDA and a device is visible, else 0. */
 int ctorch_cuda_is_available(int *out_available, char **err);
 int ctorch_cuda_device_count(int *out_count, char **err);
