@@ -63,11 +63,50 @@ extension LlamaModel {
         let predicting = try hidden.reshape([batch, length, config.hiddenSize]).narrow(dim: 1, start: 0, length: length - 1)
             .reshape([batch * (length - 1), config.hiddenSize])  // (B·(T−1), C)
         let targets = try labels.narrow(dim: 1, start: 1, length: length - 1).reshape([-1]).to(.int64)
+        let rows = batch * (length - 1)
+        if let chunkBytes = lossChunkBytes, rows * config.vocabSize * 4 > chunkBytes {
+            return try chunkedLoss(predicting, targets: targets, rowsPerChunk: max(1, chunkBytes / (config.vocabSize * 4)), reduction: reduction)
+        }
         let logits = try vocabularyLogits(predicting)  // (B·(T−1), V)
         if kernels.onCPU(logits).fusedCrossEntropy && reduction == .mean {
             return try logits.fusedCrossEntropy(targets: targets)
         }
         return try logits.crossEntropy(targets: targets, reduction: reduction)
+    }
+
+    /// The cross-entropy of `hidden` (N, C) through the head against `targets` (N), `rowsPerChunk` rows at
+    /// a time, as torchtune's chunked loss and Liger's fused linear cross-entropy do: while a graph is
+    /// recorded, each chunk's head GEMM and loss run under activation checkpointing, so only the chunk's
+    /// hidden rows are kept between forward and backward and one chunk's logits exist at a time (in
+    /// backward too, where they are recomputed). The same value as the whole computation up to the order
+    /// of the sum; targets of −100 are ignored and `.mean` divides by the others.
+    func chunkedLoss(_ hidden: Tensor, targets: Tensor, rowsPerChunk: Int, reduction: LossReduction) throws -> Tensor {
+        let rows = hidden.shape[0]
+        let recording = GradMode.isEnabled && hidden.requiresGrad
+        var sum: Tensor? = nil
+        var perToken: [Tensor] = []
+        for start in stride(from: 0, to: rows, by: rowsPerChunk) {
+            let count = min(rowsPerChunk, rows - start)
+            let chunkTargets = try targets.narrow(dim: 0, start: start, length: count)
+            let chunkReduction: LossReduction = reduction == .none ? .none : .sum
+            let body = { (chunk: Tensor) throws -> Tensor in
+                try self.vocabularyLogits(chunk).crossEntropy(targets: chunkTargets, reduction: chunkReduction)
+            }
+            let chunk = try hidden.narrow(dim: 0, start: start, length: count)
+            let loss = try recording ? chunk.checkpointed(body) : body(chunk)
+            if reduction == .none {
+                perToken.append(loss)
+            } else {
+                sum = try sum.map { try $0 + loss } ?? loss
+            }
+        }
+        switch reduction {
+        case .none: return try Tensor.cat(perToken, dim: 0)
+        case .sum: return sum!
+        case .mean:
+            let counted = try targets.ne(-100).sum().scalar(Int.self)
+            return try sum! / Double(counted)
+        }
     }
 
     // MARK: pieces

@@ -33,6 +33,11 @@ public final class LlamaModel {
     /// (gradient checkpointing, as QLoRA recipes train): one more forward of every layer per step, for
     /// the activations' memory (off by default). Affects only passes that record a graph.
     public var gradientCheckpointing = false
+    /// The most bytes of f32 logits the loss computes at once: above it, the rows of a loss are taken in
+    /// chunks, each chunk's head GEMM and cross-entropy recomputed in backward, so the full
+    /// (B·T, vocab) logits never exist (a 128k vocabulary at 4 × 2048 tokens would be 4 GiB of them).
+    /// nil computes them whole.
+    public var lossChunkBytes: Int? = 256 << 20
     var trainingMode = false
 
     /// Creates a base model for `config` whose tensors come from `weight(name, shape)` (Hugging Face
