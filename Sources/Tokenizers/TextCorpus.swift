@@ -22,21 +22,44 @@ public enum TextCorpus {
         return texts
     }
 
+    /// The path that names standard input on the command line.
+    public static let standardInputPath = "-"
+
     /// The whole of a UTF-8 text file; an unreadable or non-UTF-8 file is an error naming it (and the
-    /// first bad byte).
+    /// first bad byte). `-` reads standard input; a pipe or FIFO (`--input <(…)`) is read to its end.
+    public static func read(path: String) throws -> String {
+        if path == standardInputPath {
+            return try decode(FileHandle.standardInput.readToEnd() ?? Data(), name: "standard input")
+        }
+        return try read(URL(fileURLWithPath: path))
+    }
+
+    /// The whole of a UTF-8 text file (see `read(path:)`).
     public static func read(_ file: URL) throws -> String {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory), isDirectory.boolValue {
+        var status = stat()
+        if stat(file.path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
             throw TokenizerFileError(file: file.path, field: "", problem: "is a directory, not a text file")
         }
         let data: Data
         do {
-            data = try Data(contentsOf: file)
+            // A regular file is read by its size; a pipe or character device has none, so it is read
+            // through a handle until end of file.
+            if stat(file.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+                let handle = try FileHandle(forReadingFrom: file)
+                defer { try? handle.close() }
+                data = try handle.readToEnd() ?? Data()
+            } else {
+                data = try Data(contentsOf: file)
+            }
         } catch {
             throw TokenizerFileError(file: file.path, field: "", problem: "cannot read: \(SystemErrorText.reason(error))")
         }
+        return try decode(data, name: file.path)
+    }
+
+    private static func decode(_ data: Data, name: String) throws -> String {
         guard let text = String(strictUTF8: data) else {
-            throw TokenizerFileError(file: file.path, field: "", problem: UTF8Validation.problem(in: data) ?? "not valid UTF-8")
+            throw TokenizerFileError(file: name, field: "", problem: UTF8Validation.problem(in: data) ?? "not valid UTF-8")
         }
         return text
     }

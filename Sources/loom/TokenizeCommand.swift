@@ -11,12 +11,13 @@ struct TokenizeCommand: ParsableCommand {
         discussion: """
             The whole file is one text; no BOS/EOS is added. Example:
               loom tokenize --tokenizer models/base/tokenizer.json --input scene.txt --json
+              echo "Привет, мир!" | loom tokenize --tokenizer models/base/tokenizer.json --input -
             """)
 
     @Option(help: "A tokenizer.json, a SentencePiece .model, or a model directory holding one.")
     var tokenizer: String
 
-    @Option(help: "The text file to encode (UTF-8).")
+    @Option(help: "The text file to encode (UTF-8); - reads standard input, and a pipe such as <(…) works.")
     var input: String
 
     @Flag(help: "Print {\"ids\": [...], \"tokens\": [...]} instead of a table.")
@@ -28,7 +29,7 @@ struct TokenizeCommand: ParsableCommand {
 
     private func encode() throws {
         let tokenizer = try TokenizerLoader.load(URL(fileURLWithPath: self.tokenizer))
-        let text = try TextCorpus.read(URL(fileURLWithPath: input))
+        let text = try TextCorpus.read(path: input)
         let ids = tokenizer.encode(text)
         let pieces = ids.map { tokenizer.piece(for: $0) ?? "" }
         if json {

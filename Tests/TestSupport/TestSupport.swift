@@ -53,9 +53,11 @@ public struct ProcessResult: Sendable {
     public let stderr: String
 }
 
-/// Runs an executable to completion, capturing both streams.
+/// Runs an executable to completion, capturing both streams; `standardInput`, when given, is written to
+/// its standard input (then closed).
 public func runProcess(
-    _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, currentDirectory: URL? = nil
+    _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, currentDirectory: URL? = nil,
+    standardInput: Data? = nil
 ) throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
@@ -67,7 +69,15 @@ public func runProcess(
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    let input = standardInput.map { _ in Pipe() }
+    if let input { process.standardInput = input }
     try process.run()
+    if let input, let standardInput {
+        Thread.detachNewThread {
+            input.fileHandleForWriting.write(standardInput)
+            try? input.fileHandleForWriting.close()
+        }
+    }
     let errReader = Thread.detachNewThreadWithResult { err.fileHandleForReading.readDataToEndOfFile() }
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

@@ -36,6 +36,30 @@ import Testing
         #expect(table.stdout.contains(row.tokens[0]))
     }
 
+    @Test func tokenizeReadsStandardInputAndPipes() throws {
+        let scratch = try ScratchDirectory("cli-tokenize-stdin")
+        let row = try FixtureRows.expected("bytelevel-llama3").first { $0.text == "Привет, мир!" }!
+        let expected = OrderedJSON.array(row.ids.map { .int($0) })
+        let stdin = try runProcess(Self.loom, ["tokenize", "--tokenizer", Self.llama3, "--input", "-", "--json"], standardInput: Data(row.text.utf8))
+        #expect(stdin.status == 0, "\(stdin.stderr)")
+        #expect(try OrderedJSON.parse(Data(stdin.stdout.utf8))["ids"] == expected)
+        // A FIFO, as bash's <(…) hands one over: it has no size and cannot be mapped.
+        let fifo = scratch.path("scene.fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let text = row.text
+        Thread.detachNewThread {
+            guard let handle = FileHandle(forWritingAtPath: fifo) else { return }
+            handle.write(Data(text.utf8))
+            try? handle.close()
+        }
+        let piped = try Self.run(["tokenize", "--tokenizer", Self.llama3, "--input", fifo, "--json"])
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(try OrderedJSON.parse(Data(piped.stdout.utf8))["ids"] == expected)
+        let badStdin = try runProcess(Self.loom, ["tokenize", "--tokenizer", Self.llama3, "--input", "-"], standardInput: Data([0x63, 0xE9, 0x0A]))
+        #expect(badStdin.status == 1)
+        #expect(badStdin.stderr == "loom: standard input: not valid UTF-8 (byte 0xE9 at offset 1)\n", "\(badStdin.stderr)")
+    }
+
     @Test func tokenizeNamesTheBrokenField() throws {
         let scratch = try ScratchDirectory("cli-broken")
         let document = try TokenizerErrorTests.replacing(["model", "type"], in: try TokenizerErrorTests.fixtureDocument(), with: .string("Unigram"))
