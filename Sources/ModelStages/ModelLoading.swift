@@ -3,6 +3,7 @@
 // for, and the ids of the new-token rows of an extended model.
 import Foundation
 import LLM
+import Pipeline
 import Stages
 import Tokenizers
 import Torch

@@ -1,8 +1,10 @@
 // KindParameters — a kind's parameters decoded into a struct (`TrainKind.Parameters.load(context.params)`)
 // and checked against the rules between keys (`model.num_attention_heads` must divide
-// `model.hidden_size`). The schema checks keys one at a time when the recipe is validated; these rules
-// are checked when a kind decodes its parameters, and a broken one is a ParameterConstraintError whose
-// message names the key path as a recipe error would.
+// `model.hidden_size`). The schema checks keys one at a time; these rules are checked when the recipe is
+// validated too (a kind's descriptor names them as `checkParameters: Parameters.check`, so `loom run`
+// refuses a broken recipe before its first stage), and again when the kind decodes its parameters. A
+// broken rule is a ParameterConstraintError naming the key path, which the recipe loader places at
+// the key's file, line and column.
 import Pipeline
 
 public protocol KindParameters: Decodable {
@@ -19,16 +21,9 @@ extension KindParameters {
     }
 
     public func validate() throws {}
-}
 
-public struct ParameterConstraintError: Error, CustomStringConvertible, Equatable {
-    public let keyPath: String
-    public let problem: String
-
-    public init(_ keyPath: String, _ problem: String) {
-        self.keyPath = keyPath
-        self.problem = problem
+    /// Decodes and checks resolved parameters: what a descriptor's `checkParameters` runs.
+    @Sendable public static func check(_ params: StageParameters) throws {
+        _ = try load(params)
     }
-
-    public var description: String { "\(keyPath): \(problem)" }
 }

@@ -49,7 +49,8 @@ public enum TrainKind {
         metricGoals: [
             "train/lr": .none, "train/grad_norm": .none, "train/tokens_seen": .none, "train/corpus_tokens": .none,
             "train/trainable_params": .none, "train/nf4_bytes_per_parameter": .none,
-        ])
+        ],
+        checkParameters: Parameters.check)
 
     public enum Method: String, Decodable, Sendable, CaseIterable {
         case lora, qlora

@@ -112,24 +112,53 @@ import Testing
         #expect(try ExtendVocabKind.Parameters.load(try params("extend")).initialisation == .mean)
     }
 
-    @Test func rulesBetweenKeysAreCheckedWhenDecoding() throws {
-        func error<T>(_ load: () throws -> T) -> String {
-            do {
-                _ = try load()
-                return "no error"
-            } catch {
-                return "\(error)"
-            }
-        }
+    /// The recipe errors of the rules between keys (checked when the recipe is validated, before any stage
+    /// runs, and again when a kind decodes its parameters), without their positions.
+    func ruleErrors() throws -> [String] {
+        try project.recipeErrors("recipes/r.yaml").components(separatedBy: "\n").filter { !$0.isEmpty }
+            .map { String($0.split(separator: " ", maxSplits: 1).last!) }
+    }
+
+    @Test func rulesBetweenKeysAreRecipeErrors() throws {
         try writeModelRecipe(base: "{model: {hidden_size: 100, num_attention_heads: 3}}", train: "{lora: {targets: [q, q]}}")
-        #expect(error { try PretrainBaseKind.Parameters.load(try params("base")) } == "model.num_attention_heads: 3 does not divide hidden_size 100")
-        #expect(error { try TrainKind.Parameters.load(try params("train")) } == "lora.targets: 'q' is listed twice")
+        #expect(try ruleErrors() == [
+            "stages.base.params.model.num_attention_heads: 3 does not divide hidden_size 100",
+            "stages.train.params.lora.targets: 'q' is listed twice",
+        ])
         try writeModelRecipe(base: "{model: {hidden_size: 96, num_attention_heads: 32}}", train: "{lora: {targets: []}}")
-        #expect(error { try PretrainBaseKind.Parameters.load(try params("base")) }
-            == "model.num_attention_heads: head size hidden_size / num_attention_heads = 3 must be even (RoPE rotates pairs)")
-        #expect(error { try TrainKind.Parameters.load(try params("train")) } == "lora.targets: name at least one of q, k, v, o, gate, up, down")
+        #expect(try ruleErrors() == [
+            "stages.base.params.model.num_attention_heads: head size hidden_size / num_attention_heads = 3 must be even (RoPE rotates pairs)",
+            "stages.train.params.lora.targets: name at least one of q, k, v, o, gate, up, down",
+        ])
         try writeModelRecipe(base: "{model: {num_attention_heads: 4, num_key_value_heads: 3}}", train: "{steps: 10, warmup_steps: 20}")
-        #expect(error { try PretrainBaseKind.Parameters.load(try params("base")) } == "model.num_key_value_heads: 3 does not divide num_attention_heads 4")
-        #expect(error { try TrainKind.Parameters.load(try params("train")) } == "warmup_steps: 20 is more than steps (10)")
+        #expect(try ruleErrors() == [
+            "stages.base.params.model.num_key_value_heads: 3 does not divide num_attention_heads 4",
+            "stages.train.params.warmup_steps: 20 is more than steps (10)",
+        ])
+    }
+}
+
+@Suite struct RulesBetweenKeysTests {
+    // A rule between keys (warmup_steps ≤ steps, heads dividing the hidden size) is checked when the
+    // recipe is validated, with the key's position — not when the stage starts, after the stages
+    // before it ran for minutes.
+    @Test func brokenRulesBetweenKeysAreRecipeErrorsAtTheirKeys() throws {
+        let project = try StagesProject()
+        try project.addFortuneTiers()
+        try project.write("recipes/r.yaml", "stages:\n" + StagesProject.corpusStage() + """
+              tokenizer: {kind: base-tokenizer, after: [corpus], params: {vocab_size: 400}}
+              base: {kind: pretrain-base, after: [corpus, tokenizer], params: {model: {hidden_size: 100, num_attention_heads: 3}}}
+              hyperwords: {kind: hyperwords, after: [corpus, tokenizer]}
+              extend: {kind: extend-vocab, after: [base, hyperwords]}
+              train: {kind: train, after: [corpus, extend], params: {steps: 10, warmup_steps: 20}}
+            """)
+        let root = project.root.standardizedFileURL.path
+        let errors = try project.recipeErrors("recipes/r.yaml").replacingOccurrences(of: root + "/", with: "")
+        #expect(errors.contains("stages.base.params.model.num_attention_heads: 3 does not divide hidden_size 100"), "\(errors)")
+        #expect(errors.contains("stages.train.params.warmup_steps: 20 is more than steps (10)"), "\(errors)")
+        // Each at its key's line and column in the recipe.
+        let lines = try String(contentsOf: project.root.appendingPathComponent("recipes/r.yaml"), encoding: .utf8).components(separatedBy: "\n")
+        let warmupLine = try #require(lines.firstIndex { $0.contains("warmup_steps: 20") }) + 1
+        #expect(errors.contains("recipes/r.yaml:\(warmupLine):"), "\(errors)")
     }
 }

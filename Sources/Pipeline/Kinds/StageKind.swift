@@ -29,10 +29,14 @@ public struct StageKindDescriptor: Sendable {
     public let schema: ParamSchema
     /// Goals for metrics this kind reports whose names do not say it (`eval/bytes_per_token`: maximize).
     public let metricGoals: [String: MetricGoal]
+    /// The rules between keys that the schema cannot state (warmup_steps ≤ steps), run on the resolved
+    /// parameters when the recipe is validated: a ParameterConstraintError becomes a recipe error at
+    /// the key it names.
+    public let checkParameters: (@Sendable (StageParameters) throws -> Void)?
 
     public init(
         name: String, version: Int, summary: String, executable: StageExecutable, schema: ParamSchema,
-        metricGoals: [String: MetricGoal] = [:]
+        metricGoals: [String: MetricGoal] = [:], checkParameters: (@Sendable (StageParameters) throws -> Void)? = nil
     ) {
         self.name = name
         self.version = version
@@ -40,7 +44,21 @@ public struct StageKindDescriptor: Sendable {
         self.executable = executable
         self.schema = schema
         self.metricGoals = metricGoals
+        self.checkParameters = checkParameters
     }
+}
+
+/// A rule between a kind's keys broken: `keyPath` (relative to the stage's parameters) and the problem.
+public struct ParameterConstraintError: Error, CustomStringConvertible, Equatable {
+    public let keyPath: String
+    public let problem: String
+
+    public init(_ keyPath: String, _ problem: String) {
+        self.keyPath = keyPath
+        self.problem = problem
+    }
+
+    public var description: String { "\(keyPath): \(problem)" }
 }
 
 /// A stage kind's implementation. `run` executes in the child process (`loom exec-stage` or

@@ -127,6 +127,7 @@ private struct LoadSession {
                 switch ParamValidator.validate(params, against: descriptor.schema, owner: stage.declaration.node,
                                                projectDirectory: projectDirectory) {
                 case .success(let validated):
+                    checkRulesBetweenKeys(validated, of: stage.name, descriptor: descriptor, params: params, owner: stage.declaration.node)
                     resolved.append(ResolvedStage(name: stage.name, descriptor: descriptor, after: stage.after, params: validated))
                 case .failure(let list):
                     report(list)
@@ -140,6 +141,27 @@ private struct LoadSession {
             projectDirectory: projectDirectory, description: root["description"]?.scalarText,
             pipelineName: pipelineName, variantNames: variantNodes.map(\.name),
             variantsLocation: root.entry("variants")?.keyLocation ?? root.location, variants: variants)
+    }
+
+    /// Runs the kind's rules between keys on the resolved parameters; a broken rule is reported at the key
+    /// it names where the recipe wrote it (else at the nearest section written, else at the stage).
+    mutating func checkRulesBetweenKeys(
+        _ validated: ValidatedParams, of stageName: String, descriptor: StageKindDescriptor, params: SourceNode?, owner: SourceNode
+    ) {
+        guard let check = descriptor.checkParameters else { return }
+        do {
+            try check(StageParameters(validated.resolved))
+        } catch let broken as ParameterConstraintError {
+            var node = params, written = params
+            for key in broken.keyPath.split(separator: ".").map(String.init) {
+                node = node?[key]
+                if let node { written = node }
+            }
+            let keyPath = node?.keyPath ?? "\(params?.keyPath ?? "params.\(stageName)").\(broken.keyPath)"
+            report(RecipeError(broken.problem, at: (node ?? written)?.location ?? owner.location, keyPath: keyPath))
+        } catch {
+            report(RecipeError("\(error)", at: owner.location, keyPath: "params.\(stageName)"))
+        }
     }
 
     // MARK: extends
