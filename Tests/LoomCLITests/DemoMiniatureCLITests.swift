@@ -1,7 +1,8 @@
 // DemoMiniatureCLITests — the demo in miniature through the built binaries (`loom` planning and running,
 // `loom-torch exec-stage` for the model kinds): generated text through every stage kind, killed with
-// SIGKILL (runner and stage at once) while `train` is between checkpoints, resumed, and the resumed
-// run's adapter and eval metrics equal those of an uninterrupted run; then compare and report read it.
+// SIGKILL (runner and stage at once) while `train` is between checkpoints (frozen with SIGSTOP first, so
+// the kill does not race the remaining steps), resumed, and the resumed run's adapter and eval metrics
+// equal those of an uninterrupted run; then compare and report read it.
 import Foundation
 import TestSupport
 import Testing
@@ -17,12 +18,17 @@ import Testing
         try project.write("recipes/mini.yaml", recipe)
     }
 
-    /// The newest checkpoint step in the resume directory of the latest run's `train` stage (0: none yet).
-    func newestTrainCheckpoint() throws -> Int {
-        guard let fingerprint = try project.latestStages()["train"]?["fingerprint"] as? String else { return 0 }
+    /// The newest checkpoint step in the resume directory of the `train` stage of `fingerprint` (0: none yet).
+    func newestCheckpoint(fingerprint: String) -> Int {
         let checkpoints = "\(project.home)/work/\(fingerprint)/resume/checkpoints"
         return ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints)) ?? [])
             .compactMap { Int($0.replacingOccurrences(of: "checkpoint-", with: "")) }.max() ?? 0
+    }
+
+    /// The newest checkpoint step in the resume directory of the latest run's `train` stage (0: none yet).
+    func newestTrainCheckpoint() throws -> Int {
+        guard let fingerprint = try project.latestStages()["train"]?["fingerprint"] as? String else { return 0 }
+        return newestCheckpoint(fingerprint: fingerprint)
     }
 
     @Test func killedDuringTrainThenResumedEqualsAnUninterruptedRun() throws {
@@ -31,13 +37,29 @@ import Testing
         #expect(uninterrupted.status == 0, "\(uninterrupted.stdout)\n\(uninterrupted.stderr)")
 
         let runner = try project.start(["run", "recipes/mini.yaml", "--variant", "core"], output: "killed.out")
-        try project.waitUntil("train wrote its checkpoint of step 20", timeout: 120) { try newestTrainCheckpoint() >= 20 }
+        // The stage process (leader of its process group) and its fingerprint, as soon as it runs.
+        var stagePID: Int32 = 0
+        var fingerprint = ""
+        try project.waitUntil("train is running", timeout: 120) {
+            guard let train = try project.latestStages()["train"], train["status"] as? String == "running",
+                  let pid = train["pid"] as? Int, let stageFingerprint = train["fingerprint"] as? String else { return false }
+            stagePID = Int32(pid)
+            fingerprint = stageFingerprint
+            return true
+        }
+        try #require(stagePID > 0)
+        // Watched by listing the directory only (no `loom status` in the loop), and frozen with SIGSTOP
+        // the moment checkpoint 20 is seen: from then on nothing moves while the test looks and kills.
+        try project.waitUntil("train wrote its checkpoint of step 20", timeout: 120) { newestCheckpoint(fingerprint: fingerprint) >= 20 }
+        kill(-stagePID, SIGSTOP)
         let train = try #require(try project.latestStages()["train"])
         #expect(train["status"] as? String == "running")
-        let stagePID = try #require(train["pid"] as? Int)
-        kill(-Int32(stagePID), SIGKILL)
+        #expect(train["pid"] as? Int == Int(stagePID))
+        // Power loss: the runner and the (frozen) stage process group die without seeing each other go.
         kill(runner.processIdentifier, SIGKILL)
         runner.waitUntilExit()
+        kill(-stagePID, SIGKILL)
+        try project.waitUntil("the killed stage process is gone") { processIsGone(stagePID) }
         #expect(try newestTrainCheckpoint() < 240, "the kill landed before the last step")
 
         let resumed = try project.loom(["resume", "latest"])

@@ -15,7 +15,8 @@ final class CLIProject {
 
     init() throws { files = try ScratchProject("loom-cli") }
 
-    func write(_ relative: String, _ text: String) throws { try files.write(relative, text) }
+    @discardableResult
+    func write(_ relative: String, _ text: String) throws -> URL { try files.write(relative, text) }
 
     func read(_ relative: String) -> String? { files.read(relative) }
 
@@ -84,7 +85,13 @@ func processIsGone(_ pid: Int32) -> Bool {
     return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "Z"
 }
 
-/// A training-like stage: 20 steps, a checkpoint after each in $LOOM_RESUME, a metric per step.
+/// The file that holds `checkpointingRecipe`'s training at step 5 while it exists (in the project
+/// directory): a test that must interrupt the stage mid-run creates it before starting the run and
+/// removes it once it has interrupted it, so the stage cannot finish first however loaded the machine.
+let trainingHold = "train.hold"
+
+/// A training-like stage: 20 steps, a checkpoint after each in $LOOM_RESUME, a metric per step. After
+/// step 5's checkpoint it waits while `$LOOM_PROJECT/train.hold` exists (see `trainingHold`).
 let checkpointingRecipe = """
     stages:
       prepare:
@@ -102,6 +109,7 @@ let checkpointingRecipe = """
               sum=$((sum + $(sed -n "${step}p" "$LOOM_INPUT_PREPARE/data.txt")))
               echo "{\\"step\\": $step, \\"train/loss\\": $((1000 - sum))}" >> "$LOOM_METRICS"
               echo "$step $sum" > "$LOOM_RESUME/checkpoint.tmp" && mv "$LOOM_RESUME/checkpoint.tmp" "$LOOM_RESUME/checkpoint"
+              while [ $step -eq 5 ] && [ -f "$LOOM_PROJECT/train.hold" ]; do sleep 0.05; done
               sleep 0.1
             done
             echo $sum > "$LOOM_OUTPUT/model.txt"
@@ -154,8 +162,11 @@ let checkpointingRecipe = """
         let clean = project.root.appendingPathComponent("clean-runs").path
         #expect(try project.loom(["run", "recipes/train.yaml"], home: clean).status == 0)
 
+        // The training waits at step 5 until the hold is lifted, so it is still running when killed.
+        let hold = try project.write(trainingHold, "")
+        defer { try? FileManager.default.removeItem(at: hold) }  // never leave a stage waiting
         let runner = try project.start(["run", "recipes/train.yaml"], output: "killed.out")
-        try project.waitUntil("training passed step 5") {
+        try project.waitUntil("training reached step 5") {
             let checkpoints = (try? FileManager.default.contentsOfDirectory(atPath: project.home + "/work")) ?? []
             return checkpoints.contains { work in
                 let text = (try? String(contentsOfFile: "\(project.home)/work/\(work)/resume/checkpoint", encoding: .utf8)) ?? ""
@@ -167,6 +178,8 @@ let checkpointingRecipe = """
         kill(-Int32(stagePID), SIGKILL)
         kill(runner.processIdentifier, SIGKILL)
         runner.waitUntilExit()
+        // SIGKILL is delivered asynchronously: wait until the stage process has really exited.
+        try project.waitUntil("the killed stage process is gone") { processIsGone(Int32(stagePID)) }
 
         let stale = try #require(try project.latestStages()["train"])
         #expect(stale["status"] as? String == "running")
@@ -174,6 +187,7 @@ let checkpointingRecipe = """
         let status = try project.loom(["status", "latest"]).stdout
         #expect(status.contains("interrupted (runner gone; loom resume 1)"), "\(status)")
 
+        try FileManager.default.removeItem(at: hold)
         let resumed = try project.loom(["resume", "latest"])
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
         #expect(resumed.stdout.contains("train: started (attempt 2)"))
@@ -196,6 +210,10 @@ let checkpointingRecipe = """
 
     @Test func aRunnerKilledAloneLeavesItsStageCancelledAndResumable() throws {
         try project.write("recipes/train.yaml", checkpointingRecipe)
+        // The training waits at step 5 until the hold is lifted: it cannot finish before the orphaned
+        // stage process notices, on its next heartbeat, that its runner is gone.
+        let hold = try project.write(trainingHold, "")
+        defer { try? FileManager.default.removeItem(at: hold) }  // never leave a stage waiting
         let runner = try project.start(["run", "recipes/train.yaml"], output: "runner.out")
         try project.waitUntil("train is running") { try project.latestStages()["train"]?["status"] as? String == "running" }
         kill(runner.processIdentifier, SIGKILL)
@@ -204,6 +222,7 @@ let checkpointingRecipe = """
             try project.latestStages()["train"]?["status"] as? String == "cancelled"
         }
         #expect(try project.latestStages()["train"]?["error"] as? String == "the runner (pid \(runner.processIdentifier)) exited")
+        try FileManager.default.removeItem(at: hold)
         #expect(try project.loom(["resume", "1"]).status == 0)
         #expect(try project.latestStages().values.allSatisfy { $0["status"] as? String == "succeeded" })
     }

@@ -62,13 +62,10 @@ import Testing
     @Test func followingTheLogOfAStageWhoseProcessDiedEnds() throws {
         #expect(try project.loom(["run", "recipes/ok.yaml"]).status == 0)
         // What a kill -9 of the runner and the stage leaves: `running`, with a pid that is gone.
-        let dead = Process()
-        dead.executableURL = URL(fileURLWithPath: "/bin/true")
-        try dead.run()
-        dead.waitUntilExit()
+        let deadPID = pidThatCannotExist()
         let update = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c",
             "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE stages SET status = 'running', pid = ?\", (int(sys.argv[2]),)); c.commit()",
-            project.home + "/loom.sqlite", String(dead.processIdentifier)])
+            project.home + "/loom.sqlite", String(deadPID)])
         #expect(update.status == 0, "\(update.stderr)")
         #expect(try project.sql("SELECT status FROM stages") == "running")
         let follow = try runProcess(URL(fileURLWithPath: "/usr/bin/timeout"),

@@ -3,6 +3,7 @@
 // resume (including a stage left running by a dead process) and the stage contract.
 import Foundation
 import Pipeline
+import TestSupport
 import Testing
 
 @Suite struct RunnerTests {
@@ -165,10 +166,9 @@ import Testing
 
         // What a kill -9 leaves: the stage `running` with a pid that no longer exists, a half-written
         // attempt directory, and the checkpoint the stage had saved in its resume directory.
-        let dead = try ChildProcess.spawn(executable: "/bin/true", arguments: [], environment: [:], newProcessGroup: true)
-        _ = dead.wait()
+        let deadPID = pidThatCannotExist()
         _ = try store.startAttempt(run: run.id, stage: "train", pid: nil)
-        try store.stageProcessStarted(run: run.id, stage: "train", pid: dead.pid)
+        try store.stageProcessStarted(run: run.id, stage: "train", pid: deadPID)
         let partial = store.layout.workDirectory(fingerprint).appendingPathComponent("attempt-\(run.id)-1/out")
         try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
         try "half".write(to: partial.appendingPathComponent("out.txt"), atomically: true, encoding: .utf8)
@@ -176,7 +176,7 @@ import Testing
         try "1".write(to: store.layout.resumeDirectory(fingerprint).appendingPathComponent("attempts"), atomically: true, encoding: .utf8)
 
         let record = try #require(try store.stage(run: run.id, name: "train"))
-        #expect(record.staleReason() == "process \(dead.pid) is gone")
+        #expect(record.staleReason() == "process \(deadPID) is gone")
         #expect(try project.resume(run.id) == .succeeded)
         let finished = try #require(try store.stage(run: run.id, name: "train"))
         #expect(finished.status == .succeeded)
@@ -185,7 +185,7 @@ import Testing
         #expect(try output(store, run: run.id, stage: "train") == "t")
         let log = try String(contentsOf: store.layout.logFile(run: run.id, stage: "train", attempt: 2), encoding: .utf8)
         #expect(log.contains("discarding attempt-\(run.id)-1 left by an earlier attempt"))
-        #expect(try store.events(ofRun: run.id).contains { $0.message.contains("stale: process \(dead.pid) is gone") })
+        #expect(try store.events(ofRun: run.id).contains { $0.message.contains("stale: process \(deadPID) is gone") })
     }
 
     @Test func resumeRefusesARunWhoseStageIsStillAlive() throws {

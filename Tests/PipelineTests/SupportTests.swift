@@ -84,12 +84,14 @@ import Testing
 }
 
 @Suite struct ConsoleReporterTests {
-    let stage = ActiveStage(label: "demo/core · train", status: "running", startedAt: ProcessState.now - 62,
+    /// A fixed clock: the elapsed time shown is exactly 62 s however slowly the test runs.
+    static let now: Double = 1_000_000
+    let stage = ActiveStage(label: "demo/core · train", status: "running", startedAt: ConsoleReporterTests.now - 62,
                             progress: StageProgress(step: 120, total: 1000, loss: 2.31, tokensPerSecond: 3100, etaSeconds: 250))
 
     @Test func aTerminalGetsLiveLinesRedrawnInPlace() {
         var output = ""
-        let reporter = ConsoleReporter(isTerminal: true) { output += $0 }
+        let reporter = ConsoleReporter(isTerminal: true, now: { ConsoleReporterTests.now }) { output += $0 }
         reporter.active([stage])
         #expect(output == "  demo/core · train  running  1:02  step 120/1000 · loss 2.310 · 3.1k tok/s · ETA 4:10\n")
         output = ""
@@ -105,7 +107,7 @@ import Testing
 
     @Test func aPipeGetsPlainLinesAtMostEveryInterval() {
         var output = ""
-        let reporter = ConsoleReporter(isTerminal: false, plainProgressInterval: 3600) { output += $0 }
+        let reporter = ConsoleReporter(isTerminal: false, plainProgressInterval: 3600, now: { ConsoleReporterTests.now }) { output += $0 }
         reporter.active([stage])
         reporter.active([stage])
         reporter.note("done")

@@ -1,6 +1,6 @@
 // CorpusStageTests — the `corpus` kind run for real through the in-process runner on fortune fixtures:
 // the corpus it writes, its metrics and artifacts, tier order as dedupe priority, the content of tier
-// files in the fingerprint, cancellation mid-build, and the errors a bad `corpus` stage is refused with.
+// files in the fingerprint, a cancelled build publishing nothing, and the errors a bad `corpus` stage is refused with.
 import Corpus
 import Foundation
 import LoomCore
@@ -95,33 +95,27 @@ import Testing
     }
 
     @Test func cancellationStopsTheBuildAndPublishesNothing() throws {
-        // About 8 MB of distinct paragraphs: seconds of work in a debug build, stopped well before the end.
-        var paragraph = ""
-        for file in 0..<24 {
-            var text = ""
-            for line in 0..<400 {
-                paragraph = (0..<60).map { "слово\((file * 7919 + line * 104_729 + $0 * 15_485_863) % 50_000)" }.joined(separator: " ")
-                text += paragraph + "\n\n"
-            }
-            try project.write("big/part\(file).txt", text)
-        }
-        try project.write("recipes/r.yaml", "stages:\n  corpus: {kind: corpus, params: {tiers: [{name: big, paths: [big]}]}}\n")
+        // The run is cancelled (as Ctrl-C would) at the moment its corpus stage is launched, before the
+        // stage's thread starts: the build meets the request at its first cancellation check, whatever
+        // the speed of the machine. (Stopping in the middle of the scan is CorpusBuilderTests' part.)
+        try project.write("recipes/r.yaml", "stages:\n" + StagesProject.corpusStage())
+        let store = try project.store()
+        let preparation = RunPreparation(store: store, registry: project.registry)
+        let (recipe, plans) = try preparation.plan(recipeFile: project.root.appendingPathComponent("recipes/r.yaml"), variants: [], forcedStages: [])
+        let run = try preparation.createRuns(plans, recipe: recipe)[0]
         let cancellation = CancellationFlag()
-        let storeHome = project.root.appendingPathComponent("runs")
-        Thread.detachNewThread {
-            let deadline = ProcessState.now + 30
-            while ProcessState.now < deadline {
-                if let store = try? RunStore(home: storeHome), (try? store.stage(run: 1, name: "corpus"))??.status == .running { break }
-                usleep(20_000)
-            }
-            usleep(200_000)
-            cancellation.cancel(reason: "test")
-        }
-        let result = try project.run("recipes/r.yaml", cancellation: cancellation)
-        #expect(result.status == .cancelled)
-        let stage = try #require(try project.store().stage(run: result.id, name: "corpus"))
+        let executor = CancelledAtLaunchExecutor(registry: project.registry, runnerCancellation: cancellation)
+        let runner = Runner(store: store, executor: executor, reporter: QuietReporter(), cancellation: cancellation,
+                            options: Runner.Options(jobs: 2, gracePeriod: 5, pollInterval: 0.01))
+        let statuses = try runner.execute([run])
+        #expect(executor.launches == 1)
+        #expect(statuses[run.id] == .cancelled)
+        let stage = try #require(try store.stage(run: run.id, name: "corpus"))
         #expect(stage.status == .cancelled)
-        #expect(!(try project.store().layout.isCached(stage.fingerprint)))
+        #expect(!store.layout.isCached(stage.fingerprint))
+        let log = try project.log(run.id, "corpus")
+        #expect(log.contains("building the corpus of core, orbit, fractal"), "the build had started: \(log)")
+        #expect(log.contains("cancelled: "), "\(log)")
     }
 
     @Test func badCorpusParametersAreRefusedWithTheirLocation() throws {
@@ -159,4 +153,55 @@ import Testing
         #expect(project.error(result.id, "corpus")
             == "invalid tier: 'Core': a tier name is lower-case letters, digits, '-' or '_', starting with a letter")
     }
+}
+
+/// Runs attempts in process like `InProcessExecutor`, except that each attempt is asked to stop before
+/// its thread starts, and the run with it (as Ctrl-C does): the stage meets the request at its own
+/// first cancellation check, so nothing depends on how fast either thread runs.
+private final class CancelledAtLaunchExecutor: StageExecutor, @unchecked Sendable {
+    private let driver: StageDriver
+    private let runnerCancellation: CancellationFlag
+    private let lock = NSLock()
+    private var launchCount = 0
+
+    init(registry: StageKindRegistry, runnerCancellation: CancellationFlag) {
+        driver = StageDriver(registry: registry, role: .loom, childrenJoinProcessGroup: false, heartbeatInterval: 0.1)
+        self.runnerCancellation = runnerCancellation
+    }
+
+    var launches: Int { lock.withLock { launchCount } }
+
+    func start(_ launch: StageLaunch) throws -> any StageExecution {
+        lock.withLock { launchCount += 1 }
+        let store = try RunStore(home: launch.invocation.home)
+        let own = launch.invocation
+        let invocation = StageInvocation(home: own.home, run: own.run, stage: own.stage, attempt: own.attempt, force: own.force, parentPID: nil)
+        let execution = CancelledExecution()
+        execution.cancel()
+        runnerCancellation.cancel(reason: "test: cancelled as the stage started")
+        let driver = driver
+        Thread.detachNewThread {
+            execution.finish(driver.execute(invocation, store: store, cancellation: execution.cancellation))
+        }
+        return execution
+    }
+}
+
+private final class CancelledExecution: StageExecution, @unchecked Sendable {
+    let cancellation = CancellationFlag()
+    private let lock = NSLock()
+    private var outcome: StageOutcome?
+
+    func finish(_ outcome: StageOutcome) { lock.withLock { self.outcome = outcome } }
+
+    var pid: Int32? { getpid() }
+    func poll() -> ChildExit? { lock.withLock { outcome.map { .exited($0.exitCode) } } }
+    func cancel() { cancellation.cancel(reason: "cancelled by the runner") }
+    func kill() { cancel() }
+}
+
+private final class QuietReporter: RunReporter {
+    func note(_ line: String) {}
+    func active(_ stages: [ActiveStage]) {}
+    func finish() {}
 }

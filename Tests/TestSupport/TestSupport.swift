@@ -120,3 +120,11 @@ public func errorMessage(_ body: () throws -> Void) -> String? {
         return "\(error)"
     }
 }
+
+/// A pid no process can have: above the kernel's `pid_max` (pids are always below it), so unlike a
+/// reaped child's pid it can never be reused by a live process while the test runs.
+public func pidThatCannotExist() -> Int32 {
+    let text = (try? String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8)) ?? ""
+    // 4194304 (2^22) is the largest pid_max Linux allows.
+    return (Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 4_194_304) + 1
+}

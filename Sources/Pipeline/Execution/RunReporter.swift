@@ -42,14 +42,19 @@ public final class ConsoleReporter: RunReporter {
     private let write: (String) -> Void
     private let isTerminal: Bool
     private let plainProgressInterval: Double
+    private let now: @Sendable () -> Double
     private var liveLineCount = 0
     private var liveLines: [String] = []
     private var lastPlainProgress: [String: (time: Double, text: String)] = [:]
 
+    /// - now: the clock elapsed times are measured against (tests pass a fixed one).
     /// - write: receives text exactly as it should appear (newlines and, on a terminal, ANSI codes).
-    public init(isTerminal: Bool, plainProgressInterval: Double = 10, write: @escaping (String) -> Void) {
+    public init(isTerminal: Bool, plainProgressInterval: Double = 10,
+                now: @escaping @Sendable () -> Double = { ProcessState.now },
+                write: @escaping (String) -> Void) {
         self.isTerminal = isTerminal
         self.plainProgressInterval = plainProgressInterval
+        self.now = now
         self.write = write
     }
 
@@ -71,7 +76,7 @@ public final class ConsoleReporter: RunReporter {
     }
 
     public func active(_ stages: [ActiveStage]) {
-        let now = ProcessState.now
+        let now = self.now()
         if isTerminal {
             let width = terminalWidth()
             let cleared = clearLive()
