@@ -19,6 +19,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     public var headDim: Int
     public var vocabSize: Int
     public var ropeTheta: Double
+    /// `rope_scaling` (or transformers 5's `rope_parameters`) when it is not the default rotation.
+    public var ropeScaling: RopeScaling?
     public var rmsNormEps: Double
     public var tieWordEmbeddings: Bool
     /// Bias on q_proj, k_proj and v_proj (always on for qwen2).
@@ -37,7 +39,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     public init(
         modelType: String = "llama", hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int,
         numAttentionHeads: Int, numKeyValueHeads: Int? = nil, headDim: Int? = nil, vocabSize: Int,
-        ropeTheta: Double = 10_000, rmsNormEps: Double = 1e-6, tieWordEmbeddings: Bool = false,
+        ropeTheta: Double = 10_000, ropeScaling: RopeScaling? = nil, rmsNormEps: Double = 1e-6, tieWordEmbeddings: Bool = false,
         attentionBias: Bool? = nil, mlpBias: Bool = false, maxPositionEmbeddings: Int = 2048,
         slidingWindow: Int? = nil, bosTokenId: Int? = 1, eosTokenIds: [Int] = [2]
     ) {
@@ -50,6 +52,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         self.headDim = headDim ?? hiddenSize / max(numAttentionHeads, 1)
         self.vocabSize = vocabSize
         self.ropeTheta = ropeTheta
+        self.ropeScaling = ropeScaling
         self.rmsNormEps = rmsNormEps
         self.tieWordEmbeddings = tieWordEmbeddings
         let qkvBias = attentionBias ?? (modelType == "qwen2")
@@ -148,12 +151,6 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         case torchDtype = "torch_dtype"
     }
 
-    enum RopeKeys: String, CodingKey {
-        case ropeTheta = "rope_theta"
-        case ropeType = "rope_type"
-        case type
-    }
-
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         modelType = try c.decode(String.self, forKey: .modelType)
@@ -180,17 +177,20 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         vocabSize = try c.decodePositive(.vocabSize)
 
         // transformers 5 writes rope_parameters (and still rope_theta at the top level); older files
-        // have rope_theta and an optional rope_scaling. Only the default (unscaled) rotation is implemented.
+        // have rope_theta and an optional rope_scaling. The first of the two present says the scaling.
+        let maxPositions = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048
         var theta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta)
+        var scaling: RopeScaling?
+        var scalingRead = false
         for key in [CodingKeys.ropeParameters, .ropeScaling] where try c.decodeNil(orAbsent: key) == false {
-            let rope = try c.nestedContainer(keyedBy: RopeKeys.self, forKey: key)
-            let kind = try rope.decodeIfPresent(String.self, forKey: .ropeType) ?? rope.decodeIfPresent(String.self, forKey: .type) ?? "default"
-            guard kind == "default" else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .ropeType, in: rope, debugDescription: "rope_type \"\(kind)\" is not supported (only \"default\")")
+            let rope = try c.nestedContainer(keyedBy: RopeScaling.Keys.self, forKey: key)
+            if !scalingRead {
+                scaling = try RopeScaling.decode(from: rope, maxPositions: maxPositions)
+                scalingRead = true
             }
             if let nested = try rope.decodeIfPresent(Double.self, forKey: .ropeTheta) { theta = theta ?? nested }
         }
+        ropeScaling = scaling
         ropeTheta = theta ?? 10_000
         rmsNormEps = try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false
@@ -214,7 +214,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
             throw DecodingError.dataCorruptedError(
                 forKey: .hiddenAct, in: c, debugDescription: "hidden_act \"\(activation)\" is not supported (only \"silu\")")
         }
-        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048
+        maxPositionEmbeddings = maxPositions
         let useSlidingWindow = try c.decodeIfPresent(Bool.self, forKey: .useSlidingWindow) ?? false
         let windowed = modelType == "mistral" || useSlidingWindow
         slidingWindow = windowed ? try c.decodeIfPresent(Int.self, forKey: .slidingWindow) : nil
@@ -246,6 +246,10 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         try c.encode(headDim, forKey: .headDim)
         try c.encode(vocabSize, forKey: .vocabSize)
         try c.encode(ropeTheta, forKey: .ropeTheta)
+        if let ropeScaling {
+            var rope = c.nestedContainer(keyedBy: RopeScaling.Keys.self, forKey: .ropeScaling)
+            try ropeScaling.encode(to: &rope, theta: ropeTheta)
+        }
         try c.encode(rmsNormEps, forKey: .rmsNormEps)
         try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
         if modelType != "mistral" { try c.encode(attentionBias, forKey: .attentionBias) }

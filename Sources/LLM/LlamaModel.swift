@@ -73,7 +73,7 @@ public final class LlamaModel {
         self.layers = layers
         finalNorm = try weight("model.norm.weight", [hidden])
         lmHead = config.tieWordEmbeddings ? nil : try weight("lm_head.weight", [vocab, hidden])
-        rotary = try RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, initialPositions: min(config.maxPositionEmbeddings, 4096))
+        rotary = try RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling, initialPositions: min(config.maxPositionEmbeddings, 4096))
     }
 
     /// The projections `targets` of layer `layer`: fused into one weight when they all stay dense.

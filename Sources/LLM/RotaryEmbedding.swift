@@ -1,38 +1,50 @@
 // RotaryEmbedding — the cos/sin tables of rotary position embeddings (Su et al. 2021) in Hugging Face's
 // "rotate half" layout: dimension i < D/2 pairs with i + D/2, both rotated by position · θ^(−2i/D).
-// Tables are computed in f32 exactly as transformers computes them and grown on demand.
+// Tables are computed in f32 exactly as transformers computes them and grown on demand; a `rope_scaling`
+// (linear, llama3, yarn: RopeScaling) changes the frequencies and, for YaRN, scales cos and sin.
 import Torch
 
 final class RotaryEmbedding {
     let headDim: Int
     let theta: Double
+    let scaling: RopeScaling?
     /// (positions, headDim) each: cat(freqs, freqs).cos() and .sin().
     private var cosTable: Tensor
     private var sinTable: Tensor
 
-    init(headDim: Int, theta: Double, initialPositions: Int) throws {
+    init(headDim: Int, theta: Double, scaling: RopeScaling? = nil, initialPositions: Int) throws {
         self.headDim = headDim
         self.theta = theta
-        (cosTable, sinTable) = try Self.tables(headDim: headDim, theta: theta, positions: max(initialPositions, 1))
+        self.scaling = scaling
+        (cosTable, sinTable) = try Self.tables(headDim: headDim, theta: theta, scaling: scaling, positions: max(initialPositions, 1))
     }
 
     /// cos and sin for positions offset..<offset+count, each (count, headDim).
     func tables(offset: Int, count: Int) throws -> (cos: Tensor, sin: Tensor) {
         let needed = offset + count
         if needed > cosTable.shape[0] {
-            (cosTable, sinTable) = try Self.tables(headDim: headDim, theta: theta, positions: max(needed, 2 * cosTable.shape[0]))
+            (cosTable, sinTable) = try Self.tables(headDim: headDim, theta: theta, scaling: scaling, positions: max(needed, 2 * cosTable.shape[0]))
         }
         return (try cosTable.narrow(dim: 0, start: offset, length: count), try sinTable.narrow(dim: 0, start: offset, length: count))
     }
 
-    private static func tables(headDim: Int, theta: Double, positions: Int) throws -> (Tensor, Tensor) {
+    private static func tables(headDim: Int, theta: Double, scaling: RopeScaling?, positions: Int) throws -> (Tensor, Tensor) {
         try withNoGrad {
             // inv_freq = 1 / θ^(arange(0, D, 2) / D), in f32 like transformers' default rope init.
             let exponents = try Tensor.arange(0, headDim, step: 2, dtype: .int64).to(.float32) / Double(headDim)
-            let inverseFrequencies = try 1.0 / Tensor.pow(theta, exponents)
+            let powers = try Tensor.pow(theta, exponents)
+            var inverseFrequencies = try 1.0 / powers
+            if let scaling {
+                let scaled = scaling.inverseFrequencies(powers: try powers.toArray(Float.self), headDim: headDim, theta: theta)
+                inverseFrequencies = try Tensor(scaled)
+            }
             let positionsColumn = try Tensor.arange(positions, dtype: .int64).to(.float32).reshape([positions, 1])
             let frequencies = try positionsColumn * inverseFrequencies.reshape([1, headDim / 2])
             let angles = try Tensor.cat([frequencies, frequencies], dim: 1)
+            let attentionScaling = scaling?.attentionScaling ?? 1
+            if attentionScaling != 1 {
+                return (try (angles.cos() * attentionScaling).contiguous(), try (angles.sin() * attentionScaling).contiguous())
+            }
             return (try angles.cos().contiguous(), try angles.sin().contiguous())
         }
     }

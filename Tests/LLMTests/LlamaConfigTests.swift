@@ -59,8 +59,14 @@ import Testing
     @Test func inconsistentOrUnsupportedValuesAreNamed() {
         #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "num_key_value_heads": 3}"#) }
             == "/models/m/config.json: num_key_value_heads: 3 must be positive and divide num_attention_heads (4)")
+        #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "rope_scaling": {"rope_type": "longrope", "factor": 8.0}}"#) }
+            == #"/models/m/config.json: rope_scaling.rope_type: rope_type "longrope" is not supported (supported: default, linear, llama3, yarn)"#)
         #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "rope_scaling": {"rope_type": "llama3", "factor": 8.0}}"#) }
-            == #"/models/m/config.json: rope_scaling.rope_type: rope_type "llama3" is not supported (only "default")"#)
+            == "/models/m/config.json: rope_scaling.low_freq_factor: required key is missing")
+        #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "rope_scaling": {"type": "linear"}}"#) }
+            == "/models/m/config.json: rope_scaling.factor: required key is missing")
+        #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "rope_parameters": {"rope_type": "linear", "factor": -2}}"#) }
+            == "/models/m/config.json: rope_parameters.factor: must be positive, got -2.0")
         #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "hidden_act": "gelu"}"#) }
             == #"/models/m/config.json: hidden_act: hidden_act "gelu" is not supported (only "silu")"#)
         #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal.replacingOccurrences(of: "\"vocab_size\": 512", with: "\"vocab_size\": 0"))}"#) }
@@ -75,7 +81,12 @@ import Testing
     }
 
     @Test func encodingRoundTrips() throws {
-        for config in [TinyConfigs.qwen2, TinyConfigs.llamaGQA, TinyConfigs.mistralWindow] {
+        var llama3 = TinyConfigs.llamaGQA
+        llama3.ropeScaling = .llama3(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalMaxPositions: 8192)
+        var yarn = TinyConfigs.qwen2
+        yarn.ropeScaling = .yarn(factor: 4, originalMaxPositions: 32768, betaFast: 32, betaSlow: 1, attentionFactor: nil,
+                                 mscale: nil, mscaleAllDim: nil, truncate: true)
+        for config in [TinyConfigs.qwen2, TinyConfigs.llamaGQA, TinyConfigs.mistralWindow, llama3, yarn] {
             let data = try JSONEncoder().encode(config)
             #expect(try LlamaConfig.decode(data, file: "config.json") == config)
         }
