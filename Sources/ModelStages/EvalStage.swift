@@ -148,7 +148,7 @@ struct EvalStage: StageKind {
     private func generate(_ model: LlamaModel, _ tokenizer: any Tokenizer, _ prompt: String, _ parameters: EvalKind.Parameters, seed: Int) throws -> String {
         // Training documents are `<s> scene </s>`: a scene ends at `</s>`, or where the next would begin.
         let stops = model.config.eosTokenIds + (tokenizer.specialTokens.bos.map { [$0] } ?? [])
-        let result = try model.generate(prompt: TokenizedText.withBOS(prompt, tokenizer: tokenizer), options: GenerationOptions(
+        let result = try model.generate(prompt: tokenizer.encodePrompt(prompt), options: GenerationOptions(
             maxNewTokens: parameters.maxNewTokens, temperature: parameters.temperature, topP: parameters.topP, seed: UInt64(seed),
             stopTokenIds: stops))
         return tokenizer.decode(result.tokens.filter { !stops.contains($0) })

@@ -1,6 +1,7 @@
 // TokenizedText — corpus scenes as the model kinds feed them to a model: each scene is one document,
-// `<s>` + its tokens + `</s>` (the tokenizer's BOS and EOS where it has them), packed into training
-// sequences or cut into scoring windows.
+// the tokenizer's prefix (its BOS where it adds one, as Hugging Face's tokenizer does), its tokens, and
+// the tokenizer's suffix or else EOS (so documents are always separated), packed into training sequences;
+// or prefix + tokens cut into scoring windows.
 import Corpus
 import Foundation
 import LLM
@@ -9,16 +10,6 @@ import Stages
 import Tokenizers
 
 enum TokenizedText {
-    /// BOS (where the tokenizer has one) and the text's tokens: what a scene is scored as, and a prompt.
-    static func withBOS(_ text: String, tokenizer: any Tokenizer) -> [Int] {
-        (tokenizer.specialTokens.bos.map { [$0] } ?? []) + tokenizer.encode(text)
-    }
-
-    /// The ids of one scene as a document: BOS, the text's tokens, EOS.
-    static func document(_ text: String, tokenizer: any Tokenizer) -> [Int] {
-        withBOS(text, tokenizer: tokenizer) + (tokenizer.specialTokens.eos.map { [$0] } ?? [])
-    }
-
     /// The scenes of `split` in `tiers` as one packed token stream of `sequenceLength` windows, at most
     /// `maxTokens` of it (0: all). nil when the text holds less than one window.
     static func packed(
@@ -28,7 +19,7 @@ enum TokenizedText {
         var stream: [Int] = []
         try CorpusSelection.forEachText(of: corpus, split: split, tiers: tiers) { text in
             if maxTokens > 0, stream.count >= maxTokens { return }
-            stream += document(text, tokenizer: tokenizer)
+            stream += tokenizer.encodeDocument(text)
         }
         if maxTokens > 0, stream.count > maxTokens { stream.removeLast(stream.count - maxTokens) }
         guard stream.count >= sequenceLength else { return nil }
@@ -54,9 +45,9 @@ enum TokenizedText {
         return (training, validation)
     }
 
-    /// Every scene as `<s>` + its tokens, cut into scoring windows, in scene order.
+    /// Every scene as the tokenizer's prefix + its tokens, cut into scoring windows, in scene order.
     static func scoringWindows(scenes: [String], tokenizer: any Tokenizer, length: Int) -> [[Int]] {
-        scenes.flatMap { scoringWindows(withBOS($0, tokenizer: tokenizer), length: length) }
+        scenes.flatMap { scoringWindows(tokenizer.encodePrompt($0), length: length) }
     }
 
     /// Cuts one document into windows of at most `length` ids that overlap by one id, so that every id

@@ -13,7 +13,8 @@ import Pipeline
 
 public enum EvalKind {
     public static let descriptor = StageKindDescriptor(
-        name: "eval", version: 1,
+        // 2: text starts with the tokenizer's own prefix (its template's BOS, if any), not always BOS.
+        name: "eval", version: 2,
         summary: "Compare base and tuned model on held-out text: loss, bits per byte, perplexity, tokenizer measures, KL and top-1 agreement, generations.",
         executable: .loomTorch,
         schema: ParamSchema([
@@ -38,7 +39,8 @@ public enum EvalKind {
             "eval/kl_base_tuned": .none, "eval/top1_agreement": .none,
             "eval/base_loss": .none, "eval/base_bits_per_byte": .none, "eval/base_perplexity": .none,
             "eval/base_tokens_per_word": .none, "eval/base_bytes_per_token": .none,
-        ])
+        ],
+        tierKeys: ["tier"])
 
     public struct Parameters: KindParameters, Sendable, Equatable {
         public var tier: String

@@ -19,7 +19,8 @@ public enum TrainKind {
     ]
 
     public static let descriptor = StageKindDescriptor(
-        name: "train", version: 1,
+        // 2: text starts with the tokenizer's own prefix (its template's BOS, if any), not always BOS.
+        name: "train", version: 2,
         summary: "Train a LoRA or QLoRA adapter (and the new-token rows) on corpus tiers; resumable; writes a PEFT adapter.",
         executable: .loomTorch,
         schema: ParamSchema([
@@ -50,7 +51,8 @@ public enum TrainKind {
             "train/lr": .none, "train/grad_norm": .none, "train/tokens_seen": .none, "train/corpus_tokens": .none,
             "train/trainable_params": .none, "train/nf4_bytes_per_parameter": .none,
         ],
-        checkParameters: Parameters.check)
+        checkParameters: Parameters.check,
+        tierKeys: ["tiers", "val_tiers"])
 
     public enum Method: String, Decodable, Sendable, CaseIterable {
         case lora, qlora

@@ -276,8 +276,9 @@ public final class HFTokenizer: Tokenizer, Sendable {
     private static let padNames = ["<pad>", "<|pad|>", "[PAD]", "<|finetune_right_pad_id|>"]
 
     /// BOS from the post-processor's template (else a conventional name), EOS and PAD by their
-    /// conventional names, UNK from the model. A HF directory's tokenizer_config.json overrides these
-    /// (see `TokenizerLoader`).
+    /// conventional names, UNK from the model; `prefix` and `suffix` are the template's special tokens
+    /// around the text. A HF directory's tokenizer_config.json overrides the names (see `TokenizerLoader`);
+    /// what is added stays the template's, as transformers 5 does.
     private static func inferSpecialTokens(root: JSONField, added: [AddedToken], unkId: Int?) -> SpecialTokens {
         func named(_ names: [String]) -> Int? {
             for name in names {
@@ -285,24 +286,50 @@ public final class HFTokenizer: Tokenizer, Sendable {
             }
             return nil
         }
-        var bos = named(bosNames)
-        if let templateBOS = templateFirstSpecial(root.value["post_processor"]),
-            let token = added.first(where: { $0.content == templateBOS })
-        {
-            bos = token.id
+        func id(_ piece: TemplatePiece) -> Int? {
+            piece.ids?.count == 1 ? piece.ids![0] : added.first(where: { $0.content == piece.content })?.id
         }
-        return SpecialTokens(bos: bos, eos: named(eosNames), unk: unkId, pad: named(padNames))
+        let template = templateSpecials(root.value["post_processor"])
+        var special = SpecialTokens(bos: named(bosNames), eos: named(eosNames), unk: unkId, pad: named(padNames),
+                                    prefix: template.prefix.flatMap { $0.ids ?? id($0).map { [$0] } ?? [] },
+                                    suffix: template.suffix.flatMap { $0.ids ?? id($0).map { [$0] } ?? [] })
+        if let first = template.prefix.first, let bos = id(first) { special.bos = bos }
+        if let last = template.suffix.last, let eos = id(last) { special.eos = eos }
+        return special
     }
 
-    private static func templateFirstSpecial(_ processor: OrderedJSON?) -> String? {
-        guard let processor, case .string(let type)? = processor["type"] else { return nil }
+    /// A special token of a TemplateProcessing `single` template: its text and, where the template's
+    /// `special_tokens` map gives them, the ids it stands for.
+    struct TemplatePiece {
+        let content: String
+        let ids: [Int]?
+    }
+
+    /// The special tokens before and after `$A` in the post-processor's single-sequence template (inside
+    /// a `Sequence` of processors too); none where there is no TemplateProcessing (ByteLevel alone, null).
+    static func templateSpecials(_ processor: OrderedJSON?) -> (prefix: [TemplatePiece], suffix: [TemplatePiece]) {
+        guard let processor, case .string(let type)? = processor["type"] else { return ([], []) }
         if type == "Sequence", case .array(let steps)? = processor["processors"] {
-            return steps.lazy.compactMap { templateFirstSpecial($0) }.first
+            for step in steps {
+                let found = templateSpecials(step)
+                if !found.prefix.isEmpty || !found.suffix.isEmpty { return found }
+            }
+            return ([], [])
         }
-        guard type == "TemplateProcessing", case .array(let single)? = processor["single"],
-            case .object? = single.first, case .string(let id)? = single.first?["SpecialToken"]?["id"]
-        else { return nil }
-        return id
+        guard type == "TemplateProcessing", case .array(let single)? = processor["single"] else { return ([], []) }
+        var prefix: [TemplatePiece] = [], suffix: [TemplatePiece] = []
+        var seenText = false
+        for item in single {
+            if item["Sequence"] != nil { seenText = true; continue }
+            guard case .string(let content)? = item["SpecialToken"]?["id"] else { continue }
+            var ids: [Int]?
+            if case .array(let values)? = processor["special_tokens"]?[content]?["ids"] {
+                ids = values.compactMap { if case .int(let n) = $0 { n } else { nil } }
+            }
+            let piece = TemplatePiece(content: content, ids: ids)
+            if seenText { suffix.append(piece) } else { prefix.append(piece) }
+        }
+        return (prefix, suffix)
     }
 }
 

@@ -12,7 +12,8 @@ struct Generate: ParsableCommand {
         abstract: "Continue a prompt (greedy or sampled).",
         discussion: """
             The prompt is token ids (--prompt-ids) or text (--prompt, encoded with the model directory's \
-            tokenizer, BOS first unless --no-bos). Generation stops at the model's eos_token_id or after \
+            tokenizer, with the special tokens that tokenizer puts first, as transformers' tokenizer(prompt) does: \
+            BOS for Llama or Gemma, nothing for SmolLM2 or Qwen; --no-bos leaves them out). Generation stops at the model's eos_token_id or after \
             --max-new tokens. Example:
               loom generate --model models/base --prompt "Once upon a time" --max-new 40 --temperature 0.8 --seed 7
             """)
@@ -25,7 +26,7 @@ struct Generate: ParsableCommand {
     var promptIds: String?
     @Option(help: "Prompt text (needs tokenizer.json or tokenizer.model in the model directory).")
     var prompt: String?
-    @Flag(help: "With --prompt: do not put the BOS token first.")
+    @Flag(help: "With --prompt: do not put the tokenizer's BOS (its template's leading special tokens) first.")
     var noBos = false
     @Option(help: "Most tokens to generate.")
     var maxNew = 32
@@ -58,8 +59,9 @@ struct Generate: ParsableCommand {
                 throw VerbError("--prompt needs the model's tokenizer: \(error) (or pass --prompt-ids)")
             }
             tokenizer = loaded
-            let bos = noBos ? nil : loaded.specialTokens.bos ?? model.config.bosTokenId
-            promptTokens = (bos.map { [$0] } ?? []) + loaded.encode(text)
+            // The tokenizer says what goes before the text (transformers' `tokenizer(prompt)`): nothing for
+            // SmolLM2 or Qwen, BOS for Llama and Gemma.
+            promptTokens = noBos ? loaded.encode(text) : loaded.encodePrompt(text)
         } else {
             promptTokens = try ModelVerbSupport.parseIds(promptIds ?? "", option: "--prompt-ids")
         }

@@ -9,7 +9,8 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Encode a file with a tokenizer and show its ids and pieces.",
         discussion: """
-            The whole file is one text; no BOS/EOS is added. Example:
+            The whole file is one text; no BOS/EOS is added unless --special-tokens asks for the ones the \
+            tokenizer adds (its post-processor's template, as transformers' tokenizer(text) does). Example:
               loom tokenize --tokenizer models/base/tokenizer.json --input scene.txt --json
               echo "Привет, мир!" | loom tokenize --tokenizer models/base/tokenizer.json --input -
             """)
@@ -19,6 +20,9 @@ struct TokenizeCommand: ParsableCommand {
 
     @Option(help: "The text file to encode (UTF-8); - reads standard input, and a pipe such as <(…) works.")
     var input: String
+
+    @Flag(name: .customLong("special-tokens"), help: "Add the special tokens the tokenizer adds around a text (BOS for Llama or Gemma, none for Qwen).")
+    var specialTokens = false
 
     @Flag(help: "Print {\"ids\": [...], \"tokens\": [...]} instead of a table.")
     var json = false
@@ -30,7 +34,7 @@ struct TokenizeCommand: ParsableCommand {
     private func encode() throws {
         let tokenizer = try TokenizerLoader.load(URL(fileURLWithPath: self.tokenizer))
         let text = try TextCorpus.read(path: input)
-        let ids = tokenizer.encode(text)
+        let ids = specialTokens ? tokenizer.encodeWithSpecialTokens(text) : tokenizer.encode(text)
         let pieces = ids.map { tokenizer.piece(for: $0) ?? "" }
         if json {
             let document = OrderedJSON.object([

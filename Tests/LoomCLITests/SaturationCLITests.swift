@@ -45,7 +45,7 @@ import Testing
         #expect(corpus.stdout.contains("tiers[].paths"))
         #expect(corpus.stdout.contains("a list of maps with keys name, paths"))
         let train = try kinds(["train"])
-        #expect(train.stdout.contains("train v1 (runs in loom-torch exec-stage)"))
+        #expect(train.stdout.contains("train v2 (runs in loom-torch exec-stage)"))
         #expect(train.stdout.contains("lora.targets"))
         let all = try kinds([])
         for kind in ["corpus", "base-tokenizer", "hyperwords", "pretrain-base", "extend-vocab", "train", "eval"] {

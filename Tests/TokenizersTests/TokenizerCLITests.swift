@@ -31,6 +31,11 @@ import Testing
         #expect(document["ids"] == .array(row.ids.map { .int($0) }))
         #expect(document["tokens"] == .array(row.tokens.map { .string($0) }))
 
+        // --special-tokens: what transformers' tokenizer(text) gives — Llama-3's template puts <|begin_of_text|> first.
+        let special = try Self.run(["tokenize", "--tokenizer", Self.llama3, "--input", input.path, "--json", "--special-tokens"])
+        #expect(special.status == 0, "\(special.stderr)")
+        #expect(try OrderedJSON.parse(Data(special.stdout.utf8))["ids"] == .array(([4000] + row.ids).map { .int($0) }))
+
         let table = try Self.run(["tokenize", "--tokenizer", Self.llama3, "--input", input.path])
         #expect(table.stdout.hasPrefix("\(row.ids.count) tokens, \(row.text.utf8.count) bytes"))
         #expect(table.stdout.contains(row.tokens[0]))
