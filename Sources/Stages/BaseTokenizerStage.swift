@@ -40,7 +40,8 @@ public struct BaseTokenizerStage: StageKind {
             .int("threads", default: 1, range: 1...256,
                  doc: "SentencePiece trainer threads; the trained model differs with their number, so it is a parameter (and in the fingerprint)"),
         ]),
-        metricGoals: ["tokenizer/vocab_size": .none])
+        metricGoals: ["tokenizer/vocab_size": .none],
+        tierKeys: ["tiers"])
 
     /// Files of a Hugging Face model directory that make up its tokenizer.
     static let tokenizerFiles = ["tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"]

@@ -36,7 +36,8 @@ public struct CorpusStage: StageKind {
             .int("max_zip_entry_mb", default: 256, minimum: 1, doc: "zip bomb guard: most MiB inflated from one EPUB/.fb2.zip entry"),
             .int("max_zip_archive_mb", default: 1024, minimum: 1, doc: "zip bomb guard: most MiB inflated from one archive"),
             .int("max_zip_ratio", default: 100, minimum: 2, doc: "zip bomb guard: highest inflated/compressed ratio beyond an entry's first MiB"),
-        ]))
+        ]),
+        declaredTiers: { params in (params.value("tiers")?.arrayValue ?? []).compactMap { $0.value(atKeyPath: "name")?.stringValue } })
 
     public init() {}
 

@@ -39,7 +39,8 @@ public struct HyperwordsStage: StageKind {
             "hyperwords/base_tokens_per_word": .none, "hyperwords/base_bytes_per_token": .none,
             "hyperwords/token_reduction": .maximize, "hyperwords/train_token_reduction": .maximize,
             "hyperwords/new_token_share": .none,
-        ])
+        ],
+        tierKeys: ["tiers", "heldout_tier"])
 
     public init() {}
 

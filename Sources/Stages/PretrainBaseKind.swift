@@ -33,7 +33,8 @@ public enum PretrainBaseKind {
             metricPrefix: "pretrain", batchSizeDoc: "sequences per optimizer step", batchSize: 16, seqLen: 256, lr: 3e-3,
             warmupSteps: 50, weightDecay: 0.1, evalEvery: 100, checkpointEvery: 100))),
         metricGoals: ["pretrain/lr": .none, "pretrain/grad_norm": .none, "pretrain/parameters": .none],
-        checkParameters: Parameters.check)
+        checkParameters: Parameters.check,
+        tierKeys: ["tiers"])
 
     /// The parameters as a kind reads them, with the defaults that depend on other keys filled in.
     public struct Parameters: KindParameters, Sendable, Equatable {

@@ -22,24 +22,31 @@ import TestSupport
         return runs
     }
 
-    @Test func trainRefusesHalfPrecisionLoRAAndAnUnknownTierByKey() throws {
-        let runs = try run("bad-train", variants: """
-              half: {params: {train: {tiers: [core], dtype: bfloat16}}}
-              typo: {params: {train: {tiers: [core, orbt]}}}
-
-            """)
+    @Test func trainRefusesHalfPrecisionLoRAByKey() throws {
+        let runs = try run("bad-train", variants: "  half: {params: {train: {tiers: [core], dtype: bfloat16}}}\n")
         let half = try #require(runs["half"])
         #expect(project.error(half, "train") == "dtype: bfloat16 applies to QLoRA's NF4 weights (method: qlora); a LoRA model's dense weights stay float32")
         #expect(try project.store().stage(run: half, name: "eval")?.status != .succeeded)
-        let typo = try #require(runs["typo"])
-        #expect(project.error(typo, "train") == "tiers: unknown tier 'orbt' — did you mean orbit? (the corpus has core, orbit, fractal)")
     }
 
-    @Test func evalRefusesATierTheCorpusLacks() throws {
-        let runs = try run("bad-eval", variants: "  core: {params: {train: {tiers: [core]}, eval: {tier: fractl}}}\n")
-        let core = try #require(runs["core"])
-        #expect(project.error(core, "eval") == "tier: unknown tier 'fractl' — did you mean fractal? (the corpus has core, orbit, fractal)")
-        #expect(try project.store().stage(run: core, name: "train")?.status == .cached)
+    @Test func aTierTheCorpusLacksIsARecipeErrorAtItsValue() throws {
+        // train's and eval's tiers are checked against the corpus stage's own tiers before anything runs,
+        // variant by variant, at the value's file, line and column.
+        let recipe = SyntheticBooks.miniatureRecipe.components(separatedBy: "variants:")[0] + """
+            variants:
+              typo: {params: {train: {tiers: [core, orbt]}}}
+              core: {params: {train: {tiers: [core]}, eval: {tier: fractl}}}
+
+            """
+        try project.write("recipes/bad-tiers.yaml", recipe)
+        let runsBefore = try project.store().runs(recipe: "bad-tiers").count
+        let errors = try project.recipeErrors("recipes/bad-tiers.yaml")
+        let lines = recipe.components(separatedBy: "\n")
+        let typoLine = try #require(lines.firstIndex { $0.contains("orbt") }) + 1
+        let typoColumn = try #require(lines[typoLine - 1].range(of: "orbt")).lowerBound.utf16Offset(in: lines[typoLine - 1]) + 1
+        #expect(errors.contains("recipes/bad-tiers.yaml:\(typoLine):\(typoColumn): variants.typo.params.train.tiers: unknown tier 'orbt' — did you mean orbit? (the corpus has core, orbit, fractal)"), "\(errors)")
+        #expect(errors.contains("eval.tier: unknown tier 'fractl' — did you mean fractal? (the corpus has core, orbit, fractal)"), "\(errors)")
+        #expect(try project.store().runs(recipe: "bad-tiers").count == runsBefore, "no run was created")
     }
 
     @Test func aBasePathWithoutConfigJSONIsNotAModelDirectory() throws {

@@ -33,10 +33,16 @@ public struct StageKindDescriptor: Sendable {
     /// parameters when the recipe is validated: a ParameterConstraintError becomes a recipe error at
     /// the key it names.
     public let checkParameters: (@Sendable (StageParameters) throws -> Void)?
+    /// Top-level keys whose values name corpus tiers (a string or a list of strings): checked, when the
+    /// recipe is validated, against the tiers its upstream corpus stage declares.
+    public let tierKeys: [String]
+    /// For a kind that declares tiers (`corpus`): their names, from its resolved parameters.
+    public let declaredTiers: (@Sendable (StageParameters) -> [String])?
 
     public init(
         name: String, version: Int, summary: String, executable: StageExecutable, schema: ParamSchema,
-        metricGoals: [String: MetricGoal] = [:], checkParameters: (@Sendable (StageParameters) throws -> Void)? = nil
+        metricGoals: [String: MetricGoal] = [:], checkParameters: (@Sendable (StageParameters) throws -> Void)? = nil,
+        tierKeys: [String] = [], declaredTiers: (@Sendable (StageParameters) -> [String])? = nil
     ) {
         self.name = name
         self.version = version
@@ -45,6 +51,8 @@ public struct StageKindDescriptor: Sendable {
         self.schema = schema
         self.metricGoals = metricGoals
         self.checkParameters = checkParameters
+        self.tierKeys = tierKeys
+        self.declaredTiers = declaredTiers
     }
 }
 

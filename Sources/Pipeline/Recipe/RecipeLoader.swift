@@ -119,6 +119,7 @@ private struct LoadSession {
         let variantList = variantNodes.isEmpty ? [("", [String: SourceNode]())] : variantNodes
         for (variantName, overrides) in variantList {
             var resolved: [ResolvedStage] = []
+            var written: [String: SourceNode] = [:], owners: [String: SourceNode] = [:]
             for stage in stages {
                 guard let descriptor = stage.descriptor else { continue }
                 var params = stage.declaration.params
@@ -129,10 +130,13 @@ private struct LoadSession {
                 case .success(let validated):
                     checkRulesBetweenKeys(validated, of: stage.name, descriptor: descriptor, params: params, owner: stage.declaration.node)
                     resolved.append(ResolvedStage(name: stage.name, descriptor: descriptor, after: stage.after, params: validated))
+                    written[stage.name] = params
+                    owners[stage.name] = stage.declaration.node
                 case .failure(let list):
                     report(list)
                 }
             }
+            checkTierNames(resolved, written: written, owners: owners)
             variants[variantName] = resolved
         }
         guard errors.isEmpty else { return nil }
@@ -161,6 +165,38 @@ private struct LoadSession {
             report(RecipeError(broken.problem, at: (node ?? written)?.location ?? owner.location, keyPath: keyPath))
         } catch {
             report(RecipeError("\(error)", at: owner.location, keyPath: "params.\(stageName)"))
+        }
+    }
+
+    /// Every tier a stage names (its kind's `tierKeys`) must be one the corpus stages upstream of it
+    /// declare: `unknown tier 'cor' — did you mean core? (the corpus has core, orbit, fractal)`, at
+    /// the value's file, line and column — before any stage runs, not when the stage starts.
+    mutating func checkTierNames(_ stages: [ResolvedStage], written: [String: SourceNode], owners: [String: SourceNode]) {
+        let byName = Dictionary(stages.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for stage in stages where !stage.descriptor.tierKeys.isEmpty {
+            // The tiers declared by the corpus stages this stage depends on, directly or not.
+            var declared: [String] = [], seen: Set<String> = [], pending = stage.after, foundCorpus = false
+            while let name = pending.popLast() {
+                guard seen.insert(name).inserted, let upstream = byName[name] else { continue }
+                if let tiers = upstream.descriptor.declaredTiers {
+                    foundCorpus = true
+                    for tier in tiers(StageParameters(upstream.params.resolved)) where !declared.contains(tier) { declared.append(tier) }
+                }
+                pending += upstream.after
+            }
+            guard foundCorpus else { continue }
+            let params = StageParameters(stage.params.resolved)
+            for key in stage.descriptor.tierKeys {
+                let named = params.value(key)?.arrayValue?.compactMap(\.stringValue) ?? params.value(key)?.stringValue.map { [$0] } ?? []
+                for (index, tier) in named.enumerated() where !declared.contains(tier) {
+                    let node = written[stage.name]?[key]
+                    let valueNode = node?.items.flatMap { index < $0.count ? $0[index] : nil } ?? node
+                    let keyPath = node?.keyPath ?? "stages.\(stage.name).params.\(key)"
+                    report(RecipeError(
+                        "unknown tier '\(tier)'\(NearestName.hint(for: tier, among: declared)) (the corpus has \(declared.joined(separator: ", ")))",
+                        at: (valueNode ?? owners[stage.name])?.location, keyPath: keyPath))
+                }
+            }
         }
     }
 
