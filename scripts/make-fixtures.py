@@ -5,6 +5,7 @@ value Loom is tested against comes from the reference implementation, and can be
 Run with the project venv after `make venv-hf` (pinned transformers / PEFT / torch):
 
     .venv/bin/python scripts/make-fixtures.py rope-scaling     # Tests/Fixtures/rope-scaling/
+    .venv/bin/python scripts/make-fixtures.py                  # every fixture below
 
 Fixtures:
   rope-scaling  one tiny random Llama (vocab 128, hidden 64, 2 layers, 4 heads / 2 KV heads, head_dim 16,
@@ -16,6 +17,22 @@ Fixtures:
                 logits. Layout: model.safetensors and input_ids.json shared; <type>/config.json,
                 <type>/logits.safetensors and <type>/model.safetensors (a relative symlink to the shared
                 weights); reference.json holds the versions and each type's loss.
+
+  tiny-qwen3    a tiny random Qwen3 (vocab 128, hidden 64, 2 layers, 4 heads / 2 KV heads, explicit head_dim
+                32 ≠ hidden/heads, q/k RMSNorm, tied embeddings, rope_theta 1e6), weights refilled far from the
+                default init (the q/k norm weights too), eager attention: config.json, model.safetensors,
+                input_ids.json (2 × 17), logits.safetensors, a PEFT adapter (r 4, alpha 8, all 7
+                projections, lora_B non-zero) in adapter/, logits_with_adapter.safetensors,
+                lora_grads.safetensors (d loss / d each LoRA tensor, PEFT's keys), reference.json (losses).
+  special-tokens
+                what transformers' AutoTokenizer(...)(text) puts around a text's ids, for the post-processor
+                and tokenizer_config.json layouts of the families people use: Llama-3 (Sequence[ByteLevel,
+                TemplateProcessing "<|begin_of_text|> $A"]), Qwen2/3 and SmolLM2 (ByteLevel alone: nothing),
+                Llama-2 ("<s> $A"), Gemma ("<bos> $A", an added <bos> token), a template ending in "</s>",
+                and tokenizer_config.json's add_bos_token / add_eos_token, which transformers 5 does not
+                apply to a tokenizer.json (the template decides). Each case is a patch of a fixture under
+                Tests/Fixtures/tokenizers (its post_processor, extra added tokens, tokenizer_config.json)
+                with the ids transformers gives for a few texts: special-tokens/cases.json.
 
 The fixtures the repo had before this script (tiny-llama-a, tokenizers) were made by the recipe in
 ../shared/fixtures/README.md; they are not regenerated here yet.
@@ -95,7 +112,127 @@ def rope_scaling():
     print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
 
 
-FIXTURE_MAKERS = {"rope-scaling": rope_scaling}
+def template(document, prefix, suffix):
+    """A TemplateProcessing post-processor: `prefix` tokens, $A, `suffix` tokens (pair: the same around $B)."""
+    ids = {token["content"]: token["id"] for token in document["added_tokens"]}
+    specials = lambda tokens: [{"SpecialToken": {"id": token, "type_id": 0}} for token in tokens]
+    return {
+        "type": "TemplateProcessing",
+        "single": specials(prefix) + [{"Sequence": {"id": "A", "type_id": 0}}] + specials(suffix),
+        "pair": specials(prefix) + [{"Sequence": {"id": "A", "type_id": 0}}] + specials(suffix)
+                + [{"Sequence": {"id": "B", "type_id": 1}}] + specials(suffix),
+        "special_tokens": {token: {"id": token, "ids": [ids[token]], "tokens": [token]} for token in prefix + suffix},
+    }
+
+
+def special_tokens():
+    from transformers import AutoTokenizer
+    import shutil
+    import tempfile
+
+    bases = {name: json.load(open(os.path.join(FIXTURES, "tokenizers", name, "tokenizer.json"), encoding="utf-8"))
+             for name in ("bytelevel-llama3", "spm-llama2")}
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}
+    gemma_bos = {"id": 4003, "content": "<bos>", "single_word": False, "lstrip": False, "rstrip": False,
+                 "normalized": False, "special": True}
+    llama3_names = {"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>"}
+    llama2_names = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
+    cases = [
+        # (name, base, post_processor or "keep", extra added tokens, tokenizer_config.json)
+        ("llama3", "bytelevel-llama3", "keep", [], llama3_names),
+        ("qwen-smollm2", "bytelevel-llama3", byte_level, [], {**llama3_names, "add_bos_token": False}),
+        ("llama2", "spm-llama2", "keep", [], {**llama2_names, "add_bos_token": True}),
+        ("gemma", "bytelevel-llama3", ("template", ["<bos>"], []), [gemma_bos], {"bos_token": "<bos>", "eos_token": "<|end_of_text|>"}),
+        ("eos-suffix", "spm-llama2", ("template", ["<s>"], ["</s>"]), [], llama2_names),
+        ("template-over-add-bos-false", "spm-llama2", "keep", [], {**llama2_names, "add_bos_token": False, "add_eos_token": True}),
+        ("no-template-over-add-bos-true", "bytelevel-llama3", byte_level, [], {**llama3_names, "add_bos_token": True}),
+    ]
+    texts = ["hello world", "Привет, мир! Как дела?", " leading space", ""]
+    scratch = tempfile.mkdtemp(prefix="make-fixtures-")
+    out = []
+    try:
+        for name, base, processor, extra, config in cases:
+            document = json.loads(json.dumps(bases[base]))
+            document["added_tokens"] += extra
+            if processor != "keep":
+                if isinstance(processor, tuple):
+                    processor = template(document, processor[1], processor[2])
+                document["post_processor"] = processor
+            directory = os.path.join(scratch, name)
+            os.makedirs(directory)
+            with open(os.path.join(directory, "tokenizer.json"), "w", encoding="utf-8") as file:
+                json.dump(document, file, ensure_ascii=False)
+            with open(os.path.join(directory, "tokenizer_config.json"), "w", encoding="utf-8") as file:
+                json.dump(config, file, ensure_ascii=False)
+            tokenizer = AutoTokenizer.from_pretrained(directory)
+            out.append({
+                "name": name, "base": base,
+                "post_processor": None if processor == "keep" else processor,
+                "added_tokens": extra, "tokenizer_config": config,
+                "expected": [{"text": text, "ids": tokenizer(text)["input_ids"],
+                              "ids_without_special_tokens": tokenizer(text, add_special_tokens=False)["input_ids"]}
+                             for text in texts],
+            })
+    finally:
+        shutil.rmtree(scratch)
+    directory = os.path.join(FIXTURES, "special-tokens")
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "cases.json"), "w", encoding="utf-8") as file:
+        json.dump({"versions": {"transformers": transformers.__version__}, "cases": out}, file, ensure_ascii=False, indent=1)
+    print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
+
+
+def tiny_qwen3():
+    import peft
+    directory = os.path.join(FIXTURES, "tiny-qwen3")
+    os.makedirs(directory, exist_ok=True)
+    config = transformers.Qwen3Config(
+        vocab_size=128, hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=32, max_position_embeddings=128, rms_norm_eps=1e-6, rope_theta=1_000_000.0,
+        tie_word_embeddings=True, bos_token_id=None, eos_token_id=2)
+    config._attn_implementation = "eager"
+    torch.manual_seed(0)
+    model = transformers.Qwen3ForCausalLM(config)
+    refill(model, seed=31)
+    model.eval()
+    model.save_pretrained(directory, safe_serialization=True)
+    generator = torch.Generator().manual_seed(11)
+    input_ids = torch.randint(0, 128, (2, 17), generator=generator)
+    with open(os.path.join(directory, "input_ids.json"), "w") as file:
+        json.dump(input_ids.tolist(), file)
+    with torch.no_grad():
+        base = model(input_ids, labels=input_ids)
+    save_file({"logits": base.logits.contiguous()}, os.path.join(directory, "logits.safetensors"))
+
+    lora = peft.LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0,
+                           target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    tuned = peft.get_peft_model(model, lora)
+    generator = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for name, parameter in sorted(tuned.named_parameters()):
+            if "lora_A" in name:
+                parameter.copy_(0.1 * torch.randn(parameter.shape, generator=generator))
+            elif "lora_B" in name:
+                parameter.copy_(0.05 * torch.randn(parameter.shape, generator=generator))
+    tuned.save_pretrained(os.path.join(directory, "adapter"))
+    os.remove(os.path.join(directory, "adapter", "README.md"))  # PEFT's model-card template
+    output = tuned(input_ids, labels=input_ids)
+    output.loss.backward()
+    save_file({"logits": output.logits.detach().contiguous()}, os.path.join(directory, "logits_with_adapter.safetensors"))
+    grads = {}
+    for name, parameter in tuned.named_parameters():
+        if parameter.grad is not None:
+            key = name.replace(".default", "")
+            grads[key] = parameter.grad.contiguous()
+    save_file(grads, os.path.join(directory, "lora_grads.safetensors"))
+    reference = {"versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
+                 "loss": base.loss.item(), "loss_with_adapter": output.loss.item()}
+    with open(os.path.join(directory, "reference.json"), "w") as file:
+        json.dump(reference, file, indent=1, sort_keys=True)
+    print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
+
+
+FIXTURE_MAKERS = {"rope-scaling": rope_scaling, "special-tokens": special_tokens, "tiny-qwen3": tiny_qwen3}
 
 
 def main():

@@ -31,6 +31,15 @@ final class DecoderLayer {
         preconditionFailure("every target belongs to one group")
     }
 
+    /// The layer's norm gains under their Hugging Face names after `model.layers.N.`: what export and
+    /// full-parameter training list (LlamaModel.init loads them under the same names).
+    var namedNorms: [(name: String, tensor: Tensor)] {
+        var norms = [("input_layernorm.weight", inputNorm), ("post_attention_layernorm.weight", postAttentionNorm)]
+        if let queryNorm = attention.queryNorm { norms.append(("self_attn.q_norm.weight", queryNorm)) }
+        if let keyNorm = attention.keyNorm { norms.append(("self_attn.k_norm.weight", keyNorm)) }
+        return norms
+    }
+
     func base(_ target: LoRATarget) -> any BaseLinear {
         let (group, index) = group(of: target)
         return group.bases[index]

@@ -21,8 +21,7 @@ public final class FullParameterTraining: TrainableLanguageModel {
         guard model.loraConfiguration == nil else { throw ModelError("full-parameter training needs a model without an adapter") }
         var parameters: [(name: String, tensor: Tensor)] = [("model.embed_tokens.weight", model.embedTokens)]
         for (index, layer) in model.layers.enumerated() {
-            parameters.append(("model.layers.\(index).input_layernorm.weight", layer.inputNorm))
-            parameters.append(("model.layers.\(index).post_attention_layernorm.weight", layer.postAttentionNorm))
+            parameters += layer.namedNorms.map { ("model.layers.\(index).\($0.name)", $0.tensor) }
             for group in [layer.attention.inputProjections, layer.attention.outputProjection, layer.mlp.inputProjections, layer.mlp.outputProjection] {
                 guard let leaves = group.denseLeaves(layer: index) else {
                     throw ModelError("full-parameter training needs dense projections; layer \(index) has a quantised one")

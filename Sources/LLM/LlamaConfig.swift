@@ -1,4 +1,4 @@
-// LlamaConfig — the architecture of a Llama-family model (llama, mistral, qwen2) as Hugging Face's
+// LlamaConfig — the architecture of a Llama-family model (llama, mistral, qwen2, qwen3) as Hugging Face's
 // config.json describes it, with the defaults transformers applies when a key is absent. Reading
 // validates as it goes: a missing or wrong-typed key is an error naming config.json and the key.
 import Foundation
@@ -6,8 +6,8 @@ import LoomCore
 
 public struct LlamaConfig: Codable, Sendable, Equatable {
     /// The `model_type` values this implementation runs (their decoder layers are the same Llama block;
-    /// they differ only in which projections carry a bias and in defaults).
-    public static let supportedModelTypes = ["llama", "mistral", "qwen2"]
+    /// they differ in which projections carry a bias, Qwen3's q/k norms, and defaults).
+    public static let supportedModelTypes = ["llama", "mistral", "qwen2", "qwen3"]
 
     public var modelType: String
     public var hiddenSize: Int
@@ -29,6 +29,9 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     public var outputProjectionBias: Bool
     /// Bias on gate_proj, up_proj and down_proj (llama's `mlp_bias`).
     public var mlpBias: Bool
+    /// Qwen3's RMSNorm of each query and key head (weights `self_attn.q_norm` / `k_norm`, head_dim each)
+    /// before the rotation.
+    public var queryKeyNorm: Bool { modelType == "qwen3" }
     public var maxPositionEmbeddings: Int
     /// Mistral's (and qwen2's, when `use_sliding_window`) attention window; nil when attention is global.
     public var slidingWindow: Int?
@@ -57,7 +60,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         self.tieWordEmbeddings = tieWordEmbeddings
         let qkvBias = attentionBias ?? (modelType == "qwen2")
         self.attentionBias = qkvBias
-        self.outputProjectionBias = modelType == "llama" ? qkvBias : false
+        self.outputProjectionBias = modelType == "llama" || modelType == "qwen3" ? qkvBias : false
         self.mlpBias = mlpBias
         self.maxPositionEmbeddings = maxPositionEmbeddings
         self.slidingWindow = slidingWindow
@@ -204,6 +207,11 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
             attentionBias = false
             outputProjectionBias = false
             mlpBias = false
+        case "qwen3":
+            // One `attention_bias` for q, k, v and o; no MLP bias.
+            attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
+            outputProjectionBias = attentionBias
+            mlpBias = false
         default:
             attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
             outputProjectionBias = attentionBias
@@ -216,6 +224,12 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         }
         maxPositionEmbeddings = maxPositions
         let useSlidingWindow = try c.decodeIfPresent(Bool.self, forKey: .useSlidingWindow) ?? false
+        if modelType == "qwen3", useSlidingWindow {
+            // Qwen3 windows only the layers from max_window_layers on; one window for every layer would be wrong.
+            throw DecodingError.dataCorruptedError(
+                forKey: .useSlidingWindow, in: c,
+                debugDescription: "qwen3 with use_sliding_window true (a window on some layers only) is not supported")
+        }
         let windowed = modelType == "mistral" || useSlidingWindow
         slidingWindow = windowed ? try c.decodeIfPresent(Int.self, forKey: .slidingWindow) : nil
         bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId)
@@ -234,6 +248,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         let architecture = switch modelType {
         case "mistral": "MistralForCausalLM"
         case "qwen2": "Qwen2ForCausalLM"
+        case "qwen3": "Qwen3ForCausalLM"
         default: "LlamaForCausalLM"
         }
         try c.encode([architecture], forKey: .architectures)

@@ -26,8 +26,7 @@ extension LlamaModel {
             if let head { tensors["lm_head.weight"] = head }
             tensors["model.norm.weight"] = finalNorm
             for (index, layer) in layers.enumerated() {
-                tensors["model.layers.\(index).input_layernorm.weight"] = layer.inputNorm
-                tensors["model.layers.\(index).post_attention_layernorm.weight"] = layer.postAttentionNorm
+                for (name, norm) in layer.namedNorms { tensors["model.layers.\(index).\(name)"] = norm }
                 for target in LoRATarget.allCases {
                     let name = target.name(layer: index)
                     let base = layer.base(target)

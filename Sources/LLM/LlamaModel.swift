@@ -1,4 +1,4 @@
-// LlamaModel — a Llama-family causal language model (llama, mistral, qwen2) held in libtorch tensors:
+// LlamaModel — a Llama-family causal language model (llama, mistral, qwen2, qwen3) held in libtorch tensors:
 // token embedding, decoder layers, final RMSNorm and the vocabulary head (tied to the embedding or
 // not). Built from a Hugging Face directory (`load(from:)`) or with random weights (`random(config:)`).
 // The forward pass, LoRA, trainable token rows, generation and export live in the LlamaModel+*.swift
@@ -63,7 +63,11 @@ public final class LlamaModel {
                 return group
             }
             let prefix = "model.layers.\(index)."
-            let attention = SelfAttention(inputProjections: try group([.query, .key, .value]), outputProjection: try group([.output]), config: config)
+            let headNorms = config.queryKeyNorm
+                ? (try weight(prefix + "self_attn.q_norm.weight", [config.headDim]), try weight(prefix + "self_attn.k_norm.weight", [config.headDim]))
+                : nil
+            let attention = SelfAttention(inputProjections: try group([.query, .key, .value]), outputProjection: try group([.output]),
+                                          config: config, queryNorm: headNorms?.0, keyNorm: headNorms?.1)
             let mlp = FeedForward(inputProjections: try group([.gate, .up]), outputProjection: try group([.down]))
             layers.append(DecoderLayer(
                 inputNorm: try weight(prefix + "input_layernorm.weight", [hidden]),
@@ -185,7 +189,7 @@ public final class LlamaModel {
         let perLayer = LoRATarget.allCases.reduce(0) { total, target in
             let shape = config.shape(of: target)
             return total + shape.inFeatures * shape.outFeatures + (config.hasBias(target) ? shape.outFeatures : 0)
-        } + 2 * config.hiddenSize
+        } + 2 * config.hiddenSize + (config.queryKeyNorm ? 2 * config.headDim : 0)
         let head = config.tieWordEmbeddings ? 0 : config.vocabSize * config.hiddenSize
         return config.vocabSize * config.hiddenSize + config.numHiddenLayers * perLayer + config.hiddenSize + head
     }

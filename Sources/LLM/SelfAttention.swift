@@ -1,6 +1,7 @@
 // SelfAttention — the attention block of a Llama decoder layer: q/k/v projections (one fused GEMM
-// while the bases are dense), rotary embeddings, causal grouped-query attention over the KV cache
-// when one is given, and the output projection.
+// while the bases are dense), Qwen3's RMSNorm of each query and key head where the family has it,
+// rotary embeddings, causal grouped-query attention over the KV cache when one is given, and the output
+// projection.
 import Torch
 
 final class SelfAttention {
@@ -12,10 +13,18 @@ final class SelfAttention {
     let kvHeads: Int
     let headDim: Int
     let slidingWindow: Int?
+    /// Qwen3's per-head RMSNorm gains of queries and keys (head_dim each), applied before the rotation.
+    let queryNorm: Tensor?
+    let keyNorm: Tensor?
+    let normEpsilon: Double
 
-    init(inputProjections: ProjectionGroup, outputProjection: ProjectionGroup, config: LlamaConfig) {
+    init(inputProjections: ProjectionGroup, outputProjection: ProjectionGroup, config: LlamaConfig,
+         queryNorm: Tensor? = nil, keyNorm: Tensor? = nil) {
         self.inputProjections = inputProjections
         self.outputProjection = outputProjection
+        self.queryNorm = queryNorm
+        self.keyNorm = keyNorm
+        normEpsilon = config.rmsNormEps
         heads = config.numAttentionHeads
         kvHeads = config.numKeyValueHeads
         headDim = config.headDim
@@ -37,13 +46,17 @@ final class SelfAttention {
     /// Rotated head-major q, k and unrotated v of x (B·T, C).
     private func heads(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, Tensor, Tensor) {
         let (batch, length, cos, sin) = (context.batch, context.length, context.cos, context.sin)
-        if context.kernels.fusedAttentionHeads {
+        if context.kernels.fusedAttentionHeads, queryNorm == nil, keyNorm == nil {
             let qkv = try inputProjections.joined(x, kernels: context.kernels)  // (B·T, (H + 2·KV)·D)
             return try qkv.attentionHeads(cos: cos, sin: sin, batch: batch, heads: heads, kvHeads: kvHeads)
         }
         let projected = try inputProjections(x, kernels: context.kernels)  // (B·T, H·D), (B·T, KV·D), (B·T, KV·D)
-        return (try RotaryEmbedding.rotate(projected[0].reshape([batch, length, heads, headDim]), cos: cos, sin: sin),
-                try RotaryEmbedding.rotate(projected[1].reshape([batch, length, kvHeads, headDim]), cos: cos, sin: sin),
+        var q = try projected[0].reshape([batch, length, heads, headDim])
+        var k = try projected[1].reshape([batch, length, kvHeads, headDim])
+        if let queryNorm { q = try q.rmsNorm(weight: queryNorm, eps: normEpsilon) }
+        if let keyNorm { k = try k.rmsNorm(weight: keyNorm, eps: normEpsilon) }
+        return (try RotaryEmbedding.rotate(q, cos: cos, sin: sin),
+                try RotaryEmbedding.rotate(k, cos: cos, sin: sin),
                 try projected[2].reshape([batch, length, kvHeads, headDim]).transpose(1, 2).contiguous())
     }
 }

@@ -3,6 +3,7 @@
 import Foundation
 import LLM
 import TestSupport
+import Testing
 import Torch
 
 enum TinyLlamaFixture {
@@ -21,6 +22,18 @@ enum TinyLlamaFixture {
 
     static func referenceJSON() throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("reference.json"))) as! [String: Any]
+    }
+}
+
+/// After a backward pass: every trainable tensor of `model` has PEFT's gradient (the file's tensor of
+/// the same name) within 1e-4 relative, and the file names no other.
+func expectGradientsMatch(_ model: LlamaModel, _ file: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let references = try SafeTensorsFile(url: file)
+    let parameters = model.trainableParameters
+    #expect(Set(parameters.map(\.name)) == Set(references.names), sourceLocation: sourceLocation)
+    for (name, tensor) in parameters {
+        let gradient = try #require(tensor.grad, "no gradient for \(name)", sourceLocation: sourceLocation)
+        #expect(try relativeDifference(gradient, references.tensor(name)) < 1e-4, "\(name)", sourceLocation: sourceLocation)
     }
 }
 

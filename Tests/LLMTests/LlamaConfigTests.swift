@@ -43,7 +43,7 @@ import Testing
 
     @Test func anotherModelTypeIsAnErrorNamingTheSupportedOnes() {
         let message = errorMessage { _ = try decode(#"{"model_type": "gpt2", \#(minimal)}"#) }
-        #expect(message == #"/models/m/config.json: model_type: model_type "gpt2" is not supported (supported: llama, mistral, qwen2)"#)
+        #expect(message == #"/models/m/config.json: model_type: model_type "gpt2" is not supported (supported: llama, mistral, qwen2, qwen3)"#)
     }
 
     @Test func missingAndWrongTypedKeysAreNamed() {
