@@ -1,8 +1,9 @@
 // swift-tools-version:6.1
 // Loom — a LoRA fine-tuning pipeline orchestrator. The map of the modules is in README.md ("Code map").
 //
-// Two executables: `loom` (the CLI people type; never links libtorch, so it starts in milliseconds)
-// and `loom-torch` (model verbs and model stage kinds). libtorch is reached only through the shim's
+// Two executables people run: `loom` (the CLI people type; never links libtorch, so it starts in
+// milliseconds) and `loom-torch` (model verbs and model stage kinds); a third, `loom-bench`, holds the
+// benchmarks' instruments. libtorch is reached only through the shim's
 // shared library, `LoomTorchShim` (the local package in Sources/CTorch, which says how its libtorch is
 // found: the pinned wheel in the project's `.venv/`, or `$LIBTORCH`), so the Swift code does not depend
 // on the libtorch version.
@@ -14,6 +15,8 @@ let package = Package(
     products: [
         .executable(name: "loom", targets: ["loom"]),
         .executable(name: "loom-torch", targets: ["loom-torch"]),
+        // The benchmarks' instruments (bench/*/run, and tests that need a process of their own); not shipped.
+        .executable(name: "loom-bench", targets: ["loom-bench"]),
         // Loaded at run time with dlopen(RTLD_LOCAL | RTLD_DEEPBIND), never linked: Debian's
         // libsentencepiece bundles protobuf-lite 3.14 and exports its symbols, which collide with the
         // libprotobuf 3.21 that libtorch loads (a process linking both aborts before `main`).
@@ -76,6 +79,10 @@ let package = Package(
                 "ModelStages", "Stages", "LLM", "Torch", "Pipeline", "Tokenizers", "LoomCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "loom-bench",
+            dependencies: ["LLM", "Torch", "LoomCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // MARK: tests (fixtures under Tests/Fixtures; they never read ../shared)

@@ -1,4 +1,4 @@
-// `loom-torch bench-lora-train --case …` — one case of bench/lora-train, run in its own process so that
+// `loom-bench bench-lora-train --case …` — one case of bench/lora-train, run in its own process so that
 // peak memory is its own: LoRA or QLoRA training of a random Llama through the Trainer, timed per step
 // (`lora`, `qlora`), or a few steps of a larger model for peak RSS (`memory-lora`, `memory-qlora`).
 // Prints one JSON object; bench/lora-train/run runs the cases and merges them. Hidden from help.
@@ -25,14 +25,49 @@ struct BenchLoRATrain: ParsableCommand {
     @Flag(name: .customLong("gradient-checkpointing"), help: "Recompute each layer's activations in backward.")
     var gradientCheckpointing = false
 
+    // The model's shape: each option replaces one number of the case's built-in shape, so that
+    // bench/lora-train can run any shape (SmolLM2-135M's) on both sides with the same options.
+    @Option(help: "hidden_size.") var hidden: Int?
+    @Option(help: "intermediate_size.") var intermediate: Int?
+    @Option(help: "num_hidden_layers.") var layers: Int?
+    @Option(help: "num_attention_heads.") var heads: Int?
+    @Option(name: .customLong("kv-heads"), help: "num_key_value_heads (default: --heads).") var kvHeads: Int?
+    @Option(help: "vocab_size.") var vocab: Int?
+    @Option(help: "Tokens per sequence.") var seq: Int?
+    @Option(help: "Sequences per step.") var batch: Int?
+    @Option(name: .customLong("rope-theta"), help: "rope_theta.") var ropeTheta: Double?
+    @Option(name: .customLong("rms-norm-eps"), help: "rms_norm_eps.") var rmsNormEps: Double?
+    @Flag(name: .customLong("tie-embeddings"), help: "tie_word_embeddings: the head is the embedding matrix.")
+    var tieEmbeddings = false
+
+    func validate() throws {
+        for (name, value) in [("--hidden", hidden), ("--intermediate", intermediate), ("--layers", layers), ("--heads", heads),
+                              ("--kv-heads", kvHeads), ("--vocab", vocab), ("--seq", seq), ("--batch", batch)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
+        }
+        if steps < 1 && !benchCase.isMemoryCase { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if warmup < 0 { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
+        if let heads, let hidden, hidden % heads != 0 {
+            throw ValidationError("--heads \(heads) must divide --hidden \(hidden)")
+        }
+        if let kvHeads, let heads, heads % kvHeads != 0 {
+            throw ValidationError("--kv-heads \(kvHeads) must divide --heads \(heads)")
+        }
+    }
+
     func run() throws {
-        let gemmBefore = benchCase.isMemoryCase ? nil : try Benchmarks.fp32MatmulGFLOPS(size: 2048)
-        let shape = benchCase.isMemoryCase
+        let gemmBefore = benchCase.isMemoryCase ? nil : try TorchRuntime.fp32MatmulGFLOPS(size: 2048)
+        let builtIn = benchCase.isMemoryCase
             ? (hidden: 2048, intermediate: 5632, layers: 8, heads: 16, vocab: 8192, sequence: 128, batch: 1)
             : (hidden: 512, intermediate: 1376, layers: 8, heads: 8, vocab: 8192, sequence: 256, batch: 8)
+        let shape = (hidden: hidden ?? builtIn.hidden, intermediate: intermediate ?? builtIn.intermediate,
+                     layers: layers ?? builtIn.layers, heads: heads ?? builtIn.heads, vocab: vocab ?? builtIn.vocab,
+                     sequence: seq ?? builtIn.sequence, batch: batch ?? builtIn.batch)
         let config = LlamaConfig(
             hiddenSize: shape.hidden, intermediateSize: shape.intermediate, numHiddenLayers: shape.layers,
-            numAttentionHeads: shape.heads, vocabSize: shape.vocab, maxPositionEmbeddings: shape.sequence)
+            numAttentionHeads: shape.heads, numKeyValueHeads: kvHeads, vocabSize: shape.vocab,
+            ropeTheta: ropeTheta ?? 10_000, rmsNormEps: rmsNormEps ?? 1e-6, tieWordEmbeddings: tieEmbeddings,
+            maxPositionEmbeddings: shape.sequence)
         // QLoRA's projections are quantised as the model is built: one dense projection exists at a time.
         let model = try LlamaModel.random(
             config: config, seed: 0,
@@ -78,12 +113,14 @@ struct BenchLoRATrain: ParsableCommand {
             "shape": [
                 "hidden": shape.hidden, "intermediate": shape.intermediate, "layers": shape.layers, "heads": shape.heads,
                 "vocab": shape.vocab, "seq": shape.sequence, "batch": shape.batch, "rank": 16, "alpha": 32,
+                "kv_heads": config.numKeyValueHeads, "rope_theta": config.ropeTheta, "rms_norm_eps": config.rmsNormEps,
+                "tie_embeddings": config.tieWordEmbeddings,
             ],
         ]
         if let gemmBefore {
             // The GEMM rate before and after training: the higher one is the machine's, the lower one
             // saw other work (a shared machine is rarely quiet for a whole run).
-            let gemmAfter = try Benchmarks.fp32MatmulGFLOPS(size: 2048)
+            let gemmAfter = try TorchRuntime.fp32MatmulGFLOPS(size: 2048)
             let peakGFLOPS = max(gemmBefore, gemmAfter)
             let timed = Array(stepTokensPerSecond.dropFirst(warmup)).sorted()
             let tokensPerSecond = timed[timed.count / 2]

@@ -1,24 +1,17 @@
-// Benchmarks — in-process probes that benchmarks reuse: the achieved fp32 GEMM rate (the peak that MFU
-// is measured against), the fixed cost of one op through the shim, and fused-vs-composite kernels.
+// Benchmarks — in-process probes of the tensor layer that bench/ runs through `loom-bench`: the fixed
+// cost of one op through the shim, fused-vs-composite kernels, and the resident set. (The fp32 GEMM rate,
+// the peak MFU is measured against, is torch-info's check: `TorchRuntime.fp32MatmulGFLOPS`.)
 import Foundation
+import LoomCore
+import Torch
 #if canImport(Glibc)
 import Glibc
 #endif
 
-public enum Benchmarks {
-    /// Achieved GFLOP/s of a size × size f32 matmul on the CPU with the current thread count:
-    /// one warm-up product, then the median of `runs` timed products (2·size³ FLOPs each).
-    public static func fp32MatmulGFLOPS(size: Int = 2048, runs: Int = 5) throws -> Double {
-        let generator = try Generator(seed: 0)
-        let a = try Tensor.randn([size, size], generator: generator)
-        let b = try Tensor.randn([size, size], generator: generator)
-        let seconds = try withNoGrad { try medianSeconds(runs: runs) { _ = try a.matmul(b) } }
-        return 2 * Double(size) * Double(size) * Double(size) / seconds / 1e9
-    }
-
+enum Benchmarks {
     /// Microseconds one small op costs end to end (Swift → shim → ATen dispatch → a new handle), measured
     /// on a 16-element add: the floor under every op of a model, however small.
-    public static func opOverheadMicroseconds(iterations: Int = 20_000) throws -> Double {
+    static func opOverheadMicroseconds(iterations: Int = 20_000) throws -> Double {
         let x = try Tensor.ones([16])
         let y = try Tensor.ones([16])
         let seconds = try withNoGrad {
@@ -30,7 +23,7 @@ public enum Benchmarks {
     /// Milliseconds to dequantise one rows × cols NF4 weight (block 64; rows × cols a multiple of 64) to f32: the fused kernel
     /// (`Quantization4Bit.dequantize`) and the same arithmetic as a composite of tensor ops — the
     /// measurement that justifies the fused kernel.
-    public static func dequantize4Bit(
+    static func dequantize4Bit(
         rows: Int = 1376, columns: Int = 512, runs: Int = 9
     ) throws -> (fusedMilliseconds: Double, compositeMilliseconds: Double) {
         let weight = try Tensor.randn([rows, columns], generator: Generator(seed: 0))
@@ -53,7 +46,7 @@ public enum Benchmarks {
 
     /// Milliseconds for RMSNorm forward + backward (gradient to the input only, the weight frozen as in
     /// LoRA) on rows × hidden f32: the fused `rmsNorm` and the composite of tensor ops.
-    public static func rmsNorm(
+    static func rmsNorm(
         rows: Int = 2048, hidden: Int = 512, runs: Int = 9
     ) throws -> (fusedMilliseconds: Double, compositeMilliseconds: Double) {
         let generator = try Generator(seed: 0)
@@ -79,7 +72,7 @@ public enum Benchmarks {
     /// Fixes glibc's mmap threshold at 128 KiB for the rest of the process: with its default dynamic
     /// threshold, freed multi-megabyte blocks stay in the heap and the resident set stops tracking what
     /// is alive. Run it after timing probes.
-    public static func linear4BitRetainedMegabytes(
+    static func linear4BitRetainedMegabytes(
         layers: Int = 8, hidden: Int = 2048, batch: Int = 16
     ) throws -> (fused: Double, composite: Double) {
         fixMmapThreshold(bytes: 128 * 1024)
@@ -117,22 +110,13 @@ public enum Benchmarks {
     }
 
     /// This process's resident set in megabytes (Linux: /proc/self/statm).
-    public static func residentMegabytes() throws -> Double {
+    static func residentMegabytes() throws -> Double {
         let fields = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8).split(separator: " ")
         guard fields.count > 1, let pages = Double(fields[1]) else { throw TorchError("cannot read /proc/self/statm") }
         return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
     }
 
-    /// Runs `body` once to warm up, then `runs` times, and returns the median wall time in seconds.
-    public static func medianSeconds(runs: Int, _ body: () throws -> Void) throws -> Double {
-        try body()
-        var times: [Double] = []
-        for _ in 0..<max(1, runs) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        times.sort()
-        return times[times.count / 2]
+    static func medianSeconds(runs: Int, _ body: () throws -> Void) throws -> Double {
+        try Timing.medianSeconds(runs: runs, body)
     }
 }

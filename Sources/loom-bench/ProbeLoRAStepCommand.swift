@@ -1,4 +1,4 @@
-// `loom-torch probe-lora-step` — a developer probe of the model's training speed: LoRA steps (loss,
+// `loom-bench probe-lora-step` — a developer probe of the model's training speed: LoRA steps (loss,
 // backward, AdamW) on a random Llama, timed per phase, with fused kernels switched off one by one to
 // measure what each gives. Hidden from help: bench/lora-train is the benchmark people run; this is the
 // instrument used while making the model fast.
@@ -40,7 +40,7 @@ struct ProbeLoRAStep: ParsableCommand {
         // The FLOPs per token: 4·(frozen linear and head parameters) + 6·(LoRA parameters) + 12·layers·hidden·seq.
         let frozen = model.parameterCount - vocab * hidden * (config.tieWordEmbeddings ? 0 : 1) - (2 * layers + 1) * hidden
         let flopsPerToken = Double(4 * frozen + 6 * model.trainableParameterCount + 12 * layers * hidden * seq)
-        let peak = try Benchmarks.fp32MatmulGFLOPS()
+        let peak = try TorchRuntime.fp32MatmulGFLOPS()
         var results: [String: Any] = [
             "threads": try TorchRuntime.numThreads(), "tokens_per_step": batch * seq, "fp32_matmul_2048_gflops": round(peak),
             "flops_per_token": flopsPerToken,

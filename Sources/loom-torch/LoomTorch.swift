@@ -9,7 +9,7 @@ struct LoomTorch: ParsableCommand {
         commandName: "loom-torch",
         abstract: "Loom's model verbs; `loom` forwards these here so that it never loads libtorch itself.",
         version: LoomVersion.string,
-        subcommands: [TorchInfo.self, Score.self, Generate.self, Merge.self, ExecStage.self, ProbeLoRAStep.self, BenchLoRATrain.self, ProbeTensorChurn.self]
+        subcommands: [TorchInfo.self, Score.self, Generate.self, Merge.self, ExecStage.self]
     )
 }
 
@@ -19,7 +19,7 @@ struct TorchInfo: ParsableCommand {
         abstract: "Show the linked libtorch: version, where it was loaded from, BLAS, CPU capability, devices, threads.")
 
     @Flag(help: "Print JSON.") var json = false
-    @Flag(help: "Also measure the fp32 GEMM rate (2048² matmul), the per-op overhead and NF4 dequantisation.")
+    @Flag(help: "Also measure the fp32 GEMM rate (2048² matmul): what this machine's libtorch achieves. (bench/torch-ops measures the rest.)")
     var benchmark = false
 
     func run() throws {
@@ -47,26 +47,9 @@ struct TorchInfo: ParsableCommand {
             "threads   \(threads)",
         ]
         if benchmark {
-            let gflops = try Benchmarks.fp32MatmulGFLOPS(size: 2048)
-            let overhead = try Benchmarks.opOverheadMicroseconds()
-            let small = try Benchmarks.dequantize4Bit(rows: 1376, columns: 512)
-            let large = try Benchmarks.dequantize4Bit(rows: 5632, columns: 2048)
-            let norm = try Benchmarks.rmsNorm()
-            let retained = try Benchmarks.linear4BitRetainedMegabytes()
-            object["rms_norm_2048x512_forward_backward_ms"] = ["fused": rounded(norm.fusedMilliseconds), "composite": rounded(norm.compositeMilliseconds)]
+            let gflops = try TorchRuntime.fp32MatmulGFLOPS(size: 2048)
             object["fp32_matmul_2048_gflops"] = rounded(gflops)
-            object["op_overhead_us"] = rounded(overhead)
-            object["nf4_dequantize_1376x512_ms"] = ["fused": rounded(small.fusedMilliseconds), "composite": rounded(small.compositeMilliseconds)]
-            object["nf4_dequantize_5632x2048_ms"] = ["fused": rounded(large.fusedMilliseconds), "composite": rounded(large.compositeMilliseconds)]
-            object["nf4_linear_8x2048_retained_mb"] = ["fused": rounded(retained.fused), "composite": rounded(retained.composite)]
-            lines += [
-                "fp32 GEMM 2048²                   \(rounded(gflops)) GFLOP/s",
-                "one small op                      \(rounded(overhead)) µs",
-                "NF4 dequantise 1376×512           \(rounded(small.fusedMilliseconds)) ms fused, \(rounded(small.compositeMilliseconds)) ms composite",
-                "NF4 dequantise 5632×2048          \(rounded(large.fusedMilliseconds)) ms fused, \(rounded(large.compositeMilliseconds)) ms composite",
-                "RMSNorm 2048×512 forward+backward \(rounded(norm.fusedMilliseconds)) ms fused, \(rounded(norm.compositeMilliseconds)) ms composite",
-                "NF4 linear ×8 2048², kept for bw  \(rounded(retained.fused)) MB fused, \(rounded(retained.composite)) MB composite",
-            ]
+            lines.append("fp32 GEMM 2048²  \(rounded(gflops)) GFLOP/s")
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])

@@ -1,17 +1,28 @@
-// BenchmarkProbeTests — the in-process probes return real measurements (no timing thresholds here:
-// figures are quoted from bench/, never asserted).
+// BenchmarkProbeTests — the probes of `loom-bench torch-ops` (bench/torch-ops) return real measurements,
+// run at small sizes in a process of their own (no timing thresholds here: figures are quoted from
+// bench/, never asserted); and torch-info's GEMM check measures a positive rate.
+import Foundation
+import TestSupport
 import Testing
 import Torch
 
-@Test func matmulProbeMeasuresAPositiveRate() throws {
-    let gflops = try Benchmarks.fp32MatmulGFLOPS(size: 128, runs: 3)
+@Test func torchOpsProbesMeasure() throws {
+    let result = try runProcess(TestPaths.executable("loom-bench"), ["torch-ops", "--quick"])
+    try #require(result.status == 0, "loom-bench torch-ops exited \(result.status): \(result.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+    let gflops = try #require(object["fp32_matmul_gflops"] as? Double)
     #expect(gflops.isFinite && gflops > 0)
-    let overhead = try Benchmarks.opOverheadMicroseconds(iterations: 100)
+    let overhead = try #require(object["op_overhead_us"] as? Double)
     #expect(overhead.isFinite && overhead > 0)
-    let dequantize = try Benchmarks.dequantize4Bit(rows: 64, columns: 64, runs: 1)
-    #expect(dequantize.fusedMilliseconds > 0 && dequantize.compositeMilliseconds > 0)
-    let norm = try Benchmarks.rmsNorm(rows: 16, hidden: 32, runs: 1)
-    #expect(norm.fusedMilliseconds > 0 && norm.compositeMilliseconds > 0)
-    let retained = try Benchmarks.linear4BitRetainedMegabytes(layers: 2, hidden: 128, batch: 2)
-    #expect(retained.fused.isFinite && retained.composite.isFinite)
+    for key in ["nf4_dequantize_small_ms", "nf4_dequantize_large_ms", "rms_norm_forward_backward_ms"] {
+        let pair = try #require(object[key] as? [String: Double], "\(key): \(result.stdout)")
+        #expect((pair["fused"] ?? 0) > 0 && (pair["composite"] ?? 0) > 0, "\(key)")
+    }
+    let retained = try #require(object["nf4_linear_retained_mb"] as? [String: Double])
+    #expect(retained["fused"]?.isFinite == true && retained["composite"]?.isFinite == true)
+}
+
+@Test func theGEMMCheckMeasuresAPositiveRate() throws {
+    let gflops = try TorchRuntime.fp32MatmulGFLOPS(size: 128, runs: 3)
+    #expect(gflops.isFinite && gflops > 0)
 }

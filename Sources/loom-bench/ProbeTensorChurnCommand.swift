@@ -1,4 +1,4 @@
-// `loom-torch probe-tensor-churn` — creates and frees tensors in rounds and prints, as JSON, the
+// `loom-bench probe-tensor-churn` — creates and frees tensors in rounds and prints, as JSON, the
 // resident set before and after each round. The instrument TorchTests' memory test runs: in a process
 // of its own, no other test's allocations land inside a round. Hidden from help.
 import ArgumentParser
