@@ -5,7 +5,9 @@
 // trained with QLoRA) with the extended tokenizer. Measured for each (HeldOutScoring): mean loss per
 // token, perplexity, and bits per byte — the one of the three comparable across vocabularies; the two
 // tokenizers' tokens per word and bytes per token; KL(base‖tuned) and top-1 agreement of next-token
-// distributions on probe windows (ProbeDivergence); and seeded generations for `prompts`.
+// distributions on probe windows (ProbeDivergence); what a scene costs each to train on (SceneCompute:
+// tokens per scene, training FLOPs per MB of text, activations of a scene-length batch); and seeded
+// generations for `prompts`.
 //
 // Output: eval.json (every measure, with the text's size) and generations.json
 // ([{prompt, base, tuned, seed}]). Metrics `eval/*` at step 0.
@@ -62,6 +64,13 @@ struct EvalStage: StageKind {
             base: base, tuned: tuned, windows: ProbeDivergence.windows(from: baseWindows, count: parameters.probeSize, seed: parameters.seed))
         try context.checkCancellation()
 
+        let baseCompute = SceneCompute(
+            config: base.config, trainableParameters: tuned.trainableParameterCount,
+            sceneTokens: scenes.map { baseTokenizer.encodePrompt($0).count }, bytes: bytes, batch: parameters.batchSize)
+        let tunedCompute = SceneCompute(
+            config: tuned.config, trainableParameters: tuned.trainableParameterCount,
+            sceneTokens: scenes.map { tunedTokenizer.encodePrompt($0).count }, bytes: bytes, batch: parameters.batchSize)
+
         var generations: [Generation] = []
         for (index, prompt) in parameters.prompts.enumerated() {
             context.progress.report(step: index, total: parameters.prompts.count, message: "generating")
@@ -78,6 +87,10 @@ struct EvalStage: StageKind {
             "eval/base_perplexity": baseScore.perplexity,
             "eval/tokens_per_word": tokenizers.extended.tokensPerWord, "eval/bytes_per_token": tokenizers.extended.bytesPerToken,
             "eval/base_tokens_per_word": tokenizers.base.tokensPerWord, "eval/base_bytes_per_token": tokenizers.base.bytesPerToken,
+            "eval/tokens_per_scene": tunedCompute.tokensPerScene, "eval/base_tokens_per_scene": baseCompute.tokensPerScene,
+            "eval/train_gflops_per_mb": tunedCompute.trainingFLOPsPerMB / 1e9, "eval/base_train_gflops_per_mb": baseCompute.trainingFLOPsPerMB / 1e9,
+            "eval/activation_mb_per_batch": tunedCompute.activationBytes / 1_048_576,
+            "eval/base_activation_mb_per_batch": baseCompute.activationBytes / 1_048_576,
         ]
         if let probe {
             metrics["eval/kl_base_tuned"] = probe.klDivergence
@@ -89,11 +102,15 @@ struct EvalStage: StageKind {
             tunedScore.bitsPerByte, baseScore.bitsPerByte, tunedScore.meanLoss, baseScore.meanLoss,
             tokenizers.extended.tokensPerWord, tokenizers.base.tokensPerWord,
             probe.map { String(format: "; KL(base‖tuned) %.4f, top-1 agreement %.3f", $0.klDivergence, $0.topOneAgreement) } ?? ""))
+        context.log.info(String(
+            format: "per scene: %.1f tokens (base %.1f); training %.1f GFLOP per MB of text (base %.1f); activations of a batch of %d scene-length sequences %.1f MB (base %.1f)",
+            tunedCompute.tokensPerScene, baseCompute.tokensPerScene, tunedCompute.trainingFLOPsPerMB / 1e9, baseCompute.trainingFLOPsPerMB / 1e9,
+            parameters.batchSize, tunedCompute.activationBytes / 1_048_576, baseCompute.activationBytes / 1_048_576))
 
         let output = context.outputDirectory
         let report = EvalReport(
             tier: parameters.tier, split: parameters.split, scenes: scenes.count, bytes: bytes, base: baseScore, tuned: tunedScore,
-            tokenizers: tokenizers, probe: probe, metrics: metrics)
+            tokenizers: tokenizers, probe: probe, compute: Compute(base: baseCompute, tuned: tunedCompute), metrics: metrics)
         try AtomicFile.writeJSON(report, to: output.appendingPathComponent("eval.json"))
         try AtomicFile.writeJSON(generations, to: output.appendingPathComponent("generations.json"))
         context.registerArtifact(name: "eval", path: "eval.json")
@@ -116,7 +133,13 @@ struct EvalStage: StageKind {
         let tuned: HeldOutScore
         let tokenizers: TokenizerComparison
         let probe: ProbeDivergence.Result?
+        let compute: Compute
         let metrics: [String: Double]
+    }
+
+    struct Compute: Encodable {
+        let base: SceneCompute
+        let tuned: SceneCompute
     }
 
     /// The scene texts evaluated: corpus order, at most `max_scenes` of them and until `max_bytes`.

@@ -39,6 +39,8 @@ public enum EvalKind {
             "eval/kl_base_tuned": .none, "eval/top1_agreement": .none,
             "eval/base_loss": .none, "eval/base_bits_per_byte": .none, "eval/base_perplexity": .none,
             "eval/base_tokens_per_word": .none, "eval/base_bytes_per_token": .none,
+            "eval/tokens_per_scene": .minimize, "eval/train_gflops_per_mb": .minimize, "eval/activation_mb_per_batch": .minimize,
+            "eval/base_tokens_per_scene": .none, "eval/base_train_gflops_per_mb": .none, "eval/base_activation_mb_per_batch": .none,
         ],
         tierKeys: ["tier"])
 

@@ -63,3 +63,17 @@ import Torch
     #expect(result.klDivergence > 0)
     #expect(result.topOneAgreement == agreements / Double(positions))
 }
+
+@Test func sceneComputeCountsFLOPsAndActivationsFromTheShapes() {
+    // hidden 8, intermediate 16, 2 layers, 2 heads / 1 KV head (head_dim 4), vocab 10; two scenes of 3 and
+    // 5 tokens (mean 4) over 2 000 bytes; 100 trainable parameters; batch 2. By hand:
+    //   projection weights per layer: q 8·8 + k 8·4 + v 8·4 + o 8·8 + gate/up/down 3·8·16 = 576 → 1152, head 80
+    //   FLOPs per token: 4 · 1232 + 6 · 100 + 12 · 2 · 8 · 4 = 4928 + 600 + 768 = 6296; 8 tokens per 0.002 MB
+    //   activations per layer and token: 2·8 + (2 + 2)·4 + 2·4 + 3·16 + 2·4 = 96 floats → 4 · 2 · 96 · 4 · 2 bytes
+    let config = LlamaConfig(hiddenSize: 8, intermediateSize: 16, numHiddenLayers: 2, numAttentionHeads: 2,
+                             numKeyValueHeads: 1, vocabSize: 10)
+    let compute = SceneCompute(config: config, trainableParameters: 100, sceneTokens: [3, 5], bytes: 2000, batch: 2)
+    #expect(compute.tokensPerScene == 4)
+    #expect(compute.trainingFLOPsPerMB == 6296 * 8 / 0.002)
+    #expect(compute.activationBytes == 4 * 2 * 96 * 4 * 2)
+}

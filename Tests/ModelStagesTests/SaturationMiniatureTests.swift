@@ -153,6 +153,12 @@ final class MiniatureRun: @unchecked Sendable {  // read-only once built; the te
         #expect(metrics["eval/base_tokens_per_word"] == measures.tokensPerWord)
         #expect(metrics["eval/tokens_per_word"]! < measures.tokensPerWord, "hyperwords shorten the held-out text")
         #expect(metrics["eval/kl_base_tuned"]! > 0 && (0...1).contains(metrics["eval/top1_agreement"]!))
+        // Compute per scene: the base tokenizer's tokens per scene are those scored above; hyperwords
+        // make scenes shorter, so they cost fewer FLOPs per MB and a smaller activation batch.
+        #expect(abs(metrics["eval/base_tokens_per_scene"]! - Double(sequences.reduce(0) { $0 + $1.count }) / Double(scenes.count)) < 1e-9)
+        #expect(metrics["eval/tokens_per_scene"]! < metrics["eval/base_tokens_per_scene"]!)
+        #expect(metrics["eval/activation_mb_per_batch"]! < metrics["eval/base_activation_mb_per_batch"]!)
+        #expect(metrics["eval/train_gflops_per_mb"]! > 0 && metrics["eval/base_train_gflops_per_mb"]! > 0)
 
         let generations = try #require(try project.output(run, "eval", "generations.json"))
         let decoded = try JSONDecoder().decode([EvalStage.Generation].self, from: Data(generations.utf8))
