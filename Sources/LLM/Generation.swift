@@ -43,11 +43,12 @@ extension LlamaModel {
         isTraining = false
         defer { isTraining = wasTraining }
         return try withNoGrad {
-            let cache = try KVCache(config: config, batchSize: 1, capacity: prompt.count + max(options.maxNewTokens, 1))
+            let cache = try KVCache(config: config, batchSize: 1, capacity: prompt.count + max(options.maxNewTokens, 1), device: device)
             var input = try Tensor(prompt.map { Int64($0) }, shape: [1, prompt.count])
             var generated: [Int] = []
             while generated.count < options.maxNewTokens {
-                let last = try nextTokenLogits(tokens: input, cache: cache).reshape([config.vocabSize])
+                // The pick runs on the CPU, with the CPU generator `seed` made: the same draws on any device.
+                let last = try nextTokenLogits(tokens: input, cache: cache).reshape([config.vocabSize]).to(.cpu)
                 let next = try Self.pick(last, temperature: options.temperature, topP: options.topP, generator: generator)
                 generated.append(next)
                 onToken?(next)

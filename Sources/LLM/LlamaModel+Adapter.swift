@@ -26,7 +26,7 @@ extension LlamaModel {
         let stored = try PEFTAdapter.readConfig(directory.appendingPathComponent(PEFTAdapter.configFileName))
         let file = try PEFTAdapter.weightsFile(in: directory)
         try PEFTAdapter.replaceVocabularyMatrices(of: self, from: file)
-        let tensors = try PEFTAdapter.readTensors(file, stored: stored, model: self)
+        let tensors = try PEFTAdapter.readTensors(file, stored: stored, model: self).mapValues { try $0.to(device) }
         let configuration = stored.configuration
         try attachAdapters(configuration, dropoutSeed: 0) { layer, target, base in
             try LoRALinear(

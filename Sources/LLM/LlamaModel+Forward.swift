@@ -62,7 +62,7 @@ extension LlamaModel {
         let (hidden, _) = try finalHidden(tokens: tokens, cache: nil, collect: false)
         let predicting = try hidden.reshape([batch, length, config.hiddenSize]).narrow(dim: 1, start: 0, length: length - 1)
             .reshape([batch * (length - 1), config.hiddenSize])  // (B·(T−1), C)
-        let targets = try labels.narrow(dim: 1, start: 1, length: length - 1).reshape([-1]).to(.int64)
+        let targets = try labels.narrow(dim: 1, start: 1, length: length - 1).reshape([-1]).to(.int64).to(device)
         let rows = batch * (length - 1)
         if let chunkBytes = lossChunkBytes, rows * config.vocabSize * 4 > chunkBytes {
             return try chunkedLoss(predicting, targets: targets, rowsPerChunk: max(1, chunkBytes / (config.vocabSize * 4)), reduction: reduction)
@@ -119,7 +119,7 @@ extension LlamaModel {
         }
         let (cos, sin) = try rotary.tables(offset: cache?.length ?? 0, count: length)
         let context = ForwardContext(batch: batch, length: length, cos: cos, sin: sin, cache: cache, kernels: kernels.onCPU(embedTokens))
-        var hidden = try embed(tokens.reshape([-1]))  // (B·T, C)
+        var hidden = try embed(tokens.reshape([-1]).to(device))  // (B·T, C), the ids moved to the model's device
         var states = collect ? [hidden] : []
         let checkpointing = gradientCheckpointing && cache == nil && GradMode.isEnabled
         // A checkpoint passes gradients on only when its input requires them; frozen embeddings don't.

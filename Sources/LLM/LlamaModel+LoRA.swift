@@ -13,7 +13,7 @@ extension LlamaModel {
         let initialisation = try Generator(seed: seed)
         try attachAdapters(configuration, dropoutSeed: seed &+ 0x9E37_79B9_7F4A_7C15) { _, _, base in
             try LoRALinear(base: base, rank: configuration.rank, alpha: configuration.alpha, useRSLoRA: configuration.useRSLoRA,
-                           dropout: configuration.dropout, generator: initialisation, dropoutGenerator: dropoutGenerator)
+                           dropout: configuration.dropout, generator: initialisation, dropoutGenerator: dropoutGenerator, device: device)
         }
         trainableTokens = configuration.trainableTokenIndices.isEmpty
             ? nil : try TrainableTokenRows(indices: configuration.trainableTokenIndices, model: self)
@@ -25,7 +25,7 @@ extension LlamaModel {
         _ configuration: LoRAConfiguration, dropoutSeed: UInt64, make: (_ layer: Int, LoRATarget, any BaseLinear) throws -> LoRALinear
     ) throws {
         guard loraConfiguration == nil else { throw ModelError("an adapter is already attached; remove it first") }
-        dropoutGenerator = try Generator(seed: dropoutSeed)
+        dropoutGenerator = try Generator(seed: dropoutSeed, device: device)
         let targets = configuration.targets.sorted()
         for (layerIndex, layer) in layers.enumerated() {
             for target in targets {

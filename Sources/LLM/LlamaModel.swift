@@ -16,6 +16,9 @@ public final class LlamaModel {
     public let finalNorm: Tensor
     let layers: [DecoderLayer]
     let rotary: RotaryEmbedding
+    /// Where every tensor of the model lives: weights, adapters, rotary tables, and the tokens a forward
+    /// pass is given (moved here on entry).
+    public let device: Device
     /// The directory the model was loaded from (exports copy its tokenizer files), if any.
     public let sourceDirectory: URL?
     /// config.json as read, so that exports keep the keys Loom does not interpret.
@@ -44,10 +47,16 @@ public final class LlamaModel {
     /// names). `baseLinear` may turn each projection's dense base into another BaseLinear (e.g. NF4)
     /// as it is built, so that the dense weights of only one layer exist at a time.
     init(
-        config: LlamaConfig, sourceDirectory: URL?, sourceConfigJSON: Data?,
-        weight: (String, [Int]) throws -> Tensor,
+        config: LlamaConfig, sourceDirectory: URL?, sourceConfigJSON: Data?, device: Device = .cpu,
+        weight cpuWeight: (String, [Int]) throws -> Tensor,
         baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)?
     ) throws {
+        // Each tensor goes to the device as it is read, so that only one weight at a time is on the CPU.
+        func weight(_ name: String, _ shape: [Int]) throws -> Tensor {
+            let tensor = try cpuWeight(name, shape)
+            return device == .cpu ? tensor : try tensor.to(device)
+        }
+        self.device = device
         self.config = config
         self.sourceDirectory = sourceDirectory
         self.sourceConfigJSON = sourceConfigJSON
@@ -77,7 +86,8 @@ public final class LlamaModel {
         self.layers = layers
         finalNorm = try weight("model.norm.weight", [hidden])
         lmHead = config.tieWordEmbeddings ? nil : try weight("lm_head.weight", [vocab, hidden])
-        rotary = try RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling, initialPositions: min(config.maxPositionEmbeddings, 4096))
+        rotary = try RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
+                                     initialPositions: min(config.maxPositionEmbeddings, 4096), device: device)
     }
 
     /// The projections `targets` of layer `layer`: fused into one weight when they all stay dense.
@@ -107,9 +117,10 @@ public final class LlamaModel {
 
     /// Loads a Hugging Face model directory: config.json plus model.safetensors (or the shards listed by
     /// model.safetensors.index.json). Weights are held in f32: bf16/f16 checkpoints are upcast on load.
-    /// `baseLinear` may replace each projection's dense base as it is built (see `init`).
+    /// `baseLinear` may replace each projection's dense base as it is built (see `init`). `device`: where
+    /// the model lives (`Device.resolve` turns a user's `auto`/`cuda:N` into one).
     public static func load(
-        from directory: URL,
+        from directory: URL, device: Device = .cpu,
         baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)? = nil
     ) throws -> LlamaModel {
         var isDirectory: ObjCBool = false
@@ -130,7 +141,7 @@ public final class LlamaModel {
         let files = try ModelWeightFiles(directory: directory)
         if config.tieWordEmbeddings { files.skip("lm_head.weight") }
         let model = try LlamaModel(
-            config: config, sourceDirectory: directory, sourceConfigJSON: configData,
+            config: config, sourceDirectory: directory, sourceConfigJSON: configData, device: device,
             weight: { try files.tensor($0, shape: $1) }, baseLinear: baseLinear)
         try files.checkAllConsumed(configuration: configURL.path)
         return model
@@ -139,11 +150,12 @@ public final class LlamaModel {
     /// A model with Hugging Face's default initialisation for `config`: every linear and embedding
     /// weight N(0, standardDeviation²), norms 1, biases 0, drawn from a generator seeded with `seed`.
     public static func random(
-        config: LlamaConfig, seed: UInt64 = 0, standardDeviation: Double = 0.02,
+        config: LlamaConfig, seed: UInt64 = 0, standardDeviation: Double = 0.02, device: Device = .cpu,
         baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)? = nil
     ) throws -> LlamaModel {
+        // Drawn on the CPU whatever the device, so that a seed gives the same weights everywhere.
         let generator = try Generator(seed: seed)
-        return try LlamaModel(config: config, sourceDirectory: nil, sourceConfigJSON: nil, weight: { name, shape in
+        return try LlamaModel(config: config, sourceDirectory: nil, sourceConfigJSON: nil, device: device, weight: { name, shape in
             if name.hasSuffix("norm.weight") { return try Tensor.ones(shape) }
             if name.hasSuffix(".bias") { return try Tensor.zeros(shape) }
             return try Tensor.normal(shape, mean: 0, std: standardDeviation, generator: generator)

@@ -26,15 +26,16 @@ public final class LoRALinear {
     public let dropoutGenerator: Generator?
 
     /// A fresh adapter with PEFT's initialisation: A ~ kaiming-uniform(a = √5), i.e. U(−1/√in, 1/√in),
-    /// drawn from `generator`; B = 0, so the wrapped projection starts out unchanged.
+    /// drawn from `generator` (a CPU one: the same A whatever `device`); B = 0, so the wrapped projection
+    /// starts out unchanged. Both are put on `device`, the base's.
     public convenience init(
         base: any BaseLinear, rank: Int, alpha: Double, useRSLoRA: Bool = false, dropout: Double = 0,
-        generator: Generator, dropoutGenerator: Generator? = nil
+        generator: Generator, dropoutGenerator: Generator? = nil, device: Device = .cpu
     ) throws {
         guard rank > 0 else { throw ModelError("LoRA rank must be positive, got \(rank)") }
         let bound = 1 / Double(base.inFeatures).squareRoot()
-        let a = try Tensor.uniform([rank, base.inFeatures], low: -bound, high: bound, generator: generator)
-        let b = try Tensor.zeros([base.outFeatures, rank])
+        let a = try Tensor.uniform([rank, base.inFeatures], low: -bound, high: bound, generator: generator).to(device)
+        let b = try Tensor.zeros([base.outFeatures, rank], device: device)
         try self.init(base: base, loraA: a, loraB: b, alpha: alpha, useRSLoRA: useRSLoRA, dropout: dropout,
                       dropoutGenerator: dropoutGenerator)
     }

@@ -248,8 +248,8 @@ public enum PEFTAdapter {
                 file: file.url.path, key: embedding == nil ? fullEmbeddingKey : fullHeadKey,
                 problem: "the embedding and head must both be present, with the same number of rows, to resize the vocabulary")
         }
-        model.embedTokens = try file.tensor(fullEmbeddingKey, as: .float32)
-        if let head, !model.config.tieWordEmbeddings { model.lmHead = try file.tensor(head.name, as: .float32) }
+        model.embedTokens = try file.tensor(fullEmbeddingKey, as: .float32).to(model.device)
+        if let head, !model.config.tieWordEmbeddings { model.lmHead = try file.tensor(head.name, as: .float32).to(model.device) }
         model.config.vocabSize = vocabulary
     }
 }

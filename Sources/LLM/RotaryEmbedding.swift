@@ -12,23 +12,28 @@ final class RotaryEmbedding {
     private var cosTable: Tensor
     private var sinTable: Tensor
 
-    init(headDim: Int, theta: Double, scaling: RopeScaling? = nil, initialPositions: Int) throws {
+    let device: Device
+
+    init(headDim: Int, theta: Double, scaling: RopeScaling? = nil, initialPositions: Int, device: Device = .cpu) throws {
         self.headDim = headDim
         self.theta = theta
         self.scaling = scaling
-        (cosTable, sinTable) = try Self.tables(headDim: headDim, theta: theta, scaling: scaling, positions: max(initialPositions, 1))
+        self.device = device
+        (cosTable, sinTable) = try Self.tables(headDim: headDim, theta: theta, scaling: scaling, positions: max(initialPositions, 1), device: device)
     }
 
     /// cos and sin for positions offset..<offset+count, each (count, headDim).
     func tables(offset: Int, count: Int) throws -> (cos: Tensor, sin: Tensor) {
         let needed = offset + count
         if needed > cosTable.shape[0] {
-            (cosTable, sinTable) = try Self.tables(headDim: headDim, theta: theta, scaling: scaling, positions: max(needed, 2 * cosTable.shape[0]))
+            (cosTable, sinTable) = try Self.tables(
+                headDim: headDim, theta: theta, scaling: scaling, positions: max(needed, 2 * cosTable.shape[0]), device: device)
         }
         return (try cosTable.narrow(dim: 0, start: offset, length: count), try sinTable.narrow(dim: 0, start: offset, length: count))
     }
 
-    private static func tables(headDim: Int, theta: Double, scaling: RopeScaling?, positions: Int) throws -> (Tensor, Tensor) {
+    /// Computed on the CPU (transformers' f32 arithmetic) and then moved to `device`.
+    private static func tables(headDim: Int, theta: Double, scaling: RopeScaling?, positions: Int, device: Device) throws -> (Tensor, Tensor) {
         try withNoGrad {
             // inv_freq = 1 / θ^(arange(0, D, 2) / D), in f32 like transformers' default rope init.
             let exponents = try Tensor.arange(0, headDim, step: 2, dtype: .int64).to(.float32) / Double(headDim)
@@ -42,10 +47,9 @@ final class RotaryEmbedding {
             let frequencies = try positionsColumn * inverseFrequencies.reshape([1, headDim / 2])
             let angles = try Tensor.cat([frequencies, frequencies], dim: 1)
             let attentionScaling = scaling?.attentionScaling ?? 1
-            if attentionScaling != 1 {
-                return (try (angles.cos() * attentionScaling).contiguous(), try (angles.sin() * attentionScaling).contiguous())
-            }
-            return (try angles.cos().contiguous(), try angles.sin().contiguous())
+            let (cos, sin) = attentionScaling != 1
+                ? (try angles.cos() * attentionScaling, try angles.sin() * attentionScaling) : (try angles.cos(), try angles.sin())
+            return (try cos.contiguous().to(device), try sin.contiguous().to(device))
         }
     }
 }

@@ -16,7 +16,7 @@ public final class TrainableTokenRows {
 
     init(indices: [Int], embeddingRows: Tensor, headRows: Tensor?) throws {
         self.indices = indices
-        indexTensor = try Tensor(indices.map { Int64($0) })
+        indexTensor = try Tensor(indices.map { Int64($0) }).to(embeddingRows.device)
         self.embeddingRows = try embeddingRows.setRequiresGrad()
         self.headRows = try headRows?.setRequiresGrad()
     }
@@ -30,7 +30,7 @@ public final class TrainableTokenRows {
         if let outside = indices.first(where: { !(0..<vocab).contains($0) }) {
             throw ModelError("trainable token id \(outside) is outside the vocabulary (0..<\(vocab)); resize the vocabulary first")
         }
-        let index = try Tensor(indices.map { Int64($0) })
+        let index = try Tensor(indices.map { Int64($0) }).to(model.device)
         let (embedding, head) = try withNoGrad {
             (try model.embedTokens.indexSelect(dim: 0, index: index).clone(),
              try model.lmHead.map { try $0.indexSelect(dim: 0, index: index).clone() })

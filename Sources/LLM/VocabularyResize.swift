@@ -33,9 +33,9 @@ extension LlamaModel {
             guard headRows.shape == shape else { throw ModelError("new head rows must be \(shape), got \(headRows.shape)") }
         }
         try withNoGrad {
-            embedTokens = try Tensor.cat([embedTokens, embeddingRows.detach().to(embedTokens.dtype)], dim: 0)
+            embedTokens = try Tensor.cat([embedTokens, embeddingRows.detach().to(embedTokens.dtype).to(device)], dim: 0)
             if let head = lmHead, let headRows {
-                lmHead = try Tensor.cat([head, headRows.detach().to(head.dtype)], dim: 0)
+                lmHead = try Tensor.cat([head, headRows.detach().to(head.dtype).to(device)], dim: 0)
             }
         }
         config.vocabSize = newSize
@@ -54,7 +54,7 @@ extension LlamaModel {
         return try withNoGrad {
             func rows(of matrix: Tensor, pick: ([Int]) -> [Int]) throws -> Tensor {
                 try Tensor.stack(decompositions.map { pieces in
-                    try matrix.indexSelect(dim: 0, index: Tensor(pick(pieces).map { Int64($0) })).mean(dims: [0])
+                    try matrix.indexSelect(dim: 0, index: Tensor(pick(pieces).map { Int64($0) }).to(device)).mean(dims: [0])
                 })
             }
             switch method {
@@ -66,7 +66,7 @@ extension LlamaModel {
                 let generator = try Generator(seed: seed)
                 func draw(like matrix: Tensor) throws -> Tensor {
                     let spread = try matrix.standardDeviation().scalar(Double.self)
-                    return try Tensor.normal([decompositions.count, config.hiddenSize], mean: 0, std: spread, generator: generator)
+                    return try Tensor.normal([decompositions.count, config.hiddenSize], mean: 0, std: spread, generator: generator).to(device)
                 }
                 return (try draw(like: embedTokens), try lmHead.map { try draw(like: $0) })
             }

@@ -44,7 +44,8 @@ struct EvalStage: StageKind {
         let tokenizers = TokenizerMeasures.compare(base: baseTokenizer, extended: tunedTokenizer, texts: scenes)
 
         context.progress.report(message: "scoring the base model")
-        let base = try LlamaModel.load(from: baseDirectory)
+        let device = try ModelLoading.device(parameters.device, log: context.log)
+        let base = try LlamaModel.load(from: baseDirectory, device: device)
         // The base windows serve both the base model's score and the probe.
         let baseWindows = TokenizedText.scoringWindows(scenes: scenes, tokenizer: baseTokenizer, length: parameters.seqLen)
         let baseScore = try HeldOutScoring.score(model: base, windows: baseWindows, bytes: bytes, batchSize: parameters.batchSize)
@@ -52,7 +53,7 @@ struct EvalStage: StageKind {
 
         context.progress.report(message: "scoring the tuned model")
         let targets = try Self.adapterTargets(adapterDirectory)
-        let tuned = try ModelLoading.load(tunedDirectory, method: method, targets: targets, computeDType: computeDType)
+        let tuned = try ModelLoading.load(tunedDirectory, method: method, targets: targets, computeDType: computeDType, device: device)
         try tuned.loadAdapter(from: adapterDirectory)
         let tunedScore = try HeldOutScoring.score(
             model: tuned, windows: TokenizedText.scoringWindows(scenes: scenes, tokenizer: tunedTokenizer, length: parameters.seqLen),
@@ -110,7 +111,8 @@ struct EvalStage: StageKind {
         let output = context.outputDirectory
         let report = EvalReport(
             tier: parameters.tier, split: parameters.split, scenes: scenes.count, bytes: bytes, base: baseScore, tuned: tunedScore,
-            tokenizers: tokenizers, probe: probe, compute: Compute(base: baseCompute, tuned: tunedCompute), metrics: metrics)
+            tokenizers: tokenizers, probe: probe, compute: Compute(base: baseCompute, tuned: tunedCompute), device: device.description,
+            metrics: metrics)
         try AtomicFile.writeJSON(report, to: output.appendingPathComponent("eval.json"))
         try AtomicFile.writeJSON(generations, to: output.appendingPathComponent("generations.json"))
         context.registerArtifact(name: "eval", path: "eval.json")
@@ -134,6 +136,8 @@ struct EvalStage: StageKind {
         let tokenizers: TokenizerComparison
         let probe: ProbeDivergence.Result?
         let compute: Compute
+        /// Where both models ran (`cpu`, `cuda:0`).
+        let device: String
         let metrics: [String: Double]
     }
 

@@ -1,6 +1,6 @@
 // ModelLoading — how `train` and `eval` read the model an adapter belongs to: dense (LoRA) or with the
-// targeted projections as NF4 (QLoRA, quantised as each is read), the compute dtype a recipe may ask
-// for, and the ids of the new-token rows of an extended model.
+// targeted projections as NF4 (QLoRA, quantised as each is read), on the device the recipe names, the
+// compute dtype a recipe may ask for, and the ids of the new-token rows of an extended model.
 import Foundation
 import LLM
 import Pipeline
@@ -22,13 +22,29 @@ enum ModelLoading {
         }
     }
 
-    static func load(_ directory: URL, method: TrainKind.Method, targets: [LoRATarget], computeDType: DType) throws -> LlamaModel {
+    static func load(
+        _ directory: URL, method: TrainKind.Method, targets: [LoRATarget], computeDType: DType, device: Device = .cpu
+    ) throws -> LlamaModel {
         switch method {
         case .lora:
-            return try LlamaModel.load(from: directory)
+            return try LlamaModel.load(from: directory, device: device)
         case .qlora:
-            return try LlamaModel.load(from: directory, baseLinear: NF4Linear.quantizing(targets: Set(targets), computeDType: computeDType))
+            return try LlamaModel.load(
+                from: directory, device: device, baseLinear: NF4Linear.quantizing(targets: Set(targets), computeDType: computeDType))
         }
+    }
+
+    /// The device a model kind's `device` value names, checked against what the linked libtorch sees on
+    /// this machine (an unavailable one is an error naming the key), and logged.
+    static func device(_ value: String, log: StageLog) throws -> Device {
+        let device: Device
+        do {
+            device = try Device.resolve(value)
+        } catch let error as TorchError {
+            throw ParameterConstraintError("device", error.message)
+        }
+        log.info("device: \(device)\(value == "auto" ? " (auto)" : "")")
+        return device
     }
 
     /// The ids an extended model added (hyperwords.json beside its tokenizer.json); none for a model

@@ -51,7 +51,8 @@ struct PretrainBaseStage: StageKind {
             numAttentionHeads: shape.numAttentionHeads, numKeyValueHeads: shape.keyValueHeads, vocabSize: tokenizer.vocabularySize,
             ropeTheta: shape.ropeTheta, rmsNormEps: shape.rmsNormEps, tieWordEmbeddings: shape.tieWordEmbeddings,
             maxPositionEmbeddings: loop.seqLen, bosTokenId: special.bos, eosTokenIds: special.eos.map { [$0] } ?? [])
-        let model = try LlamaModel.random(config: config, seed: UInt64(loop.seed))
+        let device = try ModelLoading.device(loop.device, log: context.log)
+        let model = try LlamaModel.random(config: config, seed: UInt64(loop.seed), device: device)
         context.metrics.log("pretrain/parameters", Double(model.parameterCount), step: 0)
         context.log.info("pretraining a Llama of \(model.parameterCount) parameters (hidden \(shape.hiddenSize), \(shape.numHiddenLayers) layers, vocabulary \(config.vocabSize)) on \(training.tokens.count) tokens of \(tiers.joined(separator: ", "))")
 
@@ -64,7 +65,7 @@ struct PretrainBaseStage: StageKind {
         try model.saveModel(to: context.outputDirectory, mergeAdapter: false, companionsFrom: tokenizerDirectory)
         try TrainingSummary(
             result: result, configuration: configuration, corpusTokens: training.tokens.count, tiers: tiers,
-            trainableParameters: model.parameterCount)
+            trainableParameters: model.parameterCount, device: device.description)
             .write(to: context.outputDirectory.appendingPathComponent(TrainingSummary.fileName))
         context.registerArtifact(name: "model", path: "model.safetensors")
         context.registerArtifact(name: "config", path: "config.json")

@@ -33,7 +33,8 @@ struct TrainStage: StageKind {
         let computeDType = try ModelLoading.computeDType(parameters.dtype, method: parameters.method)
         let targets = parameters.lora.moduleNames.compactMap(LoRATarget.init(name:))
 
-        let model = try ModelLoading.load(modelDirectory, method: parameters.method, targets: targets, computeDType: computeDType)
+        let device = try ModelLoading.device(parameters.loop.device, log: context.log)
+        let model = try ModelLoading.load(modelDirectory, method: parameters.method, targets: targets, computeDType: computeDType, device: device)
         model.gradientCheckpointing = parameters.gradientCheckpointing
         let newRows = parameters.trainNewRows ? try ModelLoading.newTokenIds(in: modelDirectory) : []
         try model.applyLoRA(
@@ -72,7 +73,7 @@ struct TrainStage: StageKind {
         }
         let summary = TrainingSummary(
             result: result, configuration: configuration, corpusTokens: training.tokens.count, tiers: tiers,
-            method: parameters.method.rawValue, trainableParameters: model.trainableParameterCount)
+            method: parameters.method.rawValue, trainableParameters: model.trainableParameterCount, device: device.description)
         try summary.write(to: output.appendingPathComponent(TrainingSummary.fileName))
         context.metrics.log([
             "train/tokens_seen": Double(summary.tokensSeen), "train/corpus_tokens": Double(summary.corpusTokens),

@@ -25,8 +25,11 @@ struct TrainingSummary: Codable, Equatable {
     /// `lora` or `qlora` for adapters; nil for a pretrained base.
     var method: String?
     var trainableParameters: Int
+    /// The device the model trained on (`cpu`, `cuda:0`); nil in summaries written before devices.
+    var device: String?
 
-    init(result: TrainingResult, configuration: TrainingConfiguration, corpusTokens: Int, tiers: [String], method: String? = nil, trainableParameters: Int) {
+    init(result: TrainingResult, configuration: TrainingConfiguration, corpusTokens: Int, tiers: [String], method: String? = nil,
+         trainableParameters: Int, device: String? = nil) {
         steps = result.history.last?.step ?? 0
         finalLoss = result.history.last?.loss
         validation = result.evaluations.map { Evaluation(step: $0.step, loss: $0.loss) }
@@ -36,10 +39,11 @@ struct TrainingSummary: Codable, Equatable {
         self.tiers = tiers
         self.method = method
         self.trainableParameters = trainableParameters
+        self.device = device
     }
 
     enum CodingKeys: String, CodingKey {
-        case steps, validation, tiers, method
+        case steps, validation, tiers, method, device
         case finalLoss = "final_loss"
         case corpusTokens = "corpus_tokens"
         case tokensSeen = "tokens_seen"

@@ -34,6 +34,7 @@ public enum EvalKind {
             .int("seed", default: 0, minimum: 0, doc: "seeds sampling (each prompt uses seed + its index) and the probe windows"),
             .choice("dtype", ["float32", "bfloat16", "float16"], default: "float32",
                     doc: "compute dtype of the tuned model's NF4 weights when its adapter was trained with QLoRA (bfloat16/float16 need that; dense weights stay float32)"),
+            DeviceParameter.spec,
         ]),
         metricGoals: [
             "eval/kl_base_tuned": .none, "eval/top1_agreement": .none,
@@ -42,6 +43,7 @@ public enum EvalKind {
             "eval/tokens_per_scene": .minimize, "eval/train_gflops_per_mb": .minimize, "eval/activation_mb_per_batch": .minimize,
             "eval/base_tokens_per_scene": .none, "eval/base_train_gflops_per_mb": .none, "eval/base_activation_mb_per_batch": .none,
         ],
+        checkParameters: Parameters.check,
         tierKeys: ["tier"])
 
     public struct Parameters: KindParameters, Sendable, Equatable {
@@ -58,5 +60,9 @@ public enum EvalKind {
         public var topP: Double
         public var seed: Int
         public var dtype: String
+        /// auto, cpu, cuda or cuda:N (DeviceParameter; not in the fingerprint).
+        public var device: String
+
+        public func validate() throws { try DeviceParameter.check(device) }
     }
 }

@@ -1,6 +1,6 @@
 // TrainingLoopParameters — the optimizer-loop keys `pretrain-base` and `train` share (steps, batch,
 // sequence length, AdamW learning rate and schedule, warmup, weight decay, clipping, eval and
-// checkpoint intervals, seed): one schema builder with per-kind defaults, and one decoded value.
+// checkpoint intervals, seed, device): one schema builder with per-kind defaults, and one decoded value.
 import Foundation
 import Pipeline
 
@@ -21,6 +21,8 @@ public struct TrainingLoopParameters: Decodable, Sendable, Equatable {
     public var evalEvery: Int
     public var checkpointEvery: Int
     public var seed: Int
+    /// auto, cpu, cuda or cuda:N (DeviceParameter; not in the fingerprint).
+    public var device: String
 
     /// The defaults one kind gives these keys, and how its metrics are prefixed (`pretrain`, `train`).
     struct Defaults {
@@ -52,10 +54,12 @@ public struct TrainingLoopParameters: Decodable, Sendable, Equatable {
             .int("checkpoint_every", default: defaults.checkpointEvery, minimum: 0,
                  doc: "steps between checkpoints (weights, optimizer, RNG, data position) in the resume directory (0: none; a killed stage starts over)"),
             .int("seed", default: 0, minimum: 0, doc: "seeds initialisation, dropout and batch order"),
+            DeviceParameter.spec,
         ]
     }
 
     func validate() throws {
+        try DeviceParameter.check(device)
         guard warmupSteps <= steps else {
             throw ParameterConstraintError("warmup_steps", "\(warmupSteps) is more than steps (\(steps))")
         }

@@ -37,3 +37,26 @@ public enum Device: Sendable, Hashable, CustomStringConvertible {
         self = ctorch.type == Int32(CTORCH_DEVICE_CUDA.rawValue) ? .cuda(Int(ctorch.index)) : .cpu
     }
 }
+
+extension Device {
+    /// The device a recipe's `device` key or a verb's `--device` names — `auto` (CUDA device 0 where the
+    /// linked libtorch sees one, else the CPU), `cpu`, `cuda` or `cuda:N` — checked against the devices
+    /// libtorch sees, so that asking a CPU-only build for CUDA fails before any weight is read.
+    public static func resolve(_ text: String) throws -> Device {
+        let cudaDevices = try TorchRuntime.cudaIsAvailable() ? TorchRuntime.cudaDeviceCount() : 0
+        if text == "auto" { return cudaDevices > 0 ? .cuda(0) : .cpu }
+        let device: Device
+        do {
+            device = try Device(parsing: text)
+        } catch {
+            throw TorchError("unknown device '\(text)': expected auto, cpu, cuda or cuda:N")
+        }
+        if case .cuda(let index) = device, index >= cudaDevices {
+            let seen = cudaDevices == 0
+                ? "the linked libtorch \(try TorchRuntime.version()) sees no CUDA device (a CPU build, or no GPU visible; `loom torch-info` says which)"
+                : "the linked libtorch sees \(cudaDevices) CUDA device(s), cuda:0 to cuda:\(cudaDevices - 1)"
+            throw TorchError("device \(device) is not available: \(seen); use cpu or auto")
+        }
+        return device
+    }
+}

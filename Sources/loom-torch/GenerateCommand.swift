@@ -22,6 +22,8 @@ struct Generate: ParsableCommand {
     var model: String
     @Option(help: "A PEFT LoRA adapter directory to apply.")
     var adapter: String?
+    @Option(help: "Where the model runs: auto (the first CUDA device when libtorch sees one, else the CPU), cpu, cuda or cuda:N.")
+    var device = "auto"
     @Option(help: "Comma-separated prompt token ids, e.g. 1,2,3.")
     var promptIds: String?
     @Option(help: "Prompt text (needs tokenizer.json or tokenizer.model in the model directory).")
@@ -48,7 +50,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let directory = URL(fileURLWithPath: model)
-        let model = try ModelVerbSupport.loadModel(self.model, adapter: adapter)
+        let model = try ModelVerbSupport.loadModel(self.model, adapter: adapter, device: device)
         var tokenizer: (any Tokenizer)?
         let promptTokens: [Int]
         if let text = prompt {

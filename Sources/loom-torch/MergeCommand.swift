@@ -20,6 +20,8 @@ struct Merge: ParsableCommand {
     var model: String
     @Option(help: "The PEFT LoRA adapter directory.")
     var adapter: String
+    @Option(help: "Where the model runs: auto (the first CUDA device when libtorch sees one, else the CPU), cpu, cuda or cuda:N.")
+    var device = "auto"
     @Option(help: "Where to write the merged model (a new directory).")
     var out: String
     @Flag(help: "Print one JSON object.")
@@ -33,7 +35,7 @@ struct Merge: ParsableCommand {
         let parent = output.deletingLastPathComponent()
         guard FileManager.default.fileExists(atPath: parent.path) else { throw VerbError("\(parent.path): no such directory") }
         let adapterDirectory = URL(fileURLWithPath: adapter)
-        let merged = try ModelVerbSupport.loadModel(model, adapter: adapter)
+        let merged = try ModelVerbSupport.loadModel(model, adapter: adapter, device: device)
         let staging = parent.appendingPathComponent(".\(output.lastPathComponent).merging-\(getpid())", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: staging) }
         let hasTokenizer = FileManager.default.fileExists(atPath: adapterDirectory.appendingPathComponent("tokenizer.json").path)

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import LLM
+import Torch
 
 /// A bad input found while a verb runs (ArgumentParser prints it as "Error: …", without the usage text
 /// it adds to a ValidationError).
@@ -12,8 +13,16 @@ struct VerbError: Error, CustomStringConvertible {
 }
 
 enum ModelVerbSupport {
-    static func loadModel(_ path: String, adapter: String?) throws -> LlamaModel {
-        let model = try LlamaModel.load(from: URL(fileURLWithPath: path))
+    /// The model at `path` (with `adapter`) on the device `--device` names (auto, cpu, cuda, cuda:N),
+    /// checked against the devices the linked libtorch sees before any weight is read.
+    static func loadModel(_ path: String, adapter: String?, device: String) throws -> LlamaModel {
+        let resolved: Device
+        do {
+            resolved = try Device.resolve(device)
+        } catch let error as TorchError {
+            throw VerbError("--device: \(error.message)")
+        }
+        let model = try LlamaModel.load(from: URL(fileURLWithPath: path), device: resolved)
         if let adapter { try model.loadAdapter(from: URL(fileURLWithPath: adapter)) }
         return model
     }

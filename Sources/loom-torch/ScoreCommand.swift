@@ -19,6 +19,8 @@ struct Score: ParsableCommand {
     var model: String
     @Option(help: "A PEFT LoRA adapter directory to apply.")
     var adapter: String?
+    @Option(help: "Where the model runs: auto (the first CUDA device when libtorch sees one, else the CPU), cpu, cuda or cuda:N.")
+    var device = "auto"
     @Option(help: "A JSON file holding an array of token-id arrays.")
     var tokens: String
     @Option(help: "Sequences per forward pass.")
@@ -27,7 +29,7 @@ struct Score: ParsableCommand {
     var json = false
 
     func run() throws {
-        let model = try ModelVerbSupport.loadModel(model, adapter: adapter)
+        let model = try ModelVerbSupport.loadModel(model, adapter: adapter, device: device)
         let sequences = try ModelVerbSupport.readSequences(tokens, vocabulary: model.config.vocabSize)
         guard batchSize > 0 else { throw VerbError("--batch-size must be positive") }
         let result = try model.score(sequences: sequences, batchSize: batchSize)

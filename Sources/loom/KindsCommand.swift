@@ -78,7 +78,8 @@ struct KindsCommand: ParsableCommand {
             case .defaulted(let value): preset = value.canonicalJSON
             }
             let range = spec.range.map { " (\($0.description))" } ?? ""
-            return [Row(key: key, type: spec.type.description, preset: preset, doc: spec.doc + range)] + items
+            let fingerprint = spec.fingerprinted ? "" : " (not in the fingerprint: a cached result is reused whatever its value)"
+            return [Row(key: key, type: spec.type.description, preset: preset, doc: spec.doc + range + fingerprint)] + items
         }
     }
 }

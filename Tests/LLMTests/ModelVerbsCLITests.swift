@@ -29,6 +29,21 @@ import Torch
         #expect(human.status == 0 && human.stdout.contains("mean loss   6.7779") && human.stdout.contains("32 predicted, 2 sequences"))
     }
 
+    @Test func deviceIsCheckedBeforeTheModelIsRead() throws {
+        // --device names where the model runs; one libtorch cannot see is refused with what it does see.
+        let scratch = try ScratchDirectory("loom-score-device")
+        let tokens = scratch.path("tokens.json")
+        try Data(contentsOf: TinyLlamaFixture.directory.appendingPathComponent("input_ids.json")).write(to: tokens)
+        let onCPU = try json(runProcess(loom, ["score", "--model", model, "--tokens", tokens.path, "--device", "cpu", "--json"]))
+        #expect(abs((onCPU["mean_loss"] as! Double) - 6.7779035568) < 1e-5)
+        let count = try TorchRuntime.cudaIsAvailable() ? TorchRuntime.cudaDeviceCount() : 0
+        let missing = try runProcess(loom, ["score", "--model", model, "--tokens", tokens.path, "--device", "cuda:\(count)"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("--device: device cuda:\(count) is not available"), "\(missing.stderr)")
+        let unknown = try runProcess(loom, ["generate", "--model", model, "--prompt-ids", "1,2", "--device", "gpu"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("--device: unknown device 'gpu': expected auto, cpu, cuda or cuda:N"), "\(unknown.stderr)")
+    }
+
     @Test func scoreNamesTheFileOfBadInput() throws {
         let scratch = try ScratchDirectory("loom-score-errors")
         let cases: [(String, String)] = [

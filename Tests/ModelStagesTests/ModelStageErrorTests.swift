@@ -6,6 +6,7 @@ import Pipeline
 import StageTestSupport
 import Testing
 import TestSupport
+import Torch
 
 @Suite struct ModelStageErrorTests {
     let project: StagesProject
@@ -27,6 +28,16 @@ import TestSupport
         let half = try #require(runs["half"])
         #expect(project.error(half, "train") == "dtype: bfloat16 applies to QLoRA's NF4 weights (method: qlora); a LoRA model's dense weights stay float32")
         #expect(try project.store().stage(run: half, name: "eval")?.status != .succeeded)
+    }
+
+    @Test func aDeviceThisMachineLacksFailsTheStageByKey() throws {
+        // The recipe is valid anywhere; the machine that runs the stage says the device is not there. (A
+        // seed of its own: device is not in the fingerprint, so the miniature's cached train would be reused.)
+        let count = try TorchRuntime.cudaIsAvailable() ? TorchRuntime.cudaDeviceCount() : 0
+        let runs = try run("bad-device", variants: "  gpu: {params: {train: {tiers: [core], seed: 97, device: 'cuda:\(count)'}}}\n")
+        let gpu = try #require(runs["gpu"])
+        let error = try #require(project.error(gpu, "train"))
+        #expect(error.hasPrefix("device: device cuda:\(count) is not available: "), "\(error)")
     }
 
     @Test func aTierTheCorpusLacksIsARecipeErrorAtItsValue() throws {

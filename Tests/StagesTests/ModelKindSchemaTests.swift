@@ -138,6 +138,30 @@ import Testing
     }
 }
 
+@Suite struct DeviceKeyTests {
+    // `device` says where a model kind runs, not what it computes: it is not in the fingerprint, and only
+    // its syntax is checked when the recipe is validated (the machine that runs the stage checks the rest).
+    @Test func deviceIsOutOfTheFingerprintAndItsSyntaxIsChecked() throws {
+        let project = try StagesProject()
+        try project.addFortuneTiers()
+        func recipe(_ device: String) -> String {
+            "stages:\n" + StagesProject.corpusStage() + """
+              tokenizer: {kind: base-tokenizer, after: [corpus], params: {vocab_size: 400}}
+              base: {kind: pretrain-base, after: [corpus, tokenizer], params: {steps: 10, warmup_steps: 2\(device)}}
+            """
+        }
+        try project.write("recipes/auto.yaml", recipe(""))
+        try project.write("recipes/cpu.yaml", recipe(", device: cpu"))
+        try project.write("recipes/cuda.yaml", recipe(", device: 'cuda:1'"))
+        let fingerprints = try ["auto", "cpu", "cuda"].map { name in
+            try #require(try project.plans("recipes/\(name).yaml").first?.stages.first { $0.name == "base" }?.fingerprint)
+        }
+        #expect(Set(fingerprints).count == 1, "\(fingerprints)")
+        try project.write("recipes/bad.yaml", recipe(", device: gpu"))
+        #expect(try project.recipeErrors("recipes/bad.yaml").contains("stages.base.params.device: expected auto, cpu, cuda or cuda:N, got 'gpu'"))
+    }
+}
+
 @Suite struct RulesBetweenKeysTests {
     // A rule between keys (warmup_steps ≤ steps, heads dividing the hidden size) is checked when the
     // recipe is validated, with the key's position — not when the stage starts, after the stages

@@ -124,6 +124,9 @@ public struct ParamSpec: Sendable, Equatable {
     public let presence: ParamPresence
     public let range: ParamRange?
     public let doc: String
+    /// Whether the value enters the stage's fingerprint. A key that says only where or how fast a result
+    /// is computed (`device`) does not: the cached result is reused whichever value made it.
+    public private(set) var fingerprinted = true
 
     public init(_ key: String, _ type: ParamType, _ presence: ParamPresence, range: ParamRange? = nil, doc: String) {
         self.key = key
@@ -131,6 +134,13 @@ public struct ParamSpec: Sendable, Equatable {
         self.presence = presence
         self.range = range
         self.doc = doc
+    }
+
+    /// This key, left out of the fingerprint (see `fingerprinted`).
+    public func notFingerprinted() -> ParamSpec {
+        var spec = self
+        spec.fingerprinted = false
+        return spec
     }
 
     public static func string(_ key: String, default value: String? = nil, required: Bool = false, doc: String) -> ParamSpec {

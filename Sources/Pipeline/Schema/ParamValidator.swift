@@ -100,6 +100,7 @@ public struct ParamValidator {
                     at: at.location, keyPath: at.keyPath))
             }
         }
+        for spec in schema.specs where !spec.fingerprinted { portable[spec.key] = nil }
         return (.object(resolved), .object(portable))
     }
 

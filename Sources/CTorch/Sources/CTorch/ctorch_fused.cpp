@@ -400,15 +400,16 @@ int ctorch_quantize_4bit(ctorch_tensor values, ctorch_tensor codebook, int64_t b
     return guarded(err, [&] {
         check_block_size(block_size);
         const at::Tensor &source = borrow(values);
-        if (!source.device().is_cpu()) throw std::invalid_argument("quantize_4bit runs on CPU tensors");
         if (!source.is_floating_point()) throw std::invalid_argument("values must be floating point");
+        // The codes are computed on the CPU (once per weight, at load) and handed back on the source's device.
+        const c10::Device device = source.device();
         const auto levels = codebook_values(borrow(codebook));
         std::array<float, kCodes - 1> midpoints{};
         for (int64_t k = 0; k + 1 < kCodes; ++k) {
             if (!(levels[k] < levels[k + 1])) throw std::invalid_argument("codebook must be strictly ascending");
             midpoints[k] = (levels[k] + levels[k + 1]) / 2;
         }
-        const at::Tensor x = source.detach().to(at::kFloat).contiguous();
+        const at::Tensor x = source.detach().to(at::kCPU, at::kFloat).contiguous();
         const int64_t n = x.numel();
         const int64_t blocks = ceil_div(n, block_size);
         at::Tensor packed = at::zeros({ceil_div(n, 2)}, at::TensorOptions().dtype(at::kByte));
@@ -432,8 +433,8 @@ int ctorch_quantize_4bit(ctorch_tensor values, ctorch_tensor codebook, int64_t b
                 }
             }
         });
-        ctorch_tensor absmax_handle = make_handle(std::move(absmax));
-        *out_packed = make_handle(std::move(packed));
+        ctorch_tensor absmax_handle = make_handle(absmax.to(device));
+        *out_packed = make_handle(packed.to(device));
         *out_absmax = absmax_handle;
     }, [&] { return describe_op("quantize_4bit", {values, codebook}); });
 }

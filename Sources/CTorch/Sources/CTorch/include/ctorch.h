@@ -420,7 +420,8 @@ int ctorch_cross_entropy(ctorch_tensor logits, ctorch_tensor targets, ctorch_red
  * Quantises the elements of `values` (floating, any shape, flattened row-major): per block, absmax =
  * max |x|; each x·(1/absmax) becomes the index of its nearest entry of `codebook` (16 ascending f32
  * values; a value exactly between two entries takes the lower). `block_size` must be even and positive.
- * Caller owns `*out_packed` (u8 [ceil(n/2)]) and `*out_absmax` (f32 [ceil(n/block_size)]). CPU tensors.
+ * Caller owns `*out_packed` (u8 [ceil(n/2)]) and `*out_absmax` (f32 [ceil(n/block_size)]), on the device of `values`
+ * (the codes are computed on the CPU, once per weight at load).
  */
 int ctorch_quantize_4bit(ctorch_tensor values, ctorch_tensor codebook, int64_t block_size, ctorch_tensor *out_packed,
                          ctorch_tensor *out_absmax, char **err);
