@@ -2,7 +2,7 @@
 SWIFT ?= swift
 LOOM_HOME ?= runs
 
-.PHONY: deps venv-hf build release test demo bench clean
+.PHONY: deps venv-hf venv-bench build release test demo bench clean
 
 # Debian packages and the project virtual environment .venv/ (the pinned torch the shim links).
 deps:
@@ -11,6 +11,10 @@ deps:
 # .venv/ plus Hugging Face's reference stack (transformers, PEFT): fixture scripts and benchmark anchors.
 venv-hf:
 	@scripts/install-deps.sh hf
+
+# .venv/ plus DVC and MLflow, the anchors bench/orchestrator measures Loom against.
+venv-bench:
+	@scripts/install-deps.sh bench
 
 build: deps
 	$(SWIFT) build

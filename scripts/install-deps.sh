@@ -3,7 +3,8 @@
 # Python's venv, the fortunes-ru demo corpus) and the project virtual environment `.venv/` with the
 # pinned torch (whose libtorch the shim links) and tokenizers (scripts/requirements.txt).
 # `install-deps.sh hf` also adds Hugging Face's reference stack (scripts/requirements-hf.txt) for the
-# fixture scripts, the benchmarks' anchors and scripts/check-hf-load.py.
+# fixture scripts, the benchmarks' anchors and scripts/check-hf-load.py; `install-deps.sh bench` adds
+# the orchestrator benchmark's anchors, DVC and MLflow (scripts/requirements-bench.txt).
 # Quiet when everything is already there. LOOM_PYTHON picks the interpreter that makes the venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +42,10 @@ fi
 # The venv is (re)filled when a requirements file changed since it was last filled: a stamp holds their
 # digest. A venv whose interpreter is gone (the Python it was made from was removed) is made again.
 requirements=scripts/requirements.txt
-if [ "${1:-}" = hf ]; then requirements=scripts/requirements-hf.txt; fi
+case "${1:-}" in
+  hf) requirements=scripts/requirements-hf.txt ;;
+  bench) requirements=scripts/requirements-bench.txt ;;
+esac
 python=${LOOM_PYTHON:-python3}
 if [ -d .venv ] && ! .venv/bin/python -c "" 2>/dev/null; then
   echo "install-deps: .venv/ is broken (its interpreter does not start); making it again"
