@@ -1,4 +1,6 @@
-// DenseLinear — a frozen full-precision projection y = x·Wᵀ + b, the default BaseLinear of a model.
+// DenseLinear — a frozen projection y = x·Wᵀ + b, the default BaseLinear of a model. Stored in f32, or in
+// bf16/f16 (a model loaded with `dtype:`): then the GEMM runs in that dtype and its output comes back in
+// the input's (the residual stream, norms, LoRA and the loss stay f32).
 import Torch
 
 public final class DenseLinear: BaseLinear {
@@ -20,7 +22,8 @@ public final class DenseLinear: BaseLinear {
     public var outFeatures: Int { weight.shape[0] }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        try input.linear(weight: weight, bias: bias)
+        guard input.dtype != weight.dtype else { return try input.linear(weight: weight, bias: bias) }
+        return try input.to(weight.dtype).linear(weight: weight, bias: bias).to(input.dtype)
     }
 
     public func denseWeight(dtype: DType) throws -> Tensor {

@@ -22,8 +22,8 @@ extension LlamaModel {
         try withNoGrad {
             var tensors: [String: Tensor] = [:]
             let (embedding, head) = mergeAdapter ? try mergedVocabularyMatrices() : (embedTokens, lmHead)
-            tensors["model.embed_tokens.weight"] = embedding
-            if let head { tensors["lm_head.weight"] = head }
+            tensors["model.embed_tokens.weight"] = try embedding.to(.float32)
+            if let head { tensors["lm_head.weight"] = try head.to(.float32) }
             tensors["model.norm.weight"] = finalNorm
             for (index, layer) in layers.enumerated() {
                 for (name, norm) in layer.namedNorms { tensors["model.layers.\(index).\(name)"] = norm }
@@ -35,7 +35,7 @@ extension LlamaModel {
                     } else {
                         tensors[name + ".weight"] = try base.denseWeight(dtype: .float32)
                     }
-                    if let bias = base.bias { tensors[name + ".bias"] = bias }
+                    if let bias = base.bias { tensors[name + ".bias"] = try bias.to(.float32) }
                 }
             }
             try SafeTensors.write(tensors, metadata: ["format": "pt"], to: directory.appendingPathComponent(ModelWeightFiles.singleFileName))

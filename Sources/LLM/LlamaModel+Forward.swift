@@ -156,16 +156,20 @@ extension LlamaModel {
 
     /// Embedding rows of `ids` (N) → (N, C), the trainable token rows taking the place of theirs.
     func embed(_ ids: Tensor) throws -> Tensor {
-        guard let rows = trainableTokens else { return try embedTokens.embedding(ids) }
-        let table = try embedTokens.indexUpdate(.copy, dim: 0, index: rows.indexTensor, source: rows.embeddingRows)
-        return try table.embedding(ids)
+        // A half-precision table gives half-precision rows; the residual stream is f32.
+        guard let rows = trainableTokens else { return try embedTokens.embedding(ids).to(.float32) }
+        let table = try embedTokens.indexUpdate(.copy, dim: 0, index: rows.indexTensor, source: rows.embeddingRows.to(embedTokens.dtype))
+        return try table.embedding(ids).to(.float32)
     }
 
     /// Hidden states (M, C) → logits (M, vocab). Trainable token rows replace their columns: the head
     /// GEMM stays frozen (no weight gradient for the whole head), and only those columns are recomputed
     /// from the trainable rows.
     func vocabularyLogits(_ hidden: Tensor) throws -> Tensor {
-        let logits = try hidden.linear(weight: lmHead ?? embedTokens)
+        let head = lmHead ?? embedTokens
+        // The head GEMM in the head's dtype, the logits (and the loss) in f32.
+        let logits = head.dtype == hidden.dtype
+            ? try hidden.linear(weight: head) : try hidden.to(head.dtype).linear(weight: head).to(hidden.dtype)
         guard let rows = trainableTokens, let headRows = lmHead == nil ? rows.embeddingRows : rows.headRows else { return logits }
         let replaced = try hidden.linear(weight: headRows)
         return try logits.indexUpdate(.copy, dim: 1, index: rows.indexTensor, source: replaced)

@@ -102,10 +102,10 @@ extension LlamaModel {
     func mergedVocabularyMatrices() throws -> (embedding: Tensor, head: Tensor?) {
         guard let rows = trainableTokens else { return (embedTokens, lmHead) }
         return try withNoGrad {
-            let embedding = try embedTokens.indexUpdate(.copy, dim: 0, index: rows.indexTensor, source: rows.embeddingRows.detach())
+            let embedding = try embedTokens.indexUpdate(.copy, dim: 0, index: rows.indexTensor, source: rows.embeddingRows.detach().to(embedTokens.dtype))
             let head = try lmHead.map { head in
                 guard let headRows = rows.headRows else { return head }
-                return try head.indexUpdate(.copy, dim: 0, index: rows.indexTensor, source: headRows.detach())
+                return try head.indexUpdate(.copy, dim: 0, index: rows.indexTensor, source: headRows.detach().to(head.dtype))
             }
             return (embedding, head)
         }

@@ -47,13 +47,15 @@ public final class LlamaModel {
     /// names). `baseLinear` may turn each projection's dense base into another BaseLinear (e.g. NF4)
     /// as it is built, so that the dense weights of only one layer exist at a time.
     init(
-        config: LlamaConfig, sourceDirectory: URL?, sourceConfigJSON: Data?, device: Device = .cpu,
+        config: LlamaConfig, sourceDirectory: URL?, sourceConfigJSON: Data?, device: Device = .cpu, dtype: DType = .float32,
         weight cpuWeight: (String, [Int]) throws -> Tensor,
         baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)?
     ) throws {
-        // Each tensor goes to the device as it is read, so that only one weight at a time is on the CPU.
+        // Each tensor goes to the device as it is read, so that only one weight at a time is on the CPU;
+        // the frozen matrices (projections, embedding, head) are stored in `dtype`, the norm gains in f32.
         func weight(_ name: String, _ shape: [Int]) throws -> Tensor {
-            let tensor = try cpuWeight(name, shape)
+            var tensor = try cpuWeight(name, shape)
+            if dtype != .float32, !name.hasSuffix("norm.weight") { tensor = try tensor.to(dtype) }
             return device == .cpu ? tensor : try tensor.to(device)
         }
         self.device = device
@@ -118,9 +120,11 @@ public final class LlamaModel {
     /// Loads a Hugging Face model directory: config.json plus model.safetensors (or the shards listed by
     /// model.safetensors.index.json). Weights are held in f32: bf16/f16 checkpoints are upcast on load.
     /// `baseLinear` may replace each projection's dense base as it is built (see `init`). `device`: where
-    /// the model lives (`Device.resolve` turns a user's `auto`/`cuda:N` into one).
+    /// the model lives (`Device.resolve` turns a user's `auto`/`cuda:N` into one). `dtype`: how the frozen
+    /// matrices are stored and multiplied — f32, or bf16/f16 (half the memory; an adapter, its optimizer
+    /// state, the norms, the residual stream and the loss stay f32).
     public static func load(
-        from directory: URL, device: Device = .cpu,
+        from directory: URL, device: Device = .cpu, dtype: DType = .float32,
         baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)? = nil
     ) throws -> LlamaModel {
         var isDirectory: ObjCBool = false
@@ -141,7 +145,7 @@ public final class LlamaModel {
         let files = try ModelWeightFiles(directory: directory)
         if config.tieWordEmbeddings { files.skip("lm_head.weight") }
         let model = try LlamaModel(
-            config: config, sourceDirectory: directory, sourceConfigJSON: configData, device: device,
+            config: config, sourceDirectory: directory, sourceConfigJSON: configData, device: device, dtype: dtype,
             weight: { try files.tensor($0, shape: $1) }, baseLinear: baseLinear)
         try files.checkAllConsumed(configuration: configURL.path)
         return model

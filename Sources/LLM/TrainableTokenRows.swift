@@ -32,8 +32,9 @@ public final class TrainableTokenRows {
         }
         let index = try Tensor(indices.map { Int64($0) }).to(model.device)
         let (embedding, head) = try withNoGrad {
-            (try model.embedTokens.indexSelect(dim: 0, index: index).clone(),
-             try model.lmHead.map { try $0.indexSelect(dim: 0, index: index).clone() })
+            // Trained in f32 whatever the storage of the frozen matrices.
+            (try model.embedTokens.indexSelect(dim: 0, index: index).to(.float32).clone(),
+             try model.lmHead.map { try $0.indexSelect(dim: 0, index: index).to(.float32).clone() })
         }
         try self.init(indices: indices, embeddingRows: embedding, headRows: head)
     }

@@ -45,7 +45,8 @@ struct EvalStage: StageKind {
 
         context.progress.report(message: "scoring the base model")
         let device = try ModelLoading.device(parameters.device, log: context.log)
-        let base = try LlamaModel.load(from: baseDirectory, device: device)
+        // Both models compute in the same dtype, so that the comparison measures the tuning alone.
+        let base = try LlamaModel.load(from: baseDirectory, device: device, dtype: computeDType)
         // The base windows serve both the base model's score and the probe.
         let baseWindows = TokenizedText.scoringWindows(scenes: scenes, tokenizer: baseTokenizer, length: parameters.seqLen)
         let baseScore = try HeldOutScoring.score(model: base, windows: baseWindows, bytes: bytes, batchSize: parameters.batchSize)

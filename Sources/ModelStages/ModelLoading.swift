@@ -9,16 +9,15 @@ import Tokenizers
 import Torch
 
 enum ModelLoading {
-    /// The dtype of `dtype` (a recipe value). Loom holds dense weights in float32; half precision applies
-    /// to QLoRA's dequantised NF4 weights.
+    /// The dtype of `dtype` (a recipe value): how the frozen base computes — LoRA's dense matrices stored
+    /// and multiplied in it, QLoRA's NF4 weights dequantised to it. Adapters, optimizer state, norms and
+    /// the loss stay float32 either way.
     static func computeDType(_ dtype: String, method: TrainKind.Method) throws -> DType {
-        switch (dtype, method) {
-        case ("float32", _): return .float32
-        case ("bfloat16", .qlora): return .bfloat16
-        case ("float16", .qlora): return .float16
-        default:
-            throw ParameterConstraintError(
-                "dtype", "\(dtype) applies to QLoRA's NF4 weights (method: qlora); a LoRA model's dense weights stay float32")
+        switch dtype {
+        case "float32": return .float32
+        case "bfloat16": return .bfloat16
+        case "float16": return .float16
+        default: throw ParameterConstraintError("dtype", "expected float32, bfloat16 or float16, got \(dtype)")
         }
     }
 
@@ -27,7 +26,7 @@ enum ModelLoading {
     ) throws -> LlamaModel {
         switch method {
         case .lora:
-            return try LlamaModel.load(from: directory, device: device)
+            return try LlamaModel.load(from: directory, device: device, dtype: computeDType)
         case .qlora:
             return try LlamaModel.load(
                 from: directory, device: device, baseLinear: NF4Linear.quantizing(targets: Set(targets), computeDType: computeDType))

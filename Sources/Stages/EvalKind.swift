@@ -33,7 +33,7 @@ public enum EvalKind {
             .float("top_p", default: 0.95, range: ParamRange(minimum: 0, maximum: 1, exclusiveMinimum: true), doc: "nucleus sampling: keep the smallest set of tokens whose probability reaches top_p"),
             .int("seed", default: 0, minimum: 0, doc: "seeds sampling (each prompt uses seed + its index) and the probe windows"),
             .choice("dtype", ["float32", "bfloat16", "float16"], default: "float32",
-                    doc: "compute dtype of the tuned model's NF4 weights when its adapter was trained with QLoRA (bfloat16/float16 need that; dense weights stay float32)"),
+                    doc: "how both models compute: their dense matrices stored and multiplied in it (QLoRA: the NF4 weights dequantised to it); the loss and measures in float32"),
             DeviceParameter.spec,
         ]),
         metricGoals: [

@@ -43,7 +43,7 @@ public enum TrainKind {
             .bool("gradient_checkpointing", default: false,
                   doc: "recompute each decoder layer's activations in backward instead of keeping them: less memory (QLoRA's peak 894 → 705 MB in bench/lora-train), about one more forward pass per step"),
             .choice("dtype", ["float32", "bfloat16", "float16"], default: "float32",
-                    doc: "compute dtype of QLoRA's dequantised NF4 weights (bfloat16/float16 need method: qlora; a LoRA model's dense weights stay float32); adapters and optimizer state stay float32"),
+                    doc: "how the frozen base computes: LoRA's dense matrices stored and multiplied in it (bfloat16: half the memory of float32), QLoRA's NF4 weights dequantised to it; adapters, new-token rows, optimizer state, norms and the loss stay float32. In the fingerprint (set bfloat16 for a GPU run: the default does not depend on the machine)"),
         ] + TrainingLoopParameters.specs(.init(
             metricPrefix: "train", batchSizeDoc: "sequences per micro-batch", batchSize: 8, seqLen: 512, lr: 2e-4,
             warmupSteps: 20, weightDecay: 0, evalEvery: 50, checkpointEvery: 50))),

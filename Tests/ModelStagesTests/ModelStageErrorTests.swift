@@ -1,6 +1,7 @@
 // ModelStageErrorTests — what the model kinds say when a recipe asks for something they cannot do,
 // run on the miniature's project (its shared stages come from the cache): the failing stage's error
-// names the key and what was expected, and nothing downstream runs.
+// names the key and what was expected, and nothing downstream runs; and bf16 LoRA, once an error, now
+// trains near the f32 run.
 import Foundation
 import Pipeline
 import StageTestSupport
@@ -23,11 +24,18 @@ import Torch
         return runs
     }
 
-    @Test func trainRefusesHalfPrecisionLoRAByKey() throws {
-        let runs = try run("bad-train", variants: "  half: {params: {train: {tiers: [core], dtype: bfloat16}}}\n")
+    @Test func loraTrainsInBFloat16NearTheFloat32Run() throws {
+        // dtype: bfloat16 stores and multiplies LoRA's frozen matrices in bf16 (the adapter, the optimizer and
+        // the loss stay f32): the run succeeds, and its held-out bits per byte land near the f32 core run's
+        // (same data, seed and steps; measured 4e-5 apart here, 1.01371 against 1.01367).
+        let runs = try run("half", variants: "  half: {params: {train: {tiers: [core], dtype: bfloat16}}}\n")
         let half = try #require(runs["half"])
-        #expect(project.error(half, "train") == "dtype: bfloat16 applies to QLoRA's NF4 weights (method: qlora); a LoRA model's dense weights stay float32")
-        #expect(try project.store().stage(run: half, name: "eval")?.status != .succeeded)
+        #expect(try project.store().stage(run: half, name: "train")?.status == .succeeded, "\(project.error(half, "train") ?? "")")
+        #expect(try project.store().stage(run: half, name: "eval")?.status == .succeeded, "\(project.error(half, "eval") ?? "")")
+        let core = try #require(try MiniatureRun.shared.get().runs["core"])
+        let bf16 = try #require(try project.metrics(half, "eval")["eval/bits_per_byte"])
+        let f32 = try #require(try project.metrics(core, "eval")["eval/bits_per_byte"])
+        #expect(abs(bf16 - f32) < 0.01, "bf16 \(bf16) vs f32 \(f32)")
     }
 
     @Test func aDeviceThisMachineLacksFailsTheStageByKey() throws {
