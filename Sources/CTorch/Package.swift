@@ -3,7 +3,7 @@
 // (libLoomTorchShim.so) behind the plain-C header `ctorch.h`. The Swift executables link only this
 // library, never libtorch, so they do not depend on the libtorch version: on a machine with another
 // torch (a GPU box's CUDA build) the same library is rebuilt from these sources with `build-shim.sh`
-// and put beside the executables.
+// (beside this file; no Swift needed there) and found through LD_LIBRARY_PATH.
 //
 // Which libtorch: `$LIBTORCH` when set (a directory holding include/ and lib/, as tch-rs takes it),
 // else the `torch` package of the project's virtual environment (`.venv/`, created by `make` with the
@@ -46,6 +46,11 @@ if let libtorch {
     let cuda = ["torch_cuda", "c10_cuda"].filter { FileManager.default.fileExists(atPath: library($0)) }
     if !cuda.isEmpty {
         linkFlags += ["-Xlinker", "--no-as-needed"] + cuda.flatMap { ["-Xlinker", library($0)] } + ["-Xlinker", "--as-needed"]
+        // The allocator's statistics (peak device memory) need CUDA's runtime headers as well.
+        let cudaHome = environment["CUDA_HOME"] ?? "/usr/local/cuda"
+        if cuda.contains("c10_cuda"), FileManager.default.fileExists(atPath: "\(cudaHome)/include/cuda_runtime_api.h") {
+            compileFlags += ["-DLOOM_WITH_CUDA", "-I\(cudaHome)/include"]
+        }
     }
     linkFlags += ["-Xlinker", "-rpath", "-Xlinker", lib]
 } else {

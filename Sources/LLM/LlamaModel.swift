@@ -154,12 +154,12 @@ public final class LlamaModel {
     /// A model with Hugging Face's default initialisation for `config`: every linear and embedding
     /// weight N(0, standardDeviation²), norms 1, biases 0, drawn from a generator seeded with `seed`.
     public static func random(
-        config: LlamaConfig, seed: UInt64 = 0, standardDeviation: Double = 0.02, device: Device = .cpu,
+        config: LlamaConfig, seed: UInt64 = 0, standardDeviation: Double = 0.02, device: Device = .cpu, dtype: DType = .float32,
         baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)? = nil
     ) throws -> LlamaModel {
         // Drawn on the CPU whatever the device, so that a seed gives the same weights everywhere.
         let generator = try Generator(seed: seed)
-        return try LlamaModel(config: config, sourceDirectory: nil, sourceConfigJSON: nil, device: device, weight: { name, shape in
+        return try LlamaModel(config: config, sourceDirectory: nil, sourceConfigJSON: nil, device: device, dtype: dtype, weight: { name, shape in
             if name.hasSuffix("norm.weight") { return try Tensor.ones(shape) }
             if name.hasSuffix(".bias") { return try Tensor.zeros(shape) }
             return try Tensor.normal(shape, mean: 0, std: standardDeviation, generator: generator)

@@ -95,6 +95,15 @@ public enum TorchRuntime {
         return Int(count)
     }
 
+    /// Peak bytes allocated and reserved by libtorch's CUDA caching allocator on `device` since the last
+    /// reset (`torch.cuda.max_memory_allocated` / `max_memory_reserved`); `reset` starts a new peak.
+    /// Throws where the shim was built without CUDA's allocator statistics.
+    public static func cudaMemoryPeak(device: Int, reset: Bool = false) throws -> (allocated: Int, reserved: Int) {
+        var allocated: Int64 = 0, reserved: Int64 = 0
+        try check { ctorch_cuda_memory_peak(Int32(device), reset ? 1 : 0, &allocated, &reserved, $0) }
+        return (Int(allocated), Int(reserved))
+    }
+
     /// libtorch's intra-op thread count (matmuls, elementwise kernels). Set on first use of Torch to
     /// `defaultThreadCount()`.
     public static func numThreads() throws -> Int {

@@ -39,6 +39,9 @@ struct BenchLoRATrain: ParsableCommand {
     @Option(name: .customLong("rms-norm-eps"), help: "rms_norm_eps.") var rmsNormEps: Double?
     @Flag(name: .customLong("tie-embeddings"), help: "tie_word_embeddings: the head is the embedding matrix.")
     var tieEmbeddings = false
+    @Option(help: "Where the model runs: cpu, cuda, cuda:N or auto.") var device = "cpu"
+    @Option(help: "The LoRA case's frozen matrices: f32, or bf16 (stored and multiplied in bf16; the adapter, optimizer and loss f32).")
+    var dtype = "f32"
 
     func validate() throws {
         for (name, value) in [("--hidden", hidden), ("--intermediate", intermediate), ("--layers", layers), ("--heads", heads),
@@ -56,7 +59,12 @@ struct BenchLoRATrain: ParsableCommand {
     }
 
     func run() throws {
-        let gemmBefore = benchCase.isMemoryCase ? nil : try TorchRuntime.fp32MatmulGFLOPS(size: 2048)
+        let device = try Device.resolve(self.device)
+        let denseDType = try Self.dtype(dtype, option: "--dtype")
+        // The CPU GEMM rate is what MFU is measured against on the CPU; on a GPU the peak device memory is
+        // what is reported instead.
+        let gemmBefore = benchCase.isMemoryCase || device != .cpu ? nil : try TorchRuntime.fp32MatmulGFLOPS(size: 2048)
+        if case .cuda(let index) = device { _ = try? TorchRuntime.cudaMemoryPeak(device: index, reset: true) }
         let builtIn = benchCase.isMemoryCase
             ? (hidden: 2048, intermediate: 5632, layers: 8, heads: 16, vocab: 8192, sequence: 128, batch: 1)
             : (hidden: 512, intermediate: 1376, layers: 8, heads: 8, vocab: 8192, sequence: 256, batch: 8)
@@ -70,8 +78,8 @@ struct BenchLoRATrain: ParsableCommand {
             maxPositionEmbeddings: shape.sequence)
         // QLoRA's projections are quantised as the model is built: one dense projection exists at a time.
         let model = try LlamaModel.random(
-            config: config, seed: 0,
-            baseLinear: benchCase.quantized ? NF4Linear.quantizing(computeDType: nf4ComputeDType()) : nil)
+            config: config, seed: 0, device: device, dtype: benchCase.quantized ? .float32 : denseDType,
+            baseLinear: benchCase.quantized ? NF4Linear.quantizing(computeDType: Self.dtype(computeDType, option: "--compute-dtype")) : nil)
         try model.applyLoRA(LoRAConfiguration(rank: 16, alpha: 32, targets: LoRATarget.allCases), seed: 0)
         model.gradientCheckpointing = gradientCheckpointing
         let modelMegabytes = try Benchmarks.residentMegabytes()
@@ -102,6 +110,8 @@ struct BenchLoRATrain: ParsableCommand {
         var result: [String: Any] = [
             "case": benchCase.rawValue,
             "nf4_compute_dtype": benchCase.quantized ? computeDType : "none",
+            "dtype": benchCase.quantized ? "nf4" : dtype,
+            "device": device.description,
             "gradient_checkpointing": gradientCheckpointing,
             "threads": try TorchRuntime.numThreads(),
             "libtorch": try TorchRuntime.version(),
@@ -117,6 +127,17 @@ struct BenchLoRATrain: ParsableCommand {
                 "tie_embeddings": config.tieWordEmbeddings,
             ],
         ]
+        if case .cuda(let index) = device {
+            let timed = Array(stepTokensPerSecond.dropFirst(warmup)).sorted()
+            if !timed.isEmpty { result["tokens_per_second"] = rounded(timed[timed.count / 2]) }
+            result["step_tokens_per_second"] = stepTokensPerSecond.map(rounded)
+            if let peak = try? TorchRuntime.cudaMemoryPeak(device: index) {
+                result["peak_device_allocated_mb"] = rounded(Double(peak.allocated) / 1_048_576)
+                result["peak_device_reserved_mb"] = rounded(Double(peak.reserved) / 1_048_576)
+            } else {
+                result["peak_device_allocated_mb"] = "unavailable: the shim was built without CUDA's allocator statistics"
+            }
+        }
         if let gemmBefore {
             // The GEMM rate before and after training: the higher one is the machine's, the lower one
             // saw other work (a shared machine is rarely quiet for a whole run).
@@ -137,11 +158,11 @@ struct BenchLoRATrain: ParsableCommand {
         print(String(decoding: data, as: UTF8.self))
     }
 
-    private func nf4ComputeDType() throws -> DType {
-        switch computeDType {
+    private static func dtype(_ text: String, option: String) throws -> DType {
+        switch text {
         case "f32": return .float32
         case "bf16": return .bfloat16
-        default: throw ValidationError("--compute-dtype must be f32 or bf16, got \(computeDType)")
+        default: throw ValidationError("\(option) must be f32 or bf16, got \(text)")
         }
     }
 

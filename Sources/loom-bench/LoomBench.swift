@@ -1,5 +1,6 @@
 // LoomBench — the measuring instruments of bench/ and of the tests that need a process of their own:
-// LoRA/QLoRA training of a random Llama (bench-lora-train), per-phase step timing (probe-lora-step),
+// LoRA/QLoRA training of a random Llama (bench-lora-train), a model on the CPU against a device (parity),
+// per-phase step timing (probe-lora-step),
 // the tensor layer's figures (torch-ops), and tensor churn around the resident set (probe-tensor-churn).
 // Each prints JSON. Kept out of `loom-torch`, so the shipped model verbs carry no benchmark code.
 import ArgumentParser
@@ -12,7 +13,7 @@ struct LoomBench: ParsableCommand {
         commandName: "loom-bench",
         abstract: "Loom's benchmark instruments (run by bench/*/run); each prints JSON.",
         version: LoomVersion.string,
-        subcommands: [BenchLoRATrain.self, ProbeLoRAStep.self, TorchOps.self, ProbeTensorChurn.self]
+        subcommands: [BenchLoRATrain.self, Parity.self, ProbeLoRAStep.self, TorchOps.self, ProbeTensorChurn.self]
     )
 }
 

@@ -97,6 +97,13 @@ int ctorch_build_configuration(const char **out_text, char **err);
 /* 1 when the linked libtorch was built with CUDA and a device is visible, else 0. */
 int ctorch_cuda_is_available(int *out_available, char **err);
 int ctorch_cuda_device_count(int *out_count, char **err);
+/*
+ * Peak bytes allocated and reserved by libtorch's CUDA caching allocator on `device` since the last reset
+ * (`torch.cuda.max_memory_allocated` / `max_memory_reserved`); with `reset` nonzero the peaks are reset
+ * after reading. An error unless the shim was built against a CUDA libtorch with its headers
+ * (LOOM_WITH_CUDA, set by build-shim.sh and the package where libc10_cuda and cuda_runtime_api.h exist).
+ */
+int ctorch_cuda_memory_peak(int device, int reset, int64_t *out_allocated, int64_t *out_reserved, char **err);
 
 /* Intra-op thread count (matmuls, elementwise kernels). Process-wide. */
 int ctorch_set_num_threads(int threads, char **err);
