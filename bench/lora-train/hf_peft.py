@@ -79,6 +79,10 @@ def arguments():
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--alpha", type=float, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
+    # The GPU check (bench/gpu/run) runs the same anchor on a device, in bf16: the base model's weights in
+    # bf16 and the step under torch.autocast(bf16); PEFT keeps the LoRA weights in f32.
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    parser.add_argument("--dtype", choices=["f32", "bf16"], default="f32")
     return parser.parse_args()
 
 
@@ -105,6 +109,10 @@ def main():
         tie_word_embeddings=args.tie_embeddings, use_cache=False)
     torch.manual_seed(0)
     model = LlamaForCausalLM._from_config(config, attn_implementation="sdpa", dtype=torch.float32)
+    device = torch.device(args.device)
+    half = args.dtype == "bf16"
+    if args.case == "lora":
+        model = model.to(device=device, dtype=torch.bfloat16 if half else torch.float32)
     facts = {}
     peak_while_building = None
     if args.case == "qlora":
@@ -145,6 +153,9 @@ def main():
     if attention != "sdpa" or checkpointing:
         raise SystemExit(f"hf_peft: the anchor is sdpa without checkpointing, got {attention}, {checkpointing}")
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
     lora_parameters = sum(parameter.numel() for parameter in trainable)
     optimizer = torch.optim.AdamW(trainable, lr=args.learning_rate, weight_decay=0.0)
     model.train()
@@ -152,18 +163,22 @@ def main():
 
     total_steps = args.warmup + args.steps
     generator = torch.Generator().manual_seed(1)
-    tokens = torch.randint(0, args.vocab, (total_steps, args.batch, args.seq), generator=generator)
+    tokens = torch.randint(0, args.vocab, (total_steps, args.batch, args.seq), generator=generator).to(device)
+    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=half)
     tokens_per_step = args.batch * args.seq
     step_tokens_per_second, losses = [], []
     for step in range(total_steps):
         start = time.perf_counter()
         batch = tokens[step]
-        loss = model(input_ids=batch, labels=batch, use_cache=False).loss
+        with autocast:
+            loss = model(input_ids=batch, labels=batch, use_cache=False).loss
         value = loss.item()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
         seconds = time.perf_counter() - start
         step_tokens_per_second.append(round(tokens_per_step / seconds, 3))
         losses.append(round(value, 4))
@@ -180,7 +195,8 @@ def main():
         "peft": peft.__version__,
         "attn_implementation": attention,
         "gradient_checkpointing": checkpointing,
-        "dtype": "float32",
+        "dtype": "bfloat16 (autocast)" if half else "float32",
+        "device": str(device),
         "warmup": args.warmup,
         "step_tokens_per_second": step_tokens_per_second,
         "tokens_per_second": round(statistics.median(timed), 3) if timed else None,
@@ -196,6 +212,9 @@ def main():
         },
         **facts,
     }
+    if device.type == "cuda":
+        result["peak_device_allocated_mb"] = round(torch.cuda.max_memory_allocated(device) / 1048576, 3)
+        result["peak_device_reserved_mb"] = round(torch.cuda.max_memory_reserved(device) / 1048576, 3)
     if peak_while_building is not None:
         result["peak_rss_while_building_mb"] = round(peak_while_building, 3)
     print(json.dumps(result, sort_keys=True))
