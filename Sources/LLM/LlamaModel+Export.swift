@@ -19,27 +19,8 @@ extension LlamaModel {
     /// alone is written. Quantised bases are written dequantised.
     public func saveModel(to directory: URL, mergeAdapter: Bool = true, companionsFrom: URL? = nil) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try withNoGrad {
-            var tensors: [String: Tensor] = [:]
-            let (embedding, head) = mergeAdapter ? try mergedVocabularyMatrices() : (embedTokens, lmHead)
-            tensors["model.embed_tokens.weight"] = try embedding.to(.float32)
-            if let head { tensors["lm_head.weight"] = try head.to(.float32) }
-            tensors["model.norm.weight"] = finalNorm
-            for (index, layer) in layers.enumerated() {
-                for (name, norm) in layer.namedNorms { tensors["model.layers.\(index).\(name)"] = norm }
-                for target in LoRATarget.allCases {
-                    let name = target.name(layer: index)
-                    let base = layer.base(target)
-                    if mergeAdapter, let adapter = layer.adapter(target) {
-                        tensors[name + ".weight"] = try adapter.mergedWeight()
-                    } else {
-                        tensors[name + ".weight"] = try base.denseWeight(dtype: .float32)
-                    }
-                    if let bias = base.bias { tensors[name + ".bias"] = try bias.to(.float32) }
-                }
-            }
-            try SafeTensors.write(tensors, metadata: ["format": "pt"], to: directory.appendingPathComponent(ModelWeightFiles.singleFileName))
-        }
+        let tensors = try stateDictionary(mergeAdapter: mergeAdapter)
+        try SafeTensors.write(tensors, metadata: ["format": "pt"], to: directory.appendingPathComponent(ModelWeightFiles.singleFileName))
         try AtomicFile.write(configJSON(), to: directory.appendingPathComponent("config.json"))
         if let source = companionsFrom ?? sourceDirectory, source.standardizedFileURL != directory.standardizedFileURL {
             for name in Self.companionFileNames {
@@ -47,6 +28,32 @@ extension LlamaModel {
                 guard FileManager.default.fileExists(atPath: file.path) else { continue }
                 try AtomicFile.write(Data(contentsOf: file), to: directory.appendingPathComponent(name))
             }
+        }
+    }
+
+    /// Every weight under its Hugging Face name, f32 on the CPU, with the adapter folded in (W + s·B·A, the
+    /// trained token rows written in) or the base alone; quantised bases dequantised. What the exports write.
+    public func stateDictionary(mergeAdapter: Bool = true) throws -> [String: Tensor] {
+        try withNoGrad {
+            var tensors: [String: Tensor] = [:]
+            let (embedding, head) = mergeAdapter ? try mergedVocabularyMatrices() : (embedTokens, lmHead)
+            tensors["model.embed_tokens.weight"] = try embedding.to(.float32).to(.cpu)
+            if let head { tensors["lm_head.weight"] = try head.to(.float32).to(.cpu) }
+            tensors["model.norm.weight"] = try finalNorm.to(.cpu)
+            for (index, layer) in layers.enumerated() {
+                for (name, norm) in layer.namedNorms { tensors["model.layers.\(index).\(name)"] = try norm.to(.cpu) }
+                for target in LoRATarget.allCases {
+                    let name = target.name(layer: index)
+                    let base = layer.base(target)
+                    if mergeAdapter, let adapter = layer.adapter(target) {
+                        tensors[name + ".weight"] = try adapter.mergedWeight().to(.cpu)
+                    } else {
+                        tensors[name + ".weight"] = try base.denseWeight(dtype: .float32).to(.cpu)
+                    }
+                    if let bias = base.bias { tensors[name + ".bias"] = try bias.to(.float32).to(.cpu) }
+                }
+            }
+            return tensors
         }
     }
 

@@ -39,10 +39,15 @@ struct MergeVerb: ForwardedVerb {
         commandName: "merge", abstract: "Fold a LoRA adapter into its model: a Hugging Face directory (runs loom-torch).")
 }
 
+struct ExportGGUFVerb: ForwardedVerb {
+    static let configuration = CommandConfiguration(
+        commandName: "export-gguf", abstract: "Write a model (and a LoRA adapter folded in) as GGUF for llama.cpp (runs loom-torch).")
+}
+
 enum ModelVerbs {
     /// Every verb `loom-torch` implements for people (LoomCLITests checks both sides agree).
     static let commands: [ParsableCommand.Type] = [
-        TorchInfoVerb.self, ScoreVerb.self, GenerateVerb.self, MergeVerb.self,
+        TorchInfoVerb.self, ScoreVerb.self, GenerateVerb.self, MergeVerb.self, ExportGGUFVerb.self,
     ]
 
     static func isModelVerb(_ word: String) -> Bool {
