@@ -60,7 +60,7 @@ struct PretrainBaseStage: StageKind {
         let trainable = try FullParameterTraining(model)
         let result = try StageTraining.run(
             context, model: trainable, configuration: configuration, training: training, evaluation: validation,
-            generators: [:], metricPrefix: "pretrain")
+            generators: [:], metricPrefix: "pretrain", device: device)
 
         try model.saveModel(to: context.outputDirectory, mergeAdapter: false, companionsFrom: tokenizerDirectory)
         try TrainingSummary(

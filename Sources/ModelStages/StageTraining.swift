@@ -34,10 +34,42 @@ enum StageTraining {
     }
 
     /// Trains `model` to the end, continuing from the newest checkpoint of an earlier attempt if there is
-    /// one, and returns the result.
+    /// one, and returns the result. On a CUDA `device` each step also reports the peak device memory
+    /// (`<prefix>/peak_device_mb`), and running out of it is an error that says what to lower.
     static func run<Model: TrainableLanguageModel>(
         _ context: StageContext, model: Model, configuration: TrainingConfiguration, training: PackedTokens,
-        evaluation: PackedTokens?, generators: [String: Generator], metricPrefix: String
+        evaluation: PackedTokens?, generators: [String: Generator], metricPrefix: String, device: Device = .cpu
+    ) throws -> TrainingResult {
+        do {
+            return try train(context, model: model, configuration: configuration, training: training, evaluation: evaluation,
+                             generators: generators, metricPrefix: metricPrefix, device: device)
+        } catch let error as TorchError where Self.isOutOfMemory(error) {
+            throw OutOfMemoryError(description: Self.outOfMemoryAdvice(
+                error, stage: context.stage, configuration: configuration, device: device, adapter: metricPrefix == "train"))
+        }
+    }
+
+    /// libtorch's out-of-memory errors (CUDA's caching allocator, or a CPU allocation that failed).
+    static func isOutOfMemory(_ error: TorchError) -> Bool {
+        error.message.contains("out of memory") || error.message.contains("DefaultCPUAllocator: can't allocate memory")
+    }
+
+    /// What a person needs when a step does not fit: which stage, the batch shape, and what to lower.
+    /// `adapter`: the `train` kind, whose recipe can also ask for checkpointing, bf16 or QLoRA.
+    static func outOfMemoryAdvice(
+        _ error: TorchError, stage: String, configuration: TrainingConfiguration, device: Device, adapter: Bool
+    ) -> String {
+        let shape = "batch_size \(configuration.microBatchSize) × seq_len \(configuration.sequenceLength)"
+        let firstLine = error.message.split(separator: "\n").first.map(String.init) ?? error.message
+        let lower = adapter
+            ? "lower batch_size (raise grad_accum to keep the effective batch) or seq_len, set gradient_checkpointing: true, use dtype: bfloat16, or method: qlora"
+            : "lower batch_size or seq_len, or the model's size"
+        return "stage \(stage) ran out of memory on \(device) at \(shape) (\(firstLine)); \(lower)"
+    }
+
+    private static func train<Model: TrainableLanguageModel>(
+        _ context: StageContext, model: Model, configuration: TrainingConfiguration, training: PackedTokens,
+        evaluation: PackedTokens?, generators: [String: Generator], metricPrefix: String, device: Device
     ) throws -> TrainingResult {
         let trainer = try Trainer(
             model: model, configuration: configuration, training: training, evaluation: evaluation,
@@ -53,10 +85,14 @@ enum StageTraining {
                 context.log.info(event.description)
             case .step(let step):
                 let record = step.record
-                context.metrics.log([
+                var values = [
                     "\(metricPrefix)/loss": record.loss, "\(metricPrefix)/lr": record.learningRate,
                     "\(metricPrefix)/grad_norm": record.gradientNorm, "\(metricPrefix)/tokens_per_second": step.tokensPerSecond,
-                ], step: record.step)
+                ]
+                if case .cuda(let index) = device, let peak = try? TorchRuntime.cudaMemoryPeak(device: index) {
+                    values["\(metricPrefix)/peak_device_mb"] = Double(peak.allocated) / 1_048_576
+                }
+                context.metrics.log(values, step: record.step)
                 context.progress.report(step: record.step, total: step.totalSteps, loss: record.loss, tokensPerSecond: step.tokensPerSecond)
                 if record.step % logEvery == 0 || record.step == step.totalSteps { context.log.info(event.description) }
                 let checkpointsNext = record.step == step.totalSteps
@@ -78,4 +114,9 @@ enum StageTraining {
             context.log.warning("metrics could not be written before the checkpoint: \(error)")
         }
     }
+}
+
+/// A training step that did not fit in memory, said with what to lower (StageTraining.outOfMemoryAdvice).
+struct OutOfMemoryError: Error, CustomStringConvertible {
+    let description: String
 }

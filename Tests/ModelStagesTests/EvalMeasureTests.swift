@@ -77,3 +77,15 @@ import Torch
     #expect(compute.trainingFLOPsPerMB == 6296 * 8 / 0.002)
     #expect(compute.activationBytes == 4 * 2 * 96 * 4 * 2)
 }
+
+@Test func runningOutOfMemorySaysWhichStageShapeAndWhatToLower() {
+    let cuda = TorchError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.19 GiB total capacity)\nmore")
+    let cpu = TorchError("[enforce fail at alloc_cpu.cpp:117] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to allocate 1234 bytes")
+    #expect(StageTraining.isOutOfMemory(cuda) && StageTraining.isOutOfMemory(cpu))
+    #expect(!StageTraining.isOutOfMemory(TorchError("mat1 and mat2 shapes cannot be multiplied")))
+    let configuration = TrainingConfiguration(sequenceLength: 2048, microBatchSize: 4, duration: .steps(10))
+    #expect(StageTraining.outOfMemoryAdvice(cpu, stage: "base", configuration: configuration, device: .cpu, adapter: false)
+        .hasSuffix("at batch_size 4 × seq_len 2048 ([enforce fail at alloc_cpu.cpp:117] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to allocate 1234 bytes); lower batch_size or seq_len, or the model's size"))
+    #expect(StageTraining.outOfMemoryAdvice(cuda, stage: "train", configuration: configuration, device: .cuda(0), adapter: true)
+        == "stage train ran out of memory on cuda:0 at batch_size 4 × seq_len 2048 (CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.19 GiB total capacity)); lower batch_size (raise grad_accum to keep the effective batch) or seq_len, set gradient_checkpointing: true, use dtype: bfloat16, or method: qlora")
+}
