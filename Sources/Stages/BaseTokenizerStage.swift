@@ -43,6 +43,22 @@ public struct BaseTokenizerStage: StageKind {
         metricGoals: ["tokenizer/vocab_size": .none],
         tierKeys: ["tiers"])
 
+    /// The parameters as the kind reads them.
+    public struct Parameters: KindParameters, Sendable, Equatable {
+        /// An existing tokenizer to take as is (absolute); nil: train one.
+        public var path: String?
+        public var tiers: [String]
+        public var vocabSize: Int
+        public var characterCoverage: Double
+        public var byteFallback: Bool
+        public var maxPieceLength: Int
+        public var splitDigits: Bool
+        public var userDefinedSymbols: [String]
+        public var sampleMb: Int
+        public var seed: Int
+        public var threads: Int
+    }
+
     /// Files of a Hugging Face model directory that make up its tokenizer.
     static let tokenizerFiles = ["tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"]
 
@@ -53,10 +69,11 @@ public struct BaseTokenizerStage: StageKind {
     public func run(_ context: StageContext) throws {
         let upstream = UpstreamOutputs(context)
         let output = context.outputDirectory
-        if context.params.has("path") {
-            try copyTokenizer(from: try context.params.path("path"), into: output, log: context.log)
+        let parameters = try Parameters.load(context.params)
+        if let path = parameters.path {
+            try copyTokenizer(from: URL(fileURLWithPath: path), into: output, log: context.log)
         } else {
-            try train(context, corpus: try upstream.corpus(), into: output)
+            try train(context, parameters: parameters, corpus: try upstream.corpus(), into: output)
         }
         try context.checkCancellation()
         let tokenizer = try TokenizerLoader.loadHF(output)
@@ -65,7 +82,7 @@ public struct BaseTokenizerStage: StageKind {
         // Measured on held-out text when there is a corpus to take it from.
         guard let corpusDirectory = try upstream.optionalDirectory(ofKind: CorpusStage.descriptor.name) else { return }
         let corpus = try CorpusReader(directory: corpusDirectory)
-        let tiers = try CorpusSelection.tiers(try context.params.strings("tiers"), in: corpus, parameter: "tiers")
+        let tiers = try CorpusSelection.tiers(parameters.tiers, in: corpus, parameter: "tiers")
         let heldOut = try CorpusSelection.texts(of: corpus, split: .validation, tiers: tiers, sampleBytes: CorpusSelection.measuredBytes)
         guard !heldOut.isEmpty else { return }
         let stats = TokenizerMeasures.measure(tokenizer, texts: heldOut)
@@ -74,9 +91,8 @@ public struct BaseTokenizerStage: StageKind {
                                 tiers.joined(separator: "+"), stats.bytesPerToken, stats.tokensPerWord))
     }
 
-    private func train(_ context: StageContext, corpus: CorpusReader, into output: URL) throws {
-        let params = context.params
-        let tiers = try CorpusSelection.tiers(try params.strings("tiers"), in: corpus, parameter: "tiers")
+    private func train(_ context: StageContext, parameters: Parameters, corpus: CorpusReader, into output: URL) throws {
+        let tiers = try CorpusSelection.tiers(parameters.tiers, in: corpus, parameter: "tiers")
         // SentencePiece trains on lines: one paragraph per line, streamed to a scratch file.
         let input = context.scratchDirectory.appendingPathComponent("train.txt")
         try Data().write(to: input)
@@ -85,7 +101,7 @@ public struct BaseTokenizerStage: StageKind {
         var bytes = 0
         var scenes = 0
         try CorpusSelection.forEachText(
-            of: corpus, split: .train, tiers: tiers, sampleBytes: try params.int("sample_mb") << 20, seed: try params.int("seed")
+            of: corpus, split: .train, tiers: tiers, sampleBytes: parameters.sampleMb << 20, seed: parameters.seed
         ) { text in
             scenes += 1
             if scenes % 4096 == 0 { try context.checkCancellation() }
@@ -105,13 +121,13 @@ public struct BaseTokenizerStage: StageKind {
         guard bytes > 0 else {
             throw UpstreamError("tiers: the train split of \(tiers.joined(separator: ", ")) holds no text to train a tokenizer on")
         }
-        var options = SentencePieceTrainingOptions(vocabularySize: try params.int("vocab_size"), modelType: .bpe)
-        options.characterCoverage = try params.double("character_coverage")
-        options.byteFallback = try params.bool("byte_fallback")
-        options.maxSentencePieceLength = try params.int("max_piece_length")
-        options.splitDigits = try params.bool("split_digits")
-        options.userDefinedSymbols = try params.strings("user_defined_symbols")
-        options.threads = try params.int("threads")
+        var options = SentencePieceTrainingOptions(vocabularySize: parameters.vocabSize, modelType: .bpe)
+        options.characterCoverage = parameters.characterCoverage
+        options.byteFallback = parameters.byteFallback
+        options.maxSentencePieceLength = parameters.maxPieceLength
+        options.splitDigits = parameters.splitDigits
+        options.userDefinedSymbols = parameters.userDefinedSymbols
+        options.threads = parameters.threads
         let megabytes = String(format: "%.1f", Double(bytes) / 1_000_000)
         context.progress.report(message: "training a \(options.vocabularySize)-piece BPE tokenizer on \(megabytes) MB of \(tiers.joined(separator: "+"))")
         context.log.info("training SentencePiece BPE (\(options.vocabularySize) pieces) on \(scenes) scenes, \(megabytes) MB of \(tiers.joined(separator: ", "))")

@@ -26,12 +26,20 @@ public struct CommandStage: StageKind {
             .any("vars", default: .object([:]), doc: "values for the command: in $LOOM_PARAMS, and each scalar as $LOOM_VAR_<NAME>"),
         ]))
 
+    /// The parameters as the kind reads them.
+    public struct Parameters: KindParameters, Sendable, Equatable {
+        public var run: String
+        public var env: [String: String]
+        /// Any JSON value (a map's scalars also become $LOOM_VAR_<NAME>); `deps` is read by the planner only.
+        public var vars: JSONValue
+    }
+
     public init() {}
 
     public var descriptor: StageKindDescriptor { Self.descriptor }
 
     public func run(_ context: StageContext) throws {
-        let command = try context.params.string("run")
+        let command = try Parameters.load(context.params).run
         // The reports file lives in the resume directory: lines a killed attempt wrote but Loom had
         // not recorded yet are recorded by the next attempt, so the metric curve has no holes.
         let reports = try CommandReports(directory: context.resumeDirectory, context: context)
@@ -58,14 +66,15 @@ public struct CommandStage: StageKind {
         for (stage, directory) in context.inputDirectories {
             environment["LOOM_INPUT_\(environmentName(stage))"] = directory.path
         }
-        for (name, value) in context.params.value("vars")?.objectValue ?? [:] {
+        let parameters = try Parameters.load(context.params)
+        for (name, value) in parameters.vars.objectValue ?? [:] {
             switch value {
             case .string, .int, .double, .bool: environment["LOOM_VAR_\(environmentName(name))"] = value.displayText
             default: continue
             }
         }
-        for (name, value) in context.params.value("env")?.objectValue ?? [:] {
-            environment[name] = value.stringValue
+        for (name, value) in parameters.env {
+            environment[name] = value
         }
         return environment
     }

@@ -37,30 +37,56 @@ public struct CorpusStage: StageKind {
             .int("max_zip_archive_mb", default: 1024, minimum: 1, doc: "zip bomb guard: most MiB inflated from one archive"),
             .int("max_zip_ratio", default: 100, minimum: 2, doc: "zip bomb guard: highest inflated/compressed ratio beyond an entry's first MiB"),
         ]),
-        declaredTiers: { params in (params.value("tiers")?.arrayValue ?? []).compactMap { $0.value(atKeyPath: "name")?.stringValue } })
+        declaredTiers: { params in ((try? Parameters.load(params))?.tiers ?? []).map(\.name) })
+
+    /// The parameters as the kind reads them.
+    public struct Parameters: KindParameters, Sendable, Equatable {
+        public struct Tier: Decodable, Sendable, Equatable {
+            public var name: String
+            public var paths: [String]
+        }
+
+        public var tiers: [Tier]
+        public var sceneMaxChars: Int
+        public var validationFraction: Double
+        public var seed: Int
+        public var nearDuplicateThreshold: Double
+        public var shingleWords: Int
+        public var lowercase: Bool
+        public var strict: Bool
+        public var shardMb: Int
+        public var maxFileMb: Int
+        public var maxZipEntryMb: Int
+        public var maxZipArchiveMb: Int
+        public var maxZipRatio: Int
+
+        /// The corpus builder's options.
+        public var options: CorpusOptions {
+            var options = CorpusOptions()
+            options.sceneMaxChars = sceneMaxChars
+            options.validationFraction = validationFraction
+            options.seed = UInt64(seed)
+            options.nearDuplicateThreshold = nearDuplicateThreshold
+            options.shingleWords = shingleWords
+            options.lowercase = lowercase
+            options.strict = strict
+            options.shardBytes = shardMb << 20
+            options.maxFileBytes = maxFileMb << 20
+            options.maxZipEntryBytes = maxZipEntryMb << 20
+            options.maxZipArchiveBytes = maxZipArchiveMb << 20
+            options.maxZipCompressionRatio = maxZipRatio
+            return options
+        }
+    }
 
     public init() {}
 
     public var descriptor: StageKindDescriptor { Self.descriptor }
 
     public func run(_ context: StageContext) throws {
-        let params = context.params
-        let tiers = (params.value("tiers")?.arrayValue ?? []).map { tier in
-            TierSpec(name: tier["name"]?.stringValue ?? "", inputs: (tier["paths"]?.arrayValue ?? []).compactMap(\.stringValue))
-        }
-        var options = CorpusOptions()
-        options.sceneMaxChars = try params.int("scene_max_chars")
-        options.validationFraction = try params.double("validation_fraction")
-        options.seed = UInt64(try params.int("seed"))
-        options.nearDuplicateThreshold = try params.double("near_duplicate_threshold")
-        options.shingleWords = try params.int("shingle_words")
-        options.lowercase = try params.bool("lowercase")
-        options.strict = try params.bool("strict")
-        options.shardBytes = try params.int("shard_mb") << 20
-        options.maxFileBytes = try params.int("max_file_mb") << 20
-        options.maxZipEntryBytes = try params.int("max_zip_entry_mb") << 20
-        options.maxZipArchiveBytes = try params.int("max_zip_archive_mb") << 20
-        options.maxZipCompressionRatio = try params.int("max_zip_ratio")
+        let parameters = try Parameters.load(context.params)
+        let tiers = parameters.tiers.map { TierSpec(name: $0.name, inputs: $0.paths) }
+        let options = parameters.options
 
         context.log.info("building the corpus of \(tiers.map(\.name).joined(separator: ", ")) (dedupe in that order)")
         let manifest = try CorpusBuilder(options: options).build(tiers: tiers, output: context.outputDirectory) { event in

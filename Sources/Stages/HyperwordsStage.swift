@@ -42,28 +42,47 @@ public struct HyperwordsStage: StageKind {
         ],
         tierKeys: ["tiers", "heldout_tier"])
 
+    /// The parameters as the kind reads them.
+    public struct Parameters: KindParameters, Sendable, Equatable {
+        public var tiers: [String]
+        public var count: Int
+        public var minCount: Int
+        public var maxWords: Int
+        public var ranking: String
+        public var wordCompletions: Bool
+        public var sampleMb: Int
+        public var seed: Int
+        /// nil: the corpus's first tier.
+        public var heldoutTier: String?
+
+        public var options: HyperwordOptions {
+            var options = HyperwordOptions(targetCount: count)
+            options.minCount = minCount
+            options.maxWordsPerPiece = maxWords
+            options.ranking = HyperwordOptions.Ranking(rawValue: ranking) ?? .tokensSaved
+            options.wordCompletions = wordCompletions
+            return options
+        }
+    }
+
     public init() {}
 
     public var descriptor: StageKindDescriptor { Self.descriptor }
 
     public func run(_ context: StageContext) throws {
-        let params = context.params
+        let parameters = try Parameters.load(context.params)
         let upstream = UpstreamOutputs(context)
         let corpus = try upstream.corpus()
         let baseDirectory = try upstream.baseTokenizerDirectory()
         let base = try TokenizerLoader.loadHF(baseDirectory)
-        let tiers = try CorpusSelection.tiers(try params.strings("tiers"), in: corpus, parameter: "tiers")
-        let heldOutTier = params.value("heldout_tier")?.stringValue ?? corpus.tierNames.first ?? ""
+        let tiers = try CorpusSelection.tiers(parameters.tiers, in: corpus, parameter: "tiers")
+        let heldOutTier = parameters.heldoutTier ?? corpus.tierNames.first ?? ""
         _ = try CorpusSelection.tiers([heldOutTier], in: corpus, parameter: "heldout_tier")
 
-        var options = HyperwordOptions(targetCount: try params.int("count"))
-        options.minCount = try params.int("min_count")
-        options.maxWordsPerPiece = try params.int("max_words")
-        options.ranking = HyperwordOptions.Ranking(rawValue: try params.string("ranking")) ?? .tokensSaved
-        options.wordCompletions = try params.bool("word_completions")
+        let options = parameters.options
 
         let texts = try CorpusSelection.texts(
-            of: corpus, split: .train, tiers: tiers, sampleBytes: try params.int("sample_mb") << 20, seed: try params.int("seed"))
+            of: corpus, split: .train, tiers: tiers, sampleBytes: parameters.sampleMb << 20, seed: parameters.seed)
         guard !texts.isEmpty else {
             throw UpstreamError("tiers: the train split of \(tiers.joined(separator: ", ")) holds no text to learn hyperwords from")
         }

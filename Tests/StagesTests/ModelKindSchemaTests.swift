@@ -186,3 +186,28 @@ import Testing
         #expect(errors.contains("recipes/r.yaml:\(warmupLine):"), "\(errors)")
     }
 }
+
+@Suite struct TypedParametersTests {
+    // Every kind reads its parameters as one Decodable struct (KindParameters): the schema's resolved
+    // values, defaults included, decode into it — so a key added to a schema without its field (or the
+    // other way round) fails here, not in a run.
+    @Test func theTorchFreeKindsDecodeTheirResolvedParameters() throws {
+        let project = try StagesProject()
+        try project.addFortuneTiers()
+        try project.write("recipes/r.yaml", "stages:\n" + StagesProject.corpusStage() + """
+              tokenizer: {kind: base-tokenizer, after: [corpus], params: {vocab_size: 400, tiers: [core]}}
+              hyperwords: {kind: hyperwords, after: [corpus, tokenizer], params: {count: 50, heldout_tier: orbit}}
+              note: {kind: command, params: {run: 'echo hi', env: {A: b}, vars: {n: 3}}}
+            """)
+        let stages = try #require(try project.plans("recipes/r.yaml").first?.stages)
+        func params(_ name: String) throws -> StageParameters { StageParameters(try #require(stages.first { $0.name == name }).params) }
+        let corpus = try CorpusStage.Parameters.load(params("corpus"))
+        #expect(corpus.tiers.map(\.name) == ["core", "orbit", "fractal"] && corpus.sceneMaxChars == 4000 && corpus.options.shardBytes == 64 << 20)
+        let tokenizer = try BaseTokenizerStage.Parameters.load(params("tokenizer"))
+        #expect(tokenizer.path == nil && tokenizer.vocabSize == 400 && tokenizer.tiers == ["core"] && tokenizer.byteFallback)
+        let hyperwords = try HyperwordsStage.Parameters.load(params("hyperwords"))
+        #expect(hyperwords.options.targetCount == 50 && hyperwords.heldoutTier == "orbit" && hyperwords.ranking == "tokens")
+        let command = try CommandStage.Parameters.load(params("note"))
+        #expect(command.run == "echo hi" && command.env == ["A": "b"] && command.vars == .object(["n": .int(3)]))
+    }
+}
