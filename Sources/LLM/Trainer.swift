@@ -26,6 +26,8 @@ public final class Trainer<Model: TrainableLanguageModel> {
     public private(set) var evaluations: [EvaluationRecord] = []
     /// The newest checkpoint this trainer wrote or resumed from.
     public private(set) var lastCheckpoint: URL?
+    /// What the last resume could not carry over exactly (a generator saved on another kind of device).
+    public private(set) var resumeNotes: [String] = []
 
     private let optimizer: AdamW
     private let parameters: [Tensor]
@@ -190,13 +192,17 @@ public final class Trainer<Model: TrainableLanguageModel> {
 
     // MARK: checkpoints
 
+    /// `cpu` or `cuda`: generators of one kind share a state format whatever the index.
+    static func deviceKind(_ device: String) -> String { device.hasPrefix("cuda") ? "cuda" : device }
+
     /// Writes the checkpoint of the current step now (atomically) and returns its directory.
     @discardableResult
     public func saveCheckpoint() throws -> URL {
         let state = TrainerState(
             format: TrainerState.currentFormat, step: step, totalSteps: totalSteps, configuration: configuration,
             trainingSequences: training.sequenceCount, trainingDigest: trainingDigest, data: order.position,
-            generators: try generators.mapValues { try Data($0.stateBytes()) }, tokensTrained: tokensTrained,
+            generators: try generators.mapValues { try Data($0.stateBytes()) },
+            generatorDevices: generators.mapValues { $0.device.description }, tokensTrained: tokensTrained,
             history: history, evaluations: evaluations)
         let url = try checkpoints.write(step: step, keep: configuration.checkpointsToKeep) { directory in
             let trainable = directory.appendingPathComponent(TrainerState.trainableDirectory, isDirectory: true)
@@ -241,7 +247,19 @@ public final class Trainer<Model: TrainableLanguageModel> {
 
         try model.loadTrainableState(from: checkpoint.appendingPathComponent(TrainerState.trainableDirectory, isDirectory: true))
         try optimizer.loadState(from: checkpoint)
-        for (name, generator) in generators { try generator.setState(bytes: [UInt8](state.generators[name]!)) }
+        resumeNotes = []
+        for (name, generator) in generators {
+            let savedDevice = state.generatorDevices?[name] ?? "cpu"
+            if Self.deviceKind(savedDevice) == Self.deviceKind(generator.device.description) {
+                try generator.setState(bytes: [UInt8](state.generators[name]!))
+            } else {
+                // A checkpoint from another kind of device: its generator state cannot be taken over. The
+                // run continues from the same step, optimizer state and data position; this generator is
+                // reseeded from the step, so the continuation is deterministic but not bit-identical.
+                try generator.reseed(UInt64(state.step) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(name.utf8.reduce(0) { $0 &* 31 &+ UInt64($1) }))
+                resumeNotes.append("the \(name) generator's state was saved on \(savedDevice) and cannot be restored on \(generator.device): reseeded from step \(state.step) (the run continues from the same step, optimizer state and data position, but not bit for bit)")
+            }
+        }
         order = TrainingDataOrder(position: state.data, sequenceCount: training.sequenceCount, sequencesPerStep: configuration.sequencesPerStep)
         step = state.step
         history = state.history

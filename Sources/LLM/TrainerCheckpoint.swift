@@ -25,6 +25,9 @@ struct TrainerState: Codable, Equatable {
     var data: TrainingDataOrder.Position
     /// Every torch generator the run draws from (dropout…), by name: libtorch's state bytes.
     var generators: [String: Data]
+    /// The device of each generator (`cpu`, `cuda:0`): a CPU generator's state (Mersenne Twister) and a
+    /// CUDA one's (Philox) are different things. nil in checkpoints written before devices (all CPU).
+    var generatorDevices: [String: String]? = nil
     var tokensTrained: Int
     var history: [TrainingStepRecord]
     var evaluations: [EvaluationRecord]

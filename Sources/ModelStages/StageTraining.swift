@@ -77,6 +77,7 @@ enum StageTraining {
             generators: generators)
         if let checkpoint = try trainer.resumeFromLatestCheckpoint() {
             context.log.info("continuing from \(checkpoint.lastPathComponent) (step \(trainer.step) of \(trainer.totalSteps))")
+            for note in trainer.resumeNotes { context.log.warning(note) }
         }
         let logEvery = max(1, trainer.totalSteps / 100)
         return try trainer.train(progress: { event in

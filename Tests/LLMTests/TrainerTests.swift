@@ -343,3 +343,32 @@ private final class FailingSaveModel: TrainableLanguageModel {
     try trainer.train(progress: { if case .step(let step) = $0 { epochs.append(step.epoch) } })
     #expect(epochs.count == trainer.totalSteps && epochs.allSatisfy { $0 > 0 && $0 <= 2 })
 }
+
+@Test func aCheckpointFromAnotherKindOfDeviceResumesAtTheSameStepWithAFreshGenerator() throws {
+    // The CPU half of "checkpoints are device-agnostic": a checkpoint whose dropout generator was saved
+    // on CUDA (Philox state, 16 bytes) resumes on the CPU at the same step, optimizer state and data
+    // position; the generator, whose state cannot be carried over, is reseeded from the step and said so.
+    let scratch = try ScratchDirectory("trainer-device")
+    let first = try makeTrainer(TrainerTestModel(), configuration(steps: 6, checkpointInterval: 3, evaluationInterval: nil), directory: scratch.url)
+    try first.train()
+    let checkpoint = scratch.url.appendingPathComponent("checkpoint-00000006")
+    #expect(FileManager.default.fileExists(atPath: checkpoint.path))
+    let stateURL = checkpoint.appendingPathComponent("trainer_state.json")
+    let original = try Data(contentsOf: stateURL)
+    var object = try #require(try JSONSerialization.jsonObject(with: original) as? [String: Any])
+    #expect((object["generator_devices"] as? [String: String]) == ["dropout": "cpu"])
+    object["generator_devices"] = ["dropout": "cuda:0"]
+    object["generators"] = ["dropout": Data(count: 16).base64EncodedString()]
+    try JSONSerialization.data(withJSONObject: object).write(to: stateURL)
+
+    let resumed = try makeTrainer(TrainerTestModel(), configuration(steps: 6, checkpointInterval: 3, evaluationInterval: nil), directory: scratch.url)
+    try resumed.resume(from: checkpoint)
+    #expect(resumed.step == 6 && resumed.history == first.history)
+    #expect(resumed.resumeNotes == ["the dropout generator's state was saved on cuda:0 and cannot be restored on cpu: reseeded from step 6 (the run continues from the same step, optimizer state and data position, but not bit for bit)"])
+    // Saved on the same kind of device, the state itself is restored, and nothing is said.
+    try original.write(to: stateURL)
+    let again = try makeTrainer(TrainerTestModel(), configuration(steps: 6, checkpointInterval: 3, evaluationInterval: nil), directory: scratch.url)
+    try again.resume(from: checkpoint)
+    #expect(again.step == 6 && again.resumeNotes.isEmpty)
+    #expect(try again.generators["dropout"]!.stateBytes() == first.generators["dropout"]!.stateBytes())
+}
