@@ -24,6 +24,13 @@ Fixtures:
                 input_ids.json (2 × 17), logits.safetensors, a PEFT adapter (r 4, alpha 8, all 7
                 projections, lora_B non-zero) in adapter/, logits_with_adapter.safetensors,
                 lora_grads.safetensors (d loss / d each LoRA tensor, PEFT's keys), reference.json (losses).
+  tiny-gguf     a GGUF v3 file written with llama.cpp's own Python writer (`gguf` 0.19): a tiny random Llama
+                (vocab 4003 = the bytelevel-llama3 fixture tokenizer, hidden 64, 2 layers, 4/2 heads) whose
+                tensors use every type Loom dequantises — F32 norms, F16, BF16, Q8_0, Q4_0 and Q4_1 — with
+                q/k in llama.cpp's layout (convert_hf_to_gguf's permute), and the tokenizer as
+                tokenizer.ggml.* (gpt2, Llama-3's `llama-bpe` split, BOS added). The references are what
+                transformers' own GGUF loader makes of it (`from_pretrained(dir, gguf_file=...)`): its logits
+                over input_ids.json, and its tokenizer's ids for the first 120 tokenizer fixture cases.
   special-tokens
                 what transformers' AutoTokenizer(...)(text) puts around a text's ids, for the post-processor
                 and tokenizer_config.json layouts of the families people use: Llama-3 (Sequence[ByteLevel,
@@ -232,7 +239,113 @@ def tiny_qwen3():
     print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
 
 
-FIXTURE_MAKERS = {"rope-scaling": rope_scaling, "special-tokens": special_tokens, "tiny-qwen3": tiny_qwen3}
+def tiny_gguf():
+    import gguf
+    import numpy as np
+    from gguf.quants import quantize
+    directory = os.path.join(FIXTURES, "tiny-gguf")
+    os.makedirs(directory, exist_ok=True)
+    tokenizer_dir = os.path.join(FIXTURES, "tokenizers", "bytelevel-llama3")
+    document = json.load(open(os.path.join(tokenizer_dir, "tokenizer.json"), encoding="utf-8"))
+    vocab_size = 4003
+    config = transformers.LlamaConfig(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                                      rms_norm_eps=1e-5, rope_theta=500000.0, tie_word_embeddings=False,
+                                      bos_token_id=4000, eos_token_id=4001)
+    torch.manual_seed(0)
+    model = transformers.LlamaForCausalLM(config)
+    refill(model, seed=77)
+    state = {name: tensor.detach().numpy().astype(np.float32) for name, tensor in model.state_dict().items()}
+
+    def permute(weights, heads):  # convert_hf_to_gguf.py's LlamaModel.permute
+        return weights.reshape(heads, 2, weights.shape[0] // heads // 2, *weights.shape[1:]).swapaxes(1, 2).reshape(weights.shape)
+
+    types = gguf.GGMLQuantizationType
+    # Every type Loom reads, spread over the projections.
+    plan = {"q_proj": types.Q8_0, "k_proj": types.Q4_0, "v_proj": types.Q4_1, "o_proj": types.F16,
+            "gate_proj": types.BF16, "up_proj": types.Q8_0, "down_proj": types.Q4_1}
+    names = {"q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
+             "gate_proj": "ffn_gate", "up_proj": "ffn_up", "down_proj": "ffn_down"}
+    path = os.path.join(directory, "tiny.gguf")
+    writer = gguf.GGUFWriter(path, "llama")
+    writer.add_name("tiny-gguf")
+    writer.add_context_length(256)
+    writer.add_embedding_length(64)
+    writer.add_block_count(2)
+    writer.add_feed_forward_length(128)
+    writer.add_head_count(4)
+    writer.add_head_count_kv(2)
+    writer.add_rope_freq_base(500000.0)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_rope_dimension_count(16)
+    writer.add_vocab_size(vocab_size)
+    writer.add_file_type(7)
+
+    def add(name, values, qtype):
+        data = values if qtype == types.F32 else quantize(values, qtype)
+        writer.add_tensor(name, data, raw_dtype=qtype)
+
+    add("token_embd.weight", state["model.embed_tokens.weight"], types.Q8_0)
+    add("output.weight", state["lm_head.weight"], types.F16)
+    add("output_norm.weight", state["model.norm.weight"], types.F32)
+    for layer in range(2):
+        prefix = f"model.layers.{layer}."
+        add(f"blk.{layer}.attn_norm.weight", state[prefix + "input_layernorm.weight"], types.F32)
+        add(f"blk.{layer}.ffn_norm.weight", state[prefix + "post_attention_layernorm.weight"], types.F32)
+        for module, qtype in plan.items():
+            part = "self_attn." if module in ("q_proj", "k_proj", "v_proj", "o_proj") else "mlp."
+            values = state[prefix + part + module + ".weight"]
+            if module == "q_proj":
+                values = permute(values, 4)
+            if module == "k_proj":
+                values = permute(values, 2)
+            add(f"blk.{layer}.{names[module]}.weight", np.ascontiguousarray(values), qtype)
+
+    # The tokenizer as llama.cpp's converter writes a byte-level BPE vocabulary.
+    tokens = [None] * vocab_size
+    for token, index in document["model"]["vocab"].items():
+        tokens[index] = token
+    kinds = [1] * vocab_size
+    for added in document["added_tokens"]:
+        tokens[added["id"]] = added["content"]
+        kinds[added["id"]] = 3 if added["special"] else 4
+    merges = [" ".join(m) if isinstance(m, list) else m for m in document["model"]["merges"]]
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("llama-bpe")
+    writer.add_token_list(tokens)
+    writer.add_token_types(kinds)
+    writer.add_token_merges(merges)
+    writer.add_bos_token_id(4000)
+    writer.add_eos_token_id(4001)
+    writer.add_add_bos_token(True)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+    # What transformers makes of the file.
+    loaded = transformers.AutoModelForCausalLM.from_pretrained(directory, gguf_file="tiny.gguf", dtype=torch.float32)
+    loaded.config._attn_implementation = "eager"
+    tokenizer = transformers.AutoTokenizer.from_pretrained(directory, gguf_file="tiny.gguf")
+    generator = torch.Generator().manual_seed(3)
+    input_ids = torch.randint(0, vocab_size, (2, 17), generator=generator)
+    with open(os.path.join(directory, "input_ids.json"), "w") as file:
+        json.dump(input_ids.tolist(), file)
+    with torch.no_grad():
+        output = loaded(input_ids, labels=input_ids)
+    save_file({"logits": output.logits.contiguous()}, os.path.join(directory, "logits.safetensors"))
+    lines = open(os.path.join(FIXTURES, "tokenizers", "cases.txt"), encoding="utf-8").read().split("\n")
+    texts = [json.loads(line) for line in lines if line.strip()][:120]
+    reference = {"versions": {"transformers": transformers.__version__, "torch": torch.__version__},
+                 "loss": output.loss.item(),
+                 "tokenizer": [{"text": text, "ids": tokenizer(text)["input_ids"]} for text in texts]}
+    with open(os.path.join(directory, "reference.json"), "w", encoding="utf-8") as file:
+        json.dump(reference, file, ensure_ascii=False, indent=0)
+    print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
+
+
+FIXTURE_MAKERS = {"rope-scaling": rope_scaling, "special-tokens": special_tokens, "tiny-qwen3": tiny_qwen3,
+                  "tiny-gguf": tiny_gguf}
 
 
 def main():

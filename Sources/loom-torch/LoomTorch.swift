@@ -9,7 +9,7 @@ struct LoomTorch: ParsableCommand {
         commandName: "loom-torch",
         abstract: "Loom's model verbs; `loom` forwards these here so that it never loads libtorch itself.",
         version: LoomVersion.string,
-        subcommands: [TorchInfo.self, Score.self, Generate.self, Merge.self, ExportGGUF.self, ExecStage.self]
+        subcommands: [TorchInfo.self, Score.self, Generate.self, Merge.self, ImportGGUF.self, ExportGGUF.self, ExecStage.self]
     )
 }
 

@@ -39,6 +39,11 @@ struct MergeVerb: ForwardedVerb {
         commandName: "merge", abstract: "Fold a LoRA adapter into its model: a Hugging Face directory (runs loom-torch).")
 }
 
+struct ImportGGUFVerb: ForwardedVerb {
+    static let configuration = CommandConfiguration(
+        commandName: "import-gguf", abstract: "Write a GGUF file as a Hugging Face model directory (runs loom-torch).")
+}
+
 struct ExportGGUFVerb: ForwardedVerb {
     static let configuration = CommandConfiguration(
         commandName: "export-gguf", abstract: "Write a model (and a LoRA adapter folded in) as GGUF for llama.cpp (runs loom-torch).")
@@ -47,7 +52,7 @@ struct ExportGGUFVerb: ForwardedVerb {
 enum ModelVerbs {
     /// Every verb `loom-torch` implements for people (LoomCLITests checks both sides agree).
     static let commands: [ParsableCommand.Type] = [
-        TorchInfoVerb.self, ScoreVerb.self, GenerateVerb.self, MergeVerb.self, ExportGGUFVerb.self,
+        TorchInfoVerb.self, ScoreVerb.self, GenerateVerb.self, MergeVerb.self, ImportGGUFVerb.self, ExportGGUFVerb.self,
     ]
 
     static func isModelVerb(_ word: String) -> Bool {
