@@ -1,6 +1,6 @@
-// CausalAttention — softmax(q·kᵀ/√D + causal mask)·v with grouped-query heads. libtorch 1.13 has no
-// fused scaled-dot-product attention, so this composes batched GEMMs: the mask is added by the scores
-// GEMM itself (baddbmm), and GQA needs no copies of k and v (see `compute`).
+// CausalAttention — softmax(q·kᵀ/√D + causal mask)·v with grouped-query heads: as batched GEMMs whose
+// scores GEMM adds the mask itself (baddbmm) and that never copy k and v for GQA (`compute`), or through
+// PyTorch's scaled_dot_product_attention (`sdpa`: flash / memory-efficient kernels on CUDA).
 import Foundation
 import Torch
 
@@ -27,6 +27,23 @@ enum CausalAttention {
         }
         let context = try scores.softmax(dim: -1).bmm(vals)
         return try context.reshape([batch, heads, length, headDim]).transpose(1, 2).reshape([batch * length, heads * headDim])
+    }
+
+    /// The same attention through PyTorch's SDPA (flash / memory-efficient kernels on CUDA): the plain
+    /// causal mask when the queries are the whole sequence, else the additive mask of `mask` (a KV cache
+    /// or a sliding window). Returns (B·T, H·D) like `compute`.
+    static func sdpa(q: Tensor, k: Tensor, v: Tensor, slidingWindow: Int?) throws -> Tensor {
+        let (batch, heads, length, headDim) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let keyLength = k.shape[2]
+        let windowCuts = slidingWindow.map { keyLength > $0 } ?? false
+        let attended: Tensor
+        if length == keyLength && !windowCuts {
+            attended = try scaledDotProductAttention(q: q, k: k, v: v, isCausal: length > 1)
+        } else {
+            let mask = try mask(queries: length, keys: keyLength, slidingWindow: slidingWindow, group: 1, device: q.device)
+            attended = try scaledDotProductAttention(q: q, k: k, v: v, mask: mask?.to(q.dtype))
+        }
+        return try attended.transpose(1, 2).reshape([batch * length, heads * headDim])
     }
 
     /// (group·T, S) additive mask, 0 where query t (position S−T+t) may attend to key s and −∞ elsewhere;

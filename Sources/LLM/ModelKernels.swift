@@ -12,14 +12,20 @@ public struct ModelKernels: Sendable, Equatable {
     public var fusedSwiGLU: Bool
     /// Cross-entropy whose gradient is computed in the forward pass (`Tensor.fusedCrossEntropy`).
     public var fusedCrossEntropy: Bool
-    /// Causal attention by blocks of queries, skipping the masked keys (`causalAttention`).
+    /// Causal attention by blocks of queries, skipping the masked keys (`causalAttention`, a CPU kernel of
+    /// Loom's). Off by default: with the torch 2.13 wheel (MKL) PyTorch's SDPA is faster on the CPU too —
+    /// LoRA steps at 1552 against 1466 tokens/s on bench/lora-train's shape and 333 against 308 on
+    /// SmolLM2-135M's (`loom-bench probe-lora-step --variants fused,block-attention`).
     public var fusedAttention: Bool
     /// LoRA updates of a fused projection written into its output in place (`Tensor.loraUpdateInPlace`).
     public var fusedLoRAUpdate: Bool
+    /// Attention through PyTorch's scaled_dot_product_attention (flash / memory-efficient kernels on CUDA,
+    /// a fused kernel on the CPU) wherever the block kernel does not run: the default.
+    public var sdpaAttention: Bool
 
     public init(
         fusedProjections: Bool = true, fusedAttentionHeads: Bool = true, fusedSwiGLU: Bool = true, fusedCrossEntropy: Bool = true,
-        fusedAttention: Bool = true, fusedLoRAUpdate: Bool = true
+        fusedAttention: Bool = false, fusedLoRAUpdate: Bool = true, sdpaAttention: Bool = true
     ) {
         self.fusedProjections = fusedProjections
         self.fusedAttentionHeads = fusedAttentionHeads
@@ -27,19 +33,21 @@ public struct ModelKernels: Sendable, Equatable {
         self.fusedCrossEntropy = fusedCrossEntropy
         self.fusedAttention = fusedAttention
         self.fusedLoRAUpdate = fusedLoRAUpdate
+        self.sdpaAttention = sdpaAttention
     }
 
-    /// Every fused path on (the default).
+    /// The default: every fused path that is faster on; attention through SDPA.
     public static let fused = ModelKernels()
     /// Every fused path off: tensor-op composites only.
     public static let composite = ModelKernels(
         fusedProjections: false, fusedAttentionHeads: false, fusedSwiGLU: false, fusedCrossEntropy: false, fusedAttention: false,
-        fusedLoRAUpdate: false)
+        fusedLoRAUpdate: false, sdpaAttention: false)
 
     /// The fused CPU kernels apply to CPU tensors; elsewhere the composites run.
     func onCPU(_ tensor: Tensor) -> ModelKernels {
         tensor.device == .cpu ? self : ModelKernels(fusedProjections: fusedProjections, fusedAttentionHeads: false, fusedSwiGLU: false,
-                                                    fusedCrossEntropy: false, fusedAttention: false, fusedLoRAUpdate: false)
+                                                    fusedCrossEntropy: false, fusedAttention: false, fusedLoRAUpdate: false,
+                                                    sdpaAttention: sdpaAttention)
     }
 }
 

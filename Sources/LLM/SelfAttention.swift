@@ -37,9 +37,14 @@ final class SelfAttention {
         if let cache = context.cache {
             (k, v) = try cache.store(layer: layer, keys: k, values: v)  // (B, KV, S, D)
         }
-        let attended = context.kernels.fusedAttention && q.dtype == .float32
-            ? try causalAttention(q: q, k: k, v: v, slidingWindow: slidingWindow)
-            : try CausalAttention.compute(q: q, k: k, v: v, slidingWindow: slidingWindow)  // (B·T, H·D)
+        let attended: Tensor  // (B·T, H·D)
+        if context.kernels.fusedAttention && q.dtype == .float32 {
+            attended = try causalAttention(q: q, k: k, v: v, slidingWindow: slidingWindow)
+        } else if context.kernels.sdpaAttention {
+            attended = try CausalAttention.sdpa(q: q, k: k, v: v, slidingWindow: slidingWindow)
+        } else {
+            attended = try CausalAttention.compute(q: q, k: k, v: v, slidingWindow: slidingWindow)
+        }
         return try outputProjection(attended, kernels: context.kernels)[0]
     }
 

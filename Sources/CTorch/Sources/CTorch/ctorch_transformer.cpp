@@ -505,6 +505,18 @@ int ctorch_cross_entropy_fused(ctorch_tensor logits, ctorch_tensor targets, int6
     }, [&] { return describe_op("cross_entropy_fused", {logits, targets}); });
 }
 
+int ctorch_scaled_dot_product_attention(ctorch_tensor q, ctorch_tensor k, ctorch_tensor v, ctorch_tensor mask, int is_causal,
+                                        double scale, int enable_gqa, ctorch_tensor *out, char **err) {
+    return guarded(err, [&] {
+        std::optional<at::Tensor> attention_mask;
+        if (mask != nullptr) attention_mask = borrow(mask);
+        std::optional<double> factor;
+        if (scale > 0) factor = scale;
+        *out = make_handle(at::scaled_dot_product_attention(borrow(q), borrow(k), borrow(v), attention_mask, 0.0, is_causal != 0,
+                                                            factor, enable_gqa != 0));
+    }, [&] { return describe_op("scaled_dot_product_attention", {q, k, v}); });
+}
+
 int ctorch_causal_attention(ctorch_tensor q, ctorch_tensor k, ctorch_tensor v, int64_t window, ctorch_tensor *out, char **err) {
     return guarded(err, [&] {
         const at::Tensor &queries = borrow(q), &keys = borrow(k), &values = borrow(v);

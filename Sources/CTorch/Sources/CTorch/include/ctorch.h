@@ -557,6 +557,15 @@ int ctorch_cross_entropy_fused(ctorch_tensor logits, ctorch_tensor targets, int6
 int ctorch_causal_attention(ctorch_tensor q, ctorch_tensor k, ctorch_tensor v, int64_t window, ctorch_tensor *out, char **err);
 
 /*
+ * `at::scaled_dot_product_attention` (PyTorch's SDPA: flash / memory-efficient kernels on CUDA, a fused
+ * CPU kernel): q [B, H, T, D], k and v [B, KV, S, D] with `enable_gqa` when KV < H; `mask` (nullable) an
+ * additive float mask broadcastable to [B, H, T, S], or `is_causal` for the plain causal mask (T == S);
+ * `scale` ≤ 0 means 1/√D. Returns [B, H, T, D]. Any device, differentiable.
+ */
+int ctorch_scaled_dot_product_attention(ctorch_tensor q, ctorch_tensor k, ctorch_tensor v, ctorch_tensor mask, int is_causal,
+                                        double scale, int enable_gqa, ctorch_tensor *out, char **err);
+
+/*
  * LoRA updates of a fused projection, in place: for i < count (at most 3), `output` [N, W] columns
  * [offsets[i], offsets[i] + out_i) += scales[i] · low_rank[:, r-columns of i] · B_iᵀ, where `low_rank`
  * [N, Σ r_i] holds each part's dropout(x)·A_iᵀ side by side (in the order of `b_matrices`) and B_i is
