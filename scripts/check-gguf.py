@@ -106,6 +106,7 @@ def main():
     if bool(field(reader, "tokenizer.ggml.add_bos_token")) != (len(with_bos) > len(plain) and with_bos[1:] == plain):
         problems.append("tokenizer.ggml.add_bos_token disagrees with the tokenizer's post-processor")
     print(json.dumps({"architecture": arch, "tensors": len(reader.tensors), "tokens": len(tokens),
+                      "pre": field(reader, "tokenizer.ggml.pre"),
                       "worst_relative_error": worst, "problems": problems}, sort_keys=True))
     sys.exit(1 if problems else 0)
 

@@ -36,11 +36,8 @@ public enum GGUFTokenizerImport {
                 JSONMember("special", .bool(type == 3)),
             ]))
         }
-        let split: String? = switch reader["tokenizer.ggml.pre"]?.stringValue ?? "" {
-        case "llama3", "llama-v3", "llama-bpe", "smaug-bpe", "dbrx": SplitScanner.llama3Pattern
-        case "qwen2", "deepseek-r1-qwen": SplitScanner.qwen2Pattern
-        default: nil
-        }
+        let pre = reader["tokenizer.ggml.pre"]?.stringValue ?? ""
+        let split = SplitScanner.llamaCppPreTokenizers.first { $0.names.contains(pre) }?.pattern
         func byteLevel(useRegex: Bool, addPrefixSpace: Bool) -> OrderedJSON {
             .object([JSONMember("type", .string("ByteLevel")), JSONMember("add_prefix_space", .bool(addPrefixSpace)),
                      JSONMember("trim_offsets", .bool(true)), JSONMember("use_regex", .bool(useRegex))])

@@ -53,11 +53,14 @@ extension HFTokenizer {
         return metadata
     }
 
-    /// llama.cpp's name for the pre-tokenizer's split pattern: `llama-bpe` for Llama-3's, else `default`
-    /// (GPT-2's). A hyperword-extended pattern has no llama.cpp name: llama.cpp then splits as GPT-2 does.
+    /// llama.cpp's name for the pre-tokenizer's split pattern (`llama-bpe` for Llama-3's, `qwen2` for
+    /// Qwen2's), else `default` (GPT-2's). A hyperword-extended pattern has no llama.cpp name: llama.cpp then
+    /// splits as GPT-2 does.
     var preTokenizerName: String {
-        guard case .object(let members)? = document["pre_tokenizer"] else { return "default" }
-        let text = OrderedJSON.object(members).serialized(compact: true)
-        return text.contains(SplitScanner.llama3Pattern.replacingOccurrences(of: "\\", with: "\\\\")) ? "llama-bpe" : "default"
+        for step in preTokenizer.steps {
+            guard case .split(let scanner) = step else { continue }
+            return SplitScanner.llamaCppPreTokenizers.first { $0.pattern == scanner.pattern }?.names[0] ?? "default"
+        }
+        return "default"
     }
 }

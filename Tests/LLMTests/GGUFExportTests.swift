@@ -32,6 +32,7 @@ import Torch
         #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any]
         #expect(report?["architecture"] as? String == "llama" && report?["tokens"] as? Int == 4003)
+        #expect(report?["pre"] as? String == "llama-bpe", "Llama-3's split pattern, by llama.cpp's name")
         #expect((report?["problems"] as? [String])?.isEmpty == true, "\(check.stdout)")
     }
 
