@@ -31,8 +31,7 @@ import Torch
         let scratch = try ScratchDirectory("loom-gguf-import")
         let model = try LlamaModel.load(from: try importFixture(scratch))
         #expect(model.config.vocabSize == 4003 && model.config.numKeyValueHeads == 2 && model.config.ropeTheta == 500_000)
-        let rows = try JSONDecoder().decode([[Int64]].self, from: Data(contentsOf: Self.fixture.appendingPathComponent("input_ids.json")))
-        let tokens = try Tensor(rows.flatMap { $0 }, shape: [rows.count, rows[0].count])
+        let tokens = try fixtureInputIds(Self.fixture)
         let (logits, loss) = try withNoGrad { (try model.logits(tokens: tokens), try model.loss(tokens: tokens).scalar(Double.self)) }
         let expected = try SafeTensorsFile(url: Self.fixture.appendingPathComponent("logits.safetensors")).tensor("logits")
         #expect(try maxAbsDifference(logits, expected) < 1e-4)

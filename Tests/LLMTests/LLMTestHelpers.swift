@@ -11,10 +11,7 @@ enum TinyLlamaFixture {
     static var adapterDirectory: URL { directory.appendingPathComponent("adapter") }
 
     /// input_ids.json as a (2, 17) int64 tensor.
-    static func inputIds() throws -> Tensor {
-        let rows = try JSONDecoder().decode([[Int64]].self, from: Data(contentsOf: directory.appendingPathComponent("input_ids.json")))
-        return try Tensor(rows.flatMap { $0 }, shape: [rows.count, rows[0].count])
-    }
+    static func inputIds() throws -> Tensor { try fixtureInputIds(directory) }
 
     static func reference(_ file: String, _ name: String) throws -> Tensor {
         try SafeTensorsFile(url: directory.appendingPathComponent(file)).tensor(name)
@@ -35,6 +32,12 @@ func expectGradientsMatch(_ model: LlamaModel, _ file: URL, sourceLocation: Sour
         let gradient = try #require(tensor.grad, "no gradient for \(name)", sourceLocation: sourceLocation)
         #expect(try relativeDifference(gradient, references.tensor(name)) < 1e-4, "\(name)", sourceLocation: sourceLocation)
     }
+}
+
+/// A fixture directory's input_ids.json (equally long rows of token ids) as a (rows, length) int64 tensor.
+func fixtureInputIds(_ directory: URL) throws -> Tensor {
+        let rows = try JSONDecoder().decode([[Int64]].self, from: Data(contentsOf: directory.appendingPathComponent("input_ids.json")))
+        return try Tensor(rows.flatMap { $0 }, shape: [rows.count, rows[0].count])
 }
 
 /// max |a − b| over all elements.

@@ -13,10 +13,7 @@ import Torch
 @Suite struct Qwen3ParityTests {
     static let directory = TestPaths.fixture("tiny-qwen3")
 
-    static func inputIds() throws -> Tensor {
-        let rows = try JSONDecoder().decode([[Int64]].self, from: Data(contentsOf: directory.appendingPathComponent("input_ids.json")))
-        return try Tensor(rows.flatMap { $0 }, shape: [rows.count, rows[0].count])
-    }
+    static func inputIds() throws -> Tensor { try fixtureInputIds(directory) }
 
     static func reference(_ key: String) throws -> Double {
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("reference.json"))) as? [String: Any]

@@ -19,10 +19,7 @@ import Torch
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
-    static func inputIds() throws -> Tensor {
-        let rows = try JSONDecoder().decode([[Int64]].self, from: Data(contentsOf: directory.appendingPathComponent("input_ids.json")))
-        return try Tensor(rows.flatMap { $0 }, shape: [rows.count, rows[0].count])
-    }
+    static func inputIds() throws -> Tensor { try fixtureInputIds(directory) }
 
     @Test(arguments: types) func frequenciesAndAttentionFactorMatchTransformers(type: String) throws {
         let config = try LlamaConfig.load(from: Self.directory.appendingPathComponent(type))
