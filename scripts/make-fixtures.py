@@ -86,7 +86,7 @@ def rope_scaling():
                   num_key_value_heads=2, head_dim=16, max_position_embeddings=64, rms_norm_eps=1e-5,
                   tie_word_embeddings=False, bos_token_id=1, eos_token_id=2)
     torch.manual_seed(0)
-    base = transformers.LlamaForCausalLM(transformers.LlamaConfig(**common, rope_theta=10_000.0))
+    base = transformers.LlamaForCausalLM(transformers.ModelConfig(**common, rope_theta=10_000.0))
     refill(base, seed=20261207)
     weights = {name: tensor.detach().contiguous() for name, tensor in base.state_dict().items()}
     save_file(weights, os.path.join(directory, "model.safetensors"), metadata={"format": "pt"})
@@ -97,7 +97,7 @@ def rope_scaling():
     reference = {"versions": {"torch": torch.__version__, "transformers": transformers.__version__},
                  "losses": {}, "rope_parameters": {}}
     for name, rope in ROPE_TYPES.items():
-        config = transformers.LlamaConfig(**common, rope_parameters={**rope, "rope_theta": 10_000.0})
+        config = transformers.ModelConfig(**common, rope_parameters={**rope, "rope_theta": 10_000.0})
         config._attn_implementation = "eager"
         model = transformers.LlamaForCausalLM(config)
         model.load_state_dict(weights)
@@ -193,36 +193,104 @@ def special_tokens():
 
 
 def tiny_qwen3():
-    import peft
-    directory = os.path.join(FIXTURES, "tiny-qwen3")
-    os.makedirs(directory, exist_ok=True)
     config = transformers.Qwen3Config(
         vocab_size=128, hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, head_dim=32, max_position_embeddings=128, rms_norm_eps=1e-6, rope_theta=1_000_000.0,
         tie_word_embeddings=True, bos_token_id=None, eos_token_id=2)
+    family_fixture("tiny-qwen3", transformers.Qwen3ForCausalLM(eager(config)), seed=31, targets=LLAMA_TARGETS)
+
+
+def tiny_gemma2():
+    config = transformers.Gemma2Config(
+        vocab_size=128, hidden_size=64, intermediate_size=160, num_hidden_layers=3, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=32, max_position_embeddings=128, rms_norm_eps=1e-6, rope_theta=10_000.0,
+        query_pre_attn_scalar=24, sliding_window=6, attn_logit_softcapping=4.0, final_logit_softcapping=8.0,
+        tie_word_embeddings=True, bos_token_id=None, eos_token_id=1, pad_token_id=0)
+    family_fixture("tiny-gemma2", transformers.Gemma2ForCausalLM(eager(config)), seed=41, targets=LLAMA_TARGETS)
+
+
+def gemma3_text_config():
+    return transformers.Gemma3TextConfig(
+        vocab_size=128, hidden_size=64, intermediate_size=160, num_hidden_layers=3, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=32, max_position_embeddings=128, rms_norm_eps=1e-6, query_pre_attn_scalar=24,
+        sliding_window=6, layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+        rope_parameters={"full_attention": {"rope_type": "linear", "factor": 2.0, "rope_theta": 1_000_000.0},
+                         "sliding_attention": {"rope_type": "default", "rope_theta": 10_000.0}},
+        final_logit_softcapping=8.0, tie_word_embeddings=True, bos_token_id=None, eos_token_id=1, pad_token_id=0)
+
+
+def tiny_gemma3():
+    text = transformers.Gemma3ForCausalLM(eager(gemma3_text_config()))
+    family_fixture("tiny-gemma3", text, seed=43, targets=LLAMA_TARGETS)
+    # The same text model inside a multimodal Gemma3ForConditionalGeneration with a tiny SigLIP tower: its
+    # checkpoint keeps the text weights under model.language_model.; its text-only logits must be the same.
+    directory = os.path.join(FIXTURES, "tiny-gemma3", "multimodal")
+    os.makedirs(directory, exist_ok=True)
+    vision = transformers.SiglipVisionConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                             image_size=28, patch_size=14)
+    config = transformers.Gemma3Config(text_config=gemma3_text_config(), vision_config=vision, mm_tokens_per_image=4,
+                                       image_token_index=127, boi_token_index=125, eoi_token_index=126)
+    model = transformers.Gemma3ForConditionalGeneration(eager(config))
+    from safetensors.torch import load_file
+    saved = load_file(os.path.join(FIXTURES, "tiny-gemma3", "model.safetensors"))  # the text model as refilled
+    with torch.no_grad():
+        for name, parameter in model.model.language_model.named_parameters():
+            parameter.copy_(saved["model." + name])
+    model.eval()
+    model.save_pretrained(directory, safe_serialization=True)
+    input_ids = torch.tensor(json.load(open(os.path.join(FIXTURES, "tiny-gemma3", "input_ids.json"))))
+    with torch.no_grad():
+        logits = model(input_ids=input_ids).logits
+    save_file({"logits": logits.contiguous()}, os.path.join(directory, "logits.safetensors"))
+    print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
+
+
+def tiny_phi3():
+    config = transformers.Phi3Config(
+        vocab_size=128, hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=128, original_max_position_embeddings=128, rms_norm_eps=1e-5,
+        rope_theta=10_000.0, partial_rotary_factor=0.5, sliding_window=6, tie_word_embeddings=False,
+        bos_token_id=None, eos_token_id=2, pad_token_id=0)
+    family_fixture("tiny-phi3", transformers.Phi3ForCausalLM(eager(config)), seed=47,
+                   targets=["qkv_proj", "o_proj", "gate_up_proj", "down_proj"])
+
+
+LLAMA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def eager(config):
     config._attn_implementation = "eager"
+    return config
+
+
+def family_fixture(name, model, seed, targets):
+    """A tiny model of one family, its weights refilled far from the default init, and what transformers and
+    PEFT compute with it: config.json, model.safetensors, input_ids.json (2 × 17), logits.safetensors, a PEFT
+    adapter (r 4, alpha 8, `targets`, lora_B non-zero) in adapter/, logits_with_adapter.safetensors,
+    lora_grads.safetensors (d loss / d each LoRA tensor, PEFT's keys), reference.json (losses, versions)."""
+    import peft
+    directory = os.path.join(FIXTURES, name)
+    os.makedirs(directory, exist_ok=True)
     torch.manual_seed(0)
-    model = transformers.Qwen3ForCausalLM(config)
-    refill(model, seed=31)
+    refill(model, seed=seed)
     model.eval()
     model.save_pretrained(directory, safe_serialization=True)
     generator = torch.Generator().manual_seed(11)
-    input_ids = torch.randint(0, 128, (2, 17), generator=generator)
+    input_ids = torch.randint(0, model.config.vocab_size, (2, 17), generator=generator)
     with open(os.path.join(directory, "input_ids.json"), "w") as file:
         json.dump(input_ids.tolist(), file)
     with torch.no_grad():
         base = model(input_ids, labels=input_ids)
     save_file({"logits": base.logits.contiguous()}, os.path.join(directory, "logits.safetensors"))
 
-    lora = peft.LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0,
-                           target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    lora = peft.LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=targets)
     tuned = peft.get_peft_model(model, lora)
     generator = torch.Generator().manual_seed(5)
     with torch.no_grad():
-        for name, parameter in sorted(tuned.named_parameters()):
-            if "lora_A" in name:
+        for parameter_name, parameter in sorted(tuned.named_parameters()):
+            if "lora_A" in parameter_name:
                 parameter.copy_(0.1 * torch.randn(parameter.shape, generator=generator))
-            elif "lora_B" in name:
+            elif "lora_B" in parameter_name:
                 parameter.copy_(0.05 * torch.randn(parameter.shape, generator=generator))
     tuned.save_pretrained(os.path.join(directory, "adapter"))
     os.remove(os.path.join(directory, "adapter", "README.md"))  # PEFT's model-card template
@@ -230,10 +298,9 @@ def tiny_qwen3():
     output.loss.backward()
     save_file({"logits": output.logits.detach().contiguous()}, os.path.join(directory, "logits_with_adapter.safetensors"))
     grads = {}
-    for name, parameter in tuned.named_parameters():
+    for parameter_name, parameter in tuned.named_parameters():
         if parameter.grad is not None:
-            key = name.replace(".default", "")
-            grads[key] = parameter.grad.contiguous()
+            grads[parameter_name.replace(".default", "")] = parameter.grad.contiguous()
     save_file(grads, os.path.join(directory, "lora_grads.safetensors"))
     reference = {"versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
                  "loss": base.loss.item(), "loss_with_adapter": output.loss.item()}
@@ -251,7 +318,7 @@ def tiny_gguf():
     tokenizer_dir = os.path.join(FIXTURES, "tokenizers", "bytelevel-llama3")
     document = json.load(open(os.path.join(tokenizer_dir, "tokenizer.json"), encoding="utf-8"))
     vocab_size = 4003
-    config = transformers.LlamaConfig(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+    config = transformers.ModelConfig(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
                                       rms_norm_eps=1e-5, rope_theta=500000.0, tie_word_embeddings=False,
                                       bos_token_id=4000, eos_token_id=4001)
@@ -260,7 +327,7 @@ def tiny_gguf():
     refill(model, seed=77)
     state = {name: tensor.detach().numpy().astype(np.float32) for name, tensor in model.state_dict().items()}
 
-    def permute(weights, heads):  # convert_hf_to_gguf.py's LlamaModel.permute
+    def permute(weights, heads):  # convert_hf_to_gguf.py's DecoderModel.permute
         return weights.reshape(heads, 2, weights.shape[0] // heads // 2, *weights.shape[1:]).swapaxes(1, 2).reshape(weights.shape)
 
     types = gguf.GGMLQuantizationType
@@ -386,6 +453,7 @@ def smollm2_gguf():
 
 
 FIXTURE_MAKERS = {"rope-scaling": rope_scaling, "special-tokens": special_tokens, "tiny-qwen3": tiny_qwen3,
+                  "tiny-gemma2": tiny_gemma2, "tiny-gemma3": tiny_gemma3, "tiny-phi3": tiny_phi3,
                   "tiny-gguf": tiny_gguf, "smollm2-gguf": smollm2_gguf}
 
 

@@ -11,16 +11,22 @@ enum CausalAttention {
     /// Query heads h = g·rep + j (rep = H/KV) share key/value head g, as in transformers' repeat_kv. Seen
     /// as (B·KV, rep·T, D), the rep query heads of a group are just more rows against the same keys, so
     /// the scores are one batched GEMM over B·KV batches, and k, v are never repeated.
-    static func compute(q: Tensor, k: Tensor, v: Tensor, slidingWindow: Int?) throws -> Tensor {
+    /// `scale` (nil: 1/√D) multiplies the scores; a `softcap` maps them to cap·tanh(s/cap) before the mask
+    /// (Gemma 2).
+    static func compute(q: Tensor, k: Tensor, v: Tensor, slidingWindow: Int?, scale: Double? = nil, softcap: Double? = nil) throws -> Tensor {
         let (batch, heads, length, headDim) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let (kvHeads, keyLength) = (k.shape[1], k.shape[2])
         let group = heads / kvHeads
         let queries = try q.reshape([batch * kvHeads, group * length, headDim])
         let keysT = try k.reshape([batch * kvHeads, keyLength, headDim]).transpose(1, 2)
         let vals = try v.reshape([batch * kvHeads, keyLength, headDim])
-        let scale = 1 / Double(headDim).squareRoot()
-        let scores: Tensor
-        if let mask = try mask(queries: length, keys: keyLength, slidingWindow: slidingWindow, group: group, device: q.device) {
+        let scale = scale ?? 1 / Double(headDim).squareRoot()
+        let mask = try mask(queries: length, keys: keyLength, slidingWindow: slidingWindow, group: group, device: q.device)
+        var scores: Tensor
+        if let softcap {
+            scores = try (queries.bmm(keysT) * (scale / softcap)).tanh() * softcap
+            if let mask { scores = try scores + mask.to(scores.dtype) }
+        } else if let mask {
             scores = try mask.expand([batch * kvHeads, group * length, keyLength]).baddbmm(queries, keysT, alpha: scale)
         } else {
             scores = try queries.bmm(keysT) * scale
@@ -32,16 +38,16 @@ enum CausalAttention {
     /// The same attention through PyTorch's SDPA (flash / memory-efficient kernels on CUDA): the plain
     /// causal mask when the queries are the whole sequence, else the additive mask of `mask` (a KV cache
     /// or a sliding window). Returns (B·T, H·D) like `compute`.
-    static func sdpa(q: Tensor, k: Tensor, v: Tensor, slidingWindow: Int?) throws -> Tensor {
+    static func sdpa(q: Tensor, k: Tensor, v: Tensor, slidingWindow: Int?, scale: Double? = nil) throws -> Tensor {
         let (batch, heads, length, headDim) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let keyLength = k.shape[2]
         let windowCuts = slidingWindow.map { keyLength > $0 } ?? false
         let attended: Tensor
         if length == keyLength && !windowCuts {
-            attended = try scaledDotProductAttention(q: q, k: k, v: v, isCausal: length > 1)
+            attended = try scaledDotProductAttention(q: q, k: k, v: v, isCausal: length > 1, scale: scale)
         } else {
             let mask = try mask(queries: length, keys: keyLength, slidingWindow: slidingWindow, group: 1, device: q.device)
-            attended = try scaledDotProductAttention(q: q, k: k, v: v, mask: mask?.to(q.dtype))
+            attended = try scaledDotProductAttention(q: q, k: k, v: v, mask: mask?.to(q.dtype), scale: scale)
         }
         return try attended.transpose(1, 2).reshape([batch * length, heads * headDim])
     }

@@ -1,5 +1,5 @@
 // FullParameterTraining — a model whose every weight trains, as the Trainer sees it: what pretraining a
-// tiny base from scratch needs (LoRA fine-tuning trains only the adapter, see LlamaModel+Training).
+// tiny base from scratch needs (LoRA fine-tuning trains only the adapter, see DecoderModel+Training).
 //
 // The trainable tensors are the model's own leaves (embedding, untied head, norms, and each projection
 // group's concatenated weight while its parts are views of it), so the AdamW updates land in the model
@@ -12,25 +12,26 @@ import Torch
 public final class FullParameterTraining: TrainableLanguageModel {
     public static let stateFileName = "model.safetensors"
 
-    public let model: LlamaModel
+    public let model: DecoderModel
     public let trainableParameters: [(name: String, tensor: Tensor)]
     public let parametersWithoutWeightDecay: Set<String>
 
     /// Marks every weight of `model` as trainable. The model must be dense and carry no adapter.
-    public init(_ model: LlamaModel) throws {
+    public init(_ model: DecoderModel) throws {
         guard model.loraConfiguration == nil else { throw ModelError("full-parameter training needs a model without an adapter") }
-        var parameters: [(name: String, tensor: Tensor)] = [("model.embed_tokens.weight", model.embedTokens)]
+        let names = model.config.weightNames
+        var parameters: [(name: String, tensor: Tensor)] = [(names.embedding, model.embedTokens)]
         for (index, layer) in model.layers.enumerated() {
-            parameters += layer.namedNorms.map { ("model.layers.\(index).\($0.name)", $0.tensor) }
-            for group in [layer.attention.inputProjections, layer.attention.outputProjection, layer.mlp.inputProjections, layer.mlp.outputProjection] {
-                guard let leaves = group.denseLeaves(layer: index) else {
+            parameters += layer.namedNorms.map { (names.layer(index) + $0.name, $0.tensor) }
+            for group in layer.groups {
+                guard let leaves = group.denseLeaves(prefix: names.layer(index)) else {
                     throw ModelError("full-parameter training needs dense projections; layer \(index) has a quantised one")
                 }
                 parameters += leaves
             }
         }
-        parameters.append(("model.norm.weight", model.finalNorm))
-        if let head = model.lmHead { parameters.append(("lm_head.weight", head)) }
+        parameters.append((names.finalNorm, model.finalNorm))
+        if let head = model.lmHead { parameters.append((names.head, head)) }
         for (_, tensor) in parameters { try tensor.setRequiresGrad(true) }
         for layer in model.layers {
             for group in [layer.attention.inputProjections, layer.mlp.inputProjections] { try group.rederiveDenseParts() }

@@ -16,8 +16,8 @@ public enum GGUFImport {
         6: "Q5_0", 7: "Q5_1", 9: "Q8_1", 10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K",
     ]
 
-    /// The model's config.json (as LlamaConfig) and its weights under Hugging Face names (f32, CPU).
-    public static func model(_ reader: GGUFReader) throws -> (config: LlamaConfig, tensors: [String: Tensor]) {
+    /// The model's config.json (as ModelConfig) and its weights under Hugging Face names (f32, CPU).
+    public static func model(_ reader: GGUFReader) throws -> (config: ModelConfig, tensors: [String: Tensor]) {
         let path = reader.file.path
         let arch = reader["general.architecture"]?.stringValue ?? ""
         let modelType: String
@@ -39,7 +39,7 @@ public enum GGUFImport {
         guard let embedding = byName["token_embd.weight"] else { throw GGUFFileError(file: path, problem: "no token_embd.weight tensor") }
         let vocabulary = (try? integer("vocab_size")) ?? tokens ?? embedding.shape[0]
         let headDim = (try? integer("attention.key_length")) ?? (try? integer("rope.dimension_count")) ?? hidden / heads
-        let config = LlamaConfig(
+        let config = ModelConfig(
             modelType: modelType, hiddenSize: hidden, intermediateSize: try integer("feed_forward_length"),
             numHiddenLayers: try integer("block_count"), numAttentionHeads: heads, numKeyValueHeads: kvHeads,
             headDim: headDim, vocabSize: vocabulary, ropeTheta: number("rope.freq_base", default: 10_000),

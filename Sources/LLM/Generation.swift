@@ -29,7 +29,7 @@ public struct GenerationResult: Sendable, Equatable {
     public var stopReason: StopReason
 }
 
-extension LlamaModel {
+extension DecoderModel {
     /// Continues `prompt` (token ids) by up to `options.maxNewTokens` tokens. `onToken` sees each new id
     /// as it is produced (for streaming output).
     public func generate(prompt: [Int], options: GenerationOptions = GenerationOptions(), onToken: ((Int) -> Void)? = nil) throws -> GenerationResult {

@@ -12,7 +12,7 @@ public final class KVCache {
     private let keys: [Tensor]
     private let values: [Tensor]
 
-    public init(config: LlamaConfig, batchSize: Int, capacity: Int, dtype: DType = .float32, device: Device = .cpu) throws {
+    public init(config: ModelConfig, batchSize: Int, capacity: Int, dtype: DType = .float32, device: Device = .cpu) throws {
         guard batchSize > 0, capacity > 0 else { throw ModelError("a KV cache needs a positive batch size and capacity") }
         self.batchSize = batchSize
         self.capacity = capacity

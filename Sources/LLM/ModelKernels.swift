@@ -58,6 +58,8 @@ struct ForwardContext {
     /// Rotary tables (T, headDim) of the positions being processed.
     let cos: Tensor
     let sin: Tensor
+    /// The windowed layers' own rotary tables (Gemma 3's local base), when the model has them.
+    var local: (cos: Tensor, sin: Tensor)? = nil
     let cache: KVCache?
     let kernels: ModelKernels
 }

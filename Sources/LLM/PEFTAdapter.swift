@@ -18,14 +18,17 @@ public enum PEFTAdapter {
     /// The PEFT release whose adapter format Loom writes (and reads).
     public static let formatVersion = "0.21.2"
 
-    static let embeddingRowsKey = "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta"
-    static let headRowsKey = "base_model.model.lm_head.token_adapter.trainable_tokens_delta"
-    static let fullEmbeddingKey = "base_model.model.model.embed_tokens.weight"
-    static let fullHeadKey = "base_model.model.lm_head.weight"
+    /// The keys of the trainable token rows and of a whole saved embedding / head, under the model's names.
+    static func embeddingRowsKey(_ names: WeightNames) -> String { "base_model.model.\(names.prefix)embed_tokens.token_adapter.trainable_tokens_delta" }
+    static func headRowsKey(_ names: WeightNames) -> String { "base_model.model.\(headModule(names)).token_adapter.trainable_tokens_delta" }
+    static func fullEmbeddingKey(_ names: WeightNames) -> String { "base_model.model.\(names.embedding)" }
+    static func fullHeadKey(_ names: WeightNames) -> String { "base_model.model.\(names.head)" }
+    private static func headModule(_ names: WeightNames) -> String { String(names.head.dropLast(".weight".count)) }
 
-    /// `base_model.model.model.layers.3.mlp.up_proj.lora_B.weight`.
-    static func loraKey(layer: Int, target: LoRATarget, matrix: String) -> String {
-        "base_model.model.\(target.name(layer: layer)).\(matrix).weight"
+    /// `base_model.model.model.layers.3.mlp.up_proj.lora_B.weight` (the model's own prefix after
+    /// `base_model.model.`).
+    static func loraKey(layer: Int, target: LoRATarget, matrix: String, names: WeightNames) -> String {
+        "base_model.model.\(names.projection(target, layer: layer)).\(matrix).weight"
     }
 
     // MARK: adapter_config.json
@@ -59,18 +62,19 @@ public enum PEFTAdapter {
     }
 
     /// What an adapter_config.json describes, and which rows its trainable tokens cover.
-    struct StoredConfiguration {
+    public struct StoredConfiguration {
         /// adapter_config.json, for messages.
         var path: String
-        var configuration: LoRAConfiguration
+        public var configuration: LoRAConfiguration
         /// The trainable-token ids cover the embedding; `headTokens` says whether an untied head has
         /// rows of its own.
         var headTokens: Bool
     }
 
     /// Reads and checks adapter_config.json; features Loom does not implement (DoRA, bias training,
-    /// per-layer patterns, regex targets, modules_to_save…) are errors naming the key.
-    static func readConfig(_ url: URL) throws -> StoredConfiguration {
+    /// per-layer patterns, regex targets, modules_to_save…) are errors naming the key. `projections`: the
+    /// model's (what "all-linear" means, and what a target list may name).
+    public static func readConfig(_ url: URL, projections: [LoRATarget]) throws -> StoredConfiguration {
         let path = url.path
         let root: [String: Any]
         do {
@@ -120,11 +124,11 @@ public enum PEFTAdapter {
         var targets: [LoRATarget] = []
         switch value("target_modules") {
         case let name as String where name == "all-linear":
-            targets = LoRATarget.allCases
+            targets = projections
         case let names as [Any]:
             for name in names {
-                guard let text = name as? String, let target = LoRATarget(name: text) else {
-                    throw fail("target_modules", "\(name) is not one of \(LoRATarget.allCases.map(\.rawValue).joined(separator: ", "))")
+                guard let text = name as? String, let target = LoRATarget(name: text), projections.contains(target) else {
+                    throw fail("target_modules", "\(name) is not one of the model's projections, \(projections.map(\.rawValue).joined(separator: ", "))")
                 }
                 targets.append(target)
             }
@@ -188,15 +192,15 @@ public enum PEFTAdapter {
     /// The adapter's LoRA matrices and trainable token rows by key (f32), each checked against the shape
     /// the configuration and the model imply; a missing, mis-shaped or unexpected tensor is an error
     /// naming the file and the key.
-    static func readTensors(_ file: SafeTensorsFile, stored: StoredConfiguration, model: LlamaModel) throws -> [String: Tensor] {
+    static func readTensors(_ file: SafeTensorsFile, stored: StoredConfiguration, model: DecoderModel) throws -> [String: Tensor] {
         let configuration = stored.configuration
         let config = model.config
         var expected: [String: [Int]] = [:]
         for layer in 0..<config.numHiddenLayers {
             for target in configuration.targets {
                 let (inFeatures, outFeatures) = config.shape(of: target)
-                expected[loraKey(layer: layer, target: target, matrix: "lora_A")] = [configuration.rank, inFeatures]
-                expected[loraKey(layer: layer, target: target, matrix: "lora_B")] = [outFeatures, configuration.rank]
+                expected[loraKey(layer: layer, target: target, matrix: "lora_A", names: config.weightNames)] = [configuration.rank, inFeatures]
+                expected[loraKey(layer: layer, target: target, matrix: "lora_B", names: config.weightNames)] = [outFeatures, configuration.rank]
             }
         }
         let ids = configuration.trainableTokenIndices
@@ -206,12 +210,12 @@ public enum PEFTAdapter {
                     file: stored.path, key: "trainable_token_indices",
                     problem: "token id \(outside) is outside the model's vocabulary (0..<\(config.vocabSize)): the adapter was trained on a resized vocabulary, so load it onto the resized base directory its training used (or use the merged model)")
             }
-            expected[embeddingRowsKey] = [ids.count, config.hiddenSize]
+            expected[embeddingRowsKey(config.weightNames)] = [ids.count, config.hiddenSize]
             if stored.headTokens {
                 guard !config.tieWordEmbeddings else {
                     throw ModelFileError(file: stored.path, key: "trainable_token_indices.lm_head", problem: "the model's head is tied to its embedding")
                 }
-                expected[headRowsKey] = [ids.count, config.hiddenSize]
+                expected[headRowsKey(config.weightNames)] = [ids.count, config.hiddenSize]
             }
         }
         var tensors: [String: Tensor] = [:]
@@ -224,7 +228,7 @@ public enum PEFTAdapter {
             }
             tensors[key] = try file.tensor(key, as: .float32)
         }
-        let known = Set(expected.keys).union([fullEmbeddingKey, fullHeadKey])
+        let known = Set(expected.keys).union([fullEmbeddingKey(config.weightNames), fullHeadKey(config.weightNames)])
         if let unexpected = file.names.first(where: { !known.contains($0) }) {
             throw ModelFileError(file: file.url.path, key: unexpected, problem: "unexpected tensor: not part of the adapter \(stored.path) describes")
         }
@@ -233,7 +237,8 @@ public enum PEFTAdapter {
 
     /// Puts a whole embedding (and head) saved in an adapter in place of the model's — PEFT saves them
     /// when the vocabulary was resized before training — resizing the vocabulary to theirs.
-    static func replaceVocabularyMatrices(of model: LlamaModel, from file: SafeTensorsFile) throws {
+    static func replaceVocabularyMatrices(of model: DecoderModel, from file: SafeTensorsFile) throws {
+        let (fullEmbeddingKey, fullHeadKey) = (fullEmbeddingKey(model.config.weightNames), fullHeadKey(model.config.weightNames))
         let embedding = file.entries[fullEmbeddingKey]
         let head = file.entries[fullHeadKey]
         guard embedding != nil || head != nil else { return }

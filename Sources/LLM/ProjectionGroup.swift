@@ -43,9 +43,10 @@ final class ProjectionGroup {
 
     /// The leaf tensors holding this group's dense weights and biases, for training every weight
     /// (pretraining): the concatenated weight while the parts are views of it (named after all of them,
-    /// `q_proj+k_proj+v_proj`), else each part's own. nil when a base is not dense (e.g. NF4).
-    func denseLeaves(layer: Int) -> [(name: String, tensor: Tensor)]? {
-        let prefix = "model.layers.\(layer).\(targets[0].module)."
+    /// `q_proj+k_proj+v_proj`), else each part's own, after the layer's `prefix` (`model.layers.3.`). nil
+    /// when a base is not dense (e.g. NF4).
+    func denseLeaves(prefix layerPrefix: String) -> [(name: String, tensor: Tensor)]? {
+        let prefix = layerPrefix + "\(targets[0].module)."
         if let fused = fused as? DenseLinear {
             let name = prefix + targets.map(\.rawValue).joined(separator: "+")
             return [(name + ".weight", fused.weight)] + (fused.bias.map { [(name + ".bias", $0)] } ?? [])
@@ -53,7 +54,7 @@ final class ProjectionGroup {
         var leaves: [(name: String, tensor: Tensor)] = []
         for (target, base) in zip(targets, bases) {
             guard let dense = base as? DenseLinear else { return nil }
-            let name = target.name(layer: layer)
+            let name = layerPrefix + target.path
             leaves.append((name + ".weight", dense.weight))
             if let bias = dense.bias { leaves.append((name + ".bias", bias)) }
         }

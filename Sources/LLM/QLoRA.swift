@@ -1,4 +1,4 @@
-// QLoRA — turning a Llama's projections into NF4 bases: as the model is built (`LlamaModel.load` /
+// QLoRA — turning a model's projections into NF4 bases: as the model is built (`DecoderModel.load` /
 // `random` with `baseLinear:`, so that only one dense projection exists at a time), or afterwards
 // (`quantizeBaseLinears(make:)`). LoRA adapters then wrap the NF4 bases; embeddings and head stay dense.
 import Torch
@@ -9,10 +9,10 @@ extension NF4Linear {
         try self.init(weight: dense.weight, bias: dense.bias, computeDType: computeDType)
     }
 
-    /// A `baseLinear:` builder for `LlamaModel.load(from:baseLinear:)` and `LlamaModel.random`: every
+    /// A `baseLinear:` builder for `DecoderModel.load(from:baseLinear:)` and `DecoderModel.random`: every
     /// projection in `targets` quantised to NF4 as soon as its dense weight is read.
     ///
-    ///     let model = try LlamaModel.load(from: directory, baseLinear: NF4Linear.quantizing())
+    ///     let model = try DecoderModel.load(from: directory, baseLinear: NF4Linear.quantizing())
     public static func quantizing(
         targets: Set<LoRATarget> = Set(LoRATarget.allCases), computeDType: DType = .float32
     ) -> (LoRATarget, DenseLinear) throws -> any BaseLinear {

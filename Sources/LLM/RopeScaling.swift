@@ -82,7 +82,7 @@ extension RopeScaling {
         case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
         case originalMaxPositionEmbeddings = "original_max_position_embeddings"
         case betaFast = "beta_fast", betaSlow = "beta_slow", attentionFactor = "attention_factor"
-        case mscale, mscaleAllDim = "mscale_all_dim", truncate, ropeTheta = "rope_theta"
+        case mscale, mscaleAllDim = "mscale_all_dim", truncate, ropeTheta = "rope_theta", partialRotaryFactor = "partial_rotary_factor"
     }
 
     /// Reads one `rope_scaling` / `rope_parameters` object; nil for the default rotation. A missing

@@ -15,7 +15,7 @@ public struct ScoreResult: Sendable, Equatable, Codable {
     public var perplexity: Double { exp(meanLoss) }
 }
 
-extension LlamaModel {
+extension DecoderModel {
     /// Scores `sequences` (each at least 2 ids), `batchSize` sequences per forward pass, without gradients
     /// and with dropout off.
     public func score(sequences: [[Int]], batchSize: Int = 8) throws -> ScoreResult {

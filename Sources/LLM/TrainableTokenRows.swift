@@ -23,7 +23,7 @@ public final class TrainableTokenRows {
 
     /// Rows `indices` copied out of the model's embedding (and untied head): training starts from the
     /// current values.
-    convenience init(indices: [Int], model: LlamaModel) throws {
+    convenience init(indices: [Int], model: DecoderModel) throws {
         let vocab = model.config.vocabSize
         guard !indices.isEmpty else { throw ModelError("trainable token rows need at least one token id") }
         guard Set(indices).count == indices.count else { throw ModelError("trainable token ids repeat: \(indices)") }

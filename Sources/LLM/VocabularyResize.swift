@@ -15,7 +15,7 @@ public enum NewTokenInitialization: Sendable, Equatable {
     case random(seed: UInt64)
 }
 
-extension LlamaModel {
+extension DecoderModel {
     /// Appends `embeddingRows` (new, hidden) to the embedding and `headRows` to the head — required when
     /// the head is untied, refused when it is tied — making the vocabulary `newSize` = old + new rows.
     public func resizeVocabulary(newSize: Int, embeddingRows: Tensor, headRows: Tensor?) throws {

@@ -46,16 +46,15 @@ struct EvalStage: StageKind {
         context.progress.report(message: "scoring the base model")
         let device = try ModelLoading.device(parameters.device, log: context.log)
         // Both models compute in the same dtype, so that the comparison measures the tuning alone.
-        let base = try LlamaModel.load(from: baseDirectory, device: device, dtype: computeDType)
+        let base = try loadCausalLM(from: baseDirectory, dtype: computeDType, device: device)
         // The base windows serve both the base model's score and the probe.
         let baseWindows = TokenizedText.scoringWindows(scenes: scenes, tokenizer: baseTokenizer, length: parameters.seqLen)
         let baseScore = try HeldOutScoring.score(model: base, windows: baseWindows, bytes: bytes, batchSize: parameters.batchSize)
         try context.checkCancellation()
 
         context.progress.report(message: "scoring the tuned model")
-        let targets = try Self.adapterTargets(adapterDirectory)
-        let tuned = try ModelLoading.load(tunedDirectory, method: method, targets: targets, computeDType: computeDType, device: device)
-        try tuned.loadAdapter(from: adapterDirectory)
+        // QLoRA's base quantised as its training quantised it: the adapter's own targets.
+        let tuned = try ModelLoading.load(tunedDirectory, method: method, targets: nil, adapter: adapterDirectory, computeDType: computeDType, device: device)
         let tunedScore = try HeldOutScoring.score(
             model: tuned, windows: TokenizedText.scoringWindows(scenes: scenes, tokenizer: tunedTokenizer, length: parameters.seqLen),
             bytes: bytes, batchSize: parameters.batchSize)
@@ -164,16 +163,7 @@ struct EvalStage: StageKind {
         return scenes
     }
 
-    /// The projections the adapter in `directory` wraps (adapter_config.json's target_modules).
-    static func adapterTargets(_ directory: URL) throws -> [LoRATarget] {
-        let url = directory.appendingPathComponent("adapter_config.json")
-        guard let object = try? JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any],
-              let modules = object["target_modules"] as? [String]
-        else { throw ModelFileError(file: url.path, key: "target_modules", problem: "expected a list of projection names") }
-        return modules.compactMap(LoRATarget.init(name:)).sorted()
-    }
-
-    private func generate(_ model: LlamaModel, _ tokenizer: any Tokenizer, _ prompt: String, _ parameters: EvalKind.Parameters, seed: Int) throws -> String {
+    private func generate(_ model: any CausalLanguageModel, _ tokenizer: any Tokenizer, _ prompt: String, _ parameters: EvalKind.Parameters, seed: Int) throws -> String {
         // Training documents are `<s> scene </s>`: a scene ends at `</s>`, or where the next would begin.
         let stops = model.config.eosTokenIds + (tokenizer.specialTokens.bos.map { [$0] } ?? [])
         let result = try model.generate(prompt: tokenizer.encodePrompt(prompt), options: GenerationOptions(

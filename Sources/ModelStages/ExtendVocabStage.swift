@@ -23,7 +23,7 @@ struct ExtendVocabStage: StageKind {
         let baseDirectory = try upstream.baseModelDirectory()
         let tokenizerDirectory = try upstream.extendedTokenizerDirectory()
         let extended = try ExtendedTokenizer(contentsOf: tokenizerDirectory)
-        let model = try LlamaModel.load(from: baseDirectory)
+        let model = try loadCausalLM(from: baseDirectory)
         let baseSize = model.config.vocabSize
         guard extended.baseVocabularySize == baseSize else {
             throw UpstreamError(

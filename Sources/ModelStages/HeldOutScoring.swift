@@ -48,7 +48,7 @@ struct HeldOutScore: Codable, Equatable {
 
 enum HeldOutScoring {
     /// Scores `windows` (TokenizedText.scoringWindows of the scenes) against the scenes' `bytes`.
-    static func score(model: LlamaModel, windows: [[Int]], bytes: Int, batchSize: Int) throws -> HeldOutScore {
+    static func score(model: any CausalLanguageModel, windows: [[Int]], bytes: Int, batchSize: Int) throws -> HeldOutScore {
         guard !windows.isEmpty else { throw ModelError("the evaluated scenes hold no token to predict") }
         // Windows of one length batch without padding: longest first.
         let result = try model.score(sequences: windows.sorted { $0.count > $1.count }, batchSize: batchSize)

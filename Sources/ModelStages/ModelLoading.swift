@@ -21,16 +21,13 @@ enum ModelLoading {
         }
     }
 
+    /// The model in `directory` as a method trains it — dense, or `targets` (nil: the adapter's) as NF4 —
+    /// through LLM's one loading function; with `adapter`, that adapter attached.
     static func load(
-        _ directory: URL, method: TrainKind.Method, targets: [LoRATarget], computeDType: DType, device: Device = .cpu
-    ) throws -> LlamaModel {
-        switch method {
-        case .lora:
-            return try LlamaModel.load(from: directory, device: device, dtype: computeDType)
-        case .qlora:
-            return try LlamaModel.load(
-                from: directory, device: device, baseLinear: NF4Linear.quantizing(targets: Set(targets), computeDType: computeDType))
-        }
+        _ directory: URL, method: TrainKind.Method, targets: [LoRATarget]?, adapter: URL? = nil, computeDType: DType, device: Device = .cpu
+    ) throws -> any CausalLanguageModel {
+        try loadCausalLM(from: directory, adapter: adapter, baseWeights: method == .lora ? .dense : .nf4(targets: targets),
+                         dtype: computeDType, device: device)
     }
 
     /// The device a model kind's `device` value names, checked against what the linked libtorch sees on

@@ -27,7 +27,7 @@ struct PretrainBaseStage: StageKind {
             guard FileManager.default.fileExists(atPath: configFile.path) else {
                 throw UpstreamError("path: \(directory.path) holds no config.json: not a Hugging Face model directory")
             }
-            let config = try LlamaConfig.load(from: configFile)
+            let config = try ModelConfig.load(from: configFile)
             try BaseModelReference.write(pointingTo: directory, into: context.outputDirectory)
             context.log.info("using \(directory.path) (\(config.modelType), \(config.numHiddenLayers) layers, hidden \(config.hiddenSize), vocabulary \(config.vocabSize)) as the base model")
             return
@@ -46,18 +46,18 @@ struct PretrainBaseStage: StageKind {
 
         let shape = parameters.model
         let special = tokenizer.specialTokens
-        let config = LlamaConfig(
+        let config = ModelConfig(
             modelType: "llama", hiddenSize: shape.hiddenSize, intermediateSize: shape.mlpWidth, numHiddenLayers: shape.numHiddenLayers,
             numAttentionHeads: shape.numAttentionHeads, numKeyValueHeads: shape.keyValueHeads, vocabSize: tokenizer.vocabularySize,
             ropeTheta: shape.ropeTheta, rmsNormEps: shape.rmsNormEps, tieWordEmbeddings: shape.tieWordEmbeddings,
             maxPositionEmbeddings: loop.seqLen, bosTokenId: special.bos, eosTokenIds: special.eos.map { [$0] } ?? [])
         let device = try ModelLoading.device(loop.device, log: context.log)
-        let model = try LlamaModel.random(config: config, seed: UInt64(loop.seed), device: device)
+        let model = try randomCausalLM(config: config, seed: UInt64(loop.seed), device: device)
         context.metrics.log("pretrain/parameters", Double(model.parameterCount), step: 0)
         context.log.info("pretraining a Llama of \(model.parameterCount) parameters (hidden \(shape.hiddenSize), \(shape.numHiddenLayers) layers, vocabulary \(config.vocabSize)) on \(training.tokens.count) tokens of \(tiers.joined(separator: ", "))")
 
         let configuration = StageTraining.configuration(loop)
-        let trainable = try FullParameterTraining(model)
+        let trainable = try model.fullParameterTraining()
         let result = try StageTraining.run(
             context, model: trainable, configuration: configuration, training: training, evaluation: validation,
             generators: [:], metricPrefix: "pretrain", device: device)

@@ -33,7 +33,7 @@ enum ProbeDivergence {
     private static func rank(_ index: Int, _ seed: Int) -> String { Digest.sha256Hex("loom-probe:\(seed):\(index)") }
 
     /// nil without windows.
-    static func measure(base: LlamaModel, tuned: LlamaModel, windows: [[Int]]) throws -> Result? {
+    static func measure(base: any CausalLanguageModel, tuned: any CausalLanguageModel, windows: [[Int]]) throws -> Result? {
         guard !windows.isEmpty else { return nil }
         let vocabulary = base.config.vocabSize
         guard tuned.config.vocabSize >= vocabulary else {

@@ -26,7 +26,7 @@ struct SceneCompute: Codable, Equatable {
     let activationBytes: Double
     let batch: Int
 
-    init(config: LlamaConfig, trainableParameters: Int, sceneTokens: [Int], bytes: Int, batch: Int) {
+    init(config: ModelConfig, trainableParameters: Int, sceneTokens: [Int], bytes: Int, batch: Int) {
         let scenes = max(sceneTokens.count, 1)
         let tokens = sceneTokens.reduce(0, +)
         tokensPerScene = Double(tokens) / Double(scenes)

@@ -31,7 +31,12 @@ struct TrainStage: StageKind {
         let tiers = try CorpusSelection.tiers(parameters.tiers, in: corpus, parameter: "tiers")
         let validationTiers = parameters.valTiers.isEmpty ? tiers : try CorpusSelection.tiers(parameters.valTiers, in: corpus, parameter: "val_tiers")
         let computeDType = try ModelLoading.computeDType(parameters.dtype, method: parameters.method)
-        let targets = parameters.lora.moduleNames.compactMap(LoRATarget.init(name:))
+        // The recipe's targets as this model's family has them (Phi-3: q/k/v → qkv_proj, gate/up → gate_up_proj).
+        let requested = parameters.lora.moduleNames.compactMap(LoRATarget.init(name:))
+        let targets = try ModelConfig.load(from: modelDirectory).loraTargets(for: requested)
+        if targets.map(\.rawValue) != parameters.lora.moduleNames {
+            context.log.info("lora.targets \(parameters.lora.targets.joined(separator: ", ")) on this model: \(targets.map(\.rawValue).joined(separator: ", "))")
+        }
 
         let device = try ModelLoading.device(parameters.loop.device, log: context.log)
         let model = try ModelLoading.load(modelDirectory, method: parameters.method, targets: targets, computeDType: computeDType, device: device)
@@ -66,7 +71,7 @@ struct TrainStage: StageKind {
 
         let output = context.outputDirectory
         try model.saveAdapter(to: output)
-        for name in LlamaModel.companionFileNames + [ExtendedTokenizer.hyperwordsFile] {
+        for name in modelCompanionFileNames + [ExtendedTokenizer.hyperwordsFile] {
             let source = modelDirectory.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: source.path) else { continue }
             try AtomicFile.write(Data(contentsOf: source), to: output.appendingPathComponent(name))

@@ -16,7 +16,10 @@ public enum TrainKind {
     /// LoRA target names and the Llama module each one wraps.
     public static let targetModules: [(target: String, module: String)] = [
         ("q", "q_proj"), ("k", "k_proj"), ("v", "v_proj"), ("o", "o_proj"), ("gate", "gate_proj"), ("up", "up_proj"), ("down", "down_proj"),
+        ("qkv", "qkv_proj"), ("gate_up", "gate_up_proj"),
     ]
+    /// The default targets: every projection of a Llama layer (on Phi-3's fused layout, all four of its).
+    static let defaultTargets = ["q", "k", "v", "o", "gate", "up", "down"]
 
     public static let descriptor = StageKindDescriptor(
         // 2: text starts with the tokenizer's own prefix (its template's BOS, if any), not always BOS.
@@ -30,8 +33,8 @@ public enum TrainKind {
                 .int("rank", default: 16, range: 1...4096, doc: "rank r of the update B·A"),
                 .float("alpha", default: 32, range: ParamRange(minimum: 0, exclusiveMinimum: true), doc: "scale numerator: the update is scaled by alpha/r (alpha/√r with rslora)"),
                 .float("dropout", default: 0.05, range: ParamRange(minimum: 0, maximum: 0.95), doc: "dropout on the adapter's input"),
-                .list("targets", of: .choice(targetModules.map(\.target)), default: targetModules.map { .string($0.target) },
-                      doc: "which linear layers get adapters: q, k, v, o (attention) and gate, up, down (MLP)"),
+                .list("targets", of: .choice(targetModules.map(\.target)), default: defaultTargets.map { .string($0) },
+                      doc: "which linear layers get adapters: q, k, v, o (attention) and gate, up, down (MLP); on Phi-3, whose q/k/v and gate/up are one projection each, q/k/v adapt qkv_proj and gate/up adapt gate_up_proj (qkv and gate_up name them directly)"),
                 .bool("rslora", default: false, doc: "rank-stabilised LoRA: scale by alpha/√r"),
             ]),
             .bool("train_new_rows", default: true,

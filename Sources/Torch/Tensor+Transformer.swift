@@ -35,12 +35,15 @@ extension Tensor {
 /// Returns (B·T, H·D), token-major. f32 on the CPU; the scores are computed block-wise, only where the
 /// mask lets a query see a key.
 /// PyTorch's `scaled_dot_product_attention`: q (B, H, T, D), k and v (B, KV, S, D) (grouped-query when
-/// KV < H), an additive `mask` broadcastable to (B, H, T, S) or `isCausal` (T == S). Returns (B, H, T, D).
-/// Flash / memory-efficient kernels on CUDA; any device; differentiable.
-public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor? = nil, isCausal: Bool = false) throws -> Tensor {
+/// KV < H), an additive `mask` broadcastable to (B, H, T, S) or `isCausal` (T == S); `scale` multiplies
+/// the scores (nil: 1/√D). Returns (B, H, T, D). Flash / memory-efficient kernels on CUDA; any device;
+/// differentiable.
+public func scaledDotProductAttention(
+    q: Tensor, k: Tensor, v: Tensor, mask: Tensor? = nil, isCausal: Bool = false, scale: Double? = nil
+) throws -> Tensor {
     let gqa = q.shape[1] != k.shape[1]
     return try makeTensor {
-        ctorch_scaled_dot_product_attention(q.handle, k.handle, v.handle, mask?.handle, isCausal ? 1 : 0, 0, gqa ? 1 : 0, $0, $1)
+        ctorch_scaled_dot_product_attention(q.handle, k.handle, v.handle, mask?.handle, isCausal ? 1 : 0, scale ?? 0, gqa ? 1 : 0, $0, $1)
     }
 }
 

@@ -71,13 +71,13 @@ struct BenchLoRATrain: ParsableCommand {
         let shape = (hidden: hidden ?? builtIn.hidden, intermediate: intermediate ?? builtIn.intermediate,
                      layers: layers ?? builtIn.layers, heads: heads ?? builtIn.heads, vocab: vocab ?? builtIn.vocab,
                      sequence: seq ?? builtIn.sequence, batch: batch ?? builtIn.batch)
-        let config = LlamaConfig(
+        let config = ModelConfig(
             hiddenSize: shape.hidden, intermediateSize: shape.intermediate, numHiddenLayers: shape.layers,
             numAttentionHeads: shape.heads, numKeyValueHeads: kvHeads, vocabSize: shape.vocab,
             ropeTheta: ropeTheta ?? 10_000, rmsNormEps: rmsNormEps ?? 1e-6, tieWordEmbeddings: tieEmbeddings,
             maxPositionEmbeddings: shape.sequence)
         // QLoRA's projections are quantised as the model is built: one dense projection exists at a time.
-        let model = try LlamaModel.random(
+        let model = try DecoderModel.random(
             config: config, seed: 0, device: device, dtype: benchCase.quantized ? .float32 : denseDType,
             baseLinear: benchCase.quantized ? NF4Linear.quantizing(computeDType: Self.dtype(computeDType, option: "--compute-dtype")) : nil)
         try model.applyLoRA(LoRAConfiguration(rank: 16, alpha: 32, targets: LoRATarget.allCases), seed: 0)

@@ -24,10 +24,9 @@ struct Parity: ParsableCommand {
         }
         let ids = try Tensor(rows.flatMap { $0 }, shape: [rows.count, width])
         func measure(on device: Device) throws -> (loss: Double, logits: Tensor) {
-            let loaded = try LlamaModel.load(from: URL(fileURLWithPath: model), device: device)
-            if let adapter { try loaded.loadAdapter(from: URL(fileURLWithPath: adapter)) }
+            let loaded = try loadCausalLM(from: URL(fileURLWithPath: model), adapter: adapter.map { URL(fileURLWithPath: $0) }, device: device)
             return try withNoGrad {
-                (try loaded.loss(tokens: ids).scalar(Double.self), try loaded.logits(tokens: ids).to(.cpu))
+                (try loaded.loss(tokens: ids, labels: ids).scalar(Double.self), try loaded.logits(tokens: ids).to(.cpu))
             }
         }
         let cpu = try measure(on: .cpu)

@@ -29,10 +29,10 @@ struct ProbeLoRAStep: ParsableCommand {
     @Option(help: "Write a Chrome trace of one more step (of the first variant) here.") var trace: String?
 
     func run() throws {
-        let config = LlamaConfig(
+        let config = ModelConfig(
             hiddenSize: hidden, intermediateSize: intermediate, numHiddenLayers: layers, numAttentionHeads: heads,
             numKeyValueHeads: kvHeads, vocabSize: vocab, maxPositionEmbeddings: max(seq, 256))
-        let model = try LlamaModel.random(config: config, seed: 0)
+        let model = try DecoderModel.random(config: config, seed: 0)
         try model.applyLoRA(LoRAConfiguration(rank: rank, alpha: alpha, targets: LoRATarget.allCases), seed: 0)
         model.isTraining = true
         let optimizer = try AdamW(named: model.trainableParameters, configuration: .init(weightDecay: 0))

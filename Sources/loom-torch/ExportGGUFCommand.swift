@@ -24,7 +24,7 @@ struct ExportGGUF: ParsableCommand {
     @Option(help: "The GGUF file to write.")
     var out: String
     @Option(help: "Weight encoding: f16 or q8_0 (norms and biases stay f32).")
-    var type: LlamaModel.GGUFType = .f16
+    var type: GGUFExportType = .f16
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -63,4 +63,4 @@ struct ExportGGUF: ParsableCommand {
     }
 }
 
-extension LlamaModel.GGUFType: ExpressibleByArgument {}
+extension GGUFExportType: ExpressibleByArgument {}

@@ -27,7 +27,7 @@ struct ImportGGUF: ParsableCommand {
         let parent = output.deletingLastPathComponent()
         guard FileManager.default.fileExists(atPath: parent.path) else { throw VerbError("\(parent.path): no such directory") }
         let reader: GGUFReader
-        let model: (config: LlamaConfig, tensors: [String: Tensor])
+        let model: (config: ModelConfig, tensors: [String: Tensor])
         let tokenizer: (tokenizer: OrderedJSON, config: OrderedJSON)
         do {
             reader = try GGUFReader(contentsOf: URL(fileURLWithPath: file))

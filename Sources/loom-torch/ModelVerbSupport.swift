@@ -15,16 +15,14 @@ struct VerbError: Error, CustomStringConvertible {
 enum ModelVerbSupport {
     /// The model at `path` (with `adapter`) on the device `--device` names (auto, cpu, cuda, cuda:N),
     /// checked against the devices the linked libtorch sees before any weight is read.
-    static func loadModel(_ path: String, adapter: String?, device: String) throws -> LlamaModel {
+    static func loadModel(_ path: String, adapter: String?, device: String) throws -> any CausalLanguageModel {
         let resolved: Device
         do {
             resolved = try Device.resolve(device)
         } catch let error as TorchError {
             throw VerbError("--device: \(error.message)")
         }
-        let model = try LlamaModel.load(from: URL(fileURLWithPath: path), device: resolved)
-        if let adapter { try model.loadAdapter(from: URL(fileURLWithPath: adapter)) }
-        return model
+        return try loadCausalLM(from: URL(fileURLWithPath: path), adapter: adapter.map { URL(fileURLWithPath: $0) }, device: resolved)
     }
 
     /// A JSON array of token-id arrays, each of at least 2 ids inside the vocabulary.

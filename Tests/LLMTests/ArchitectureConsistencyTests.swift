@@ -10,7 +10,7 @@ import Torch
 
 @Suite struct ArchitectureConsistencyTests {
     /// A model's weights under Hugging Face names, written to a directory with `config`.
-    private func save(_ model: LlamaModel, config: LlamaConfig? = nil, to directory: URL, transform: (inout [String: Tensor]) throws -> Void = { _ in }) throws {
+    private func save(_ model: DecoderModel, config: ModelConfig? = nil, to directory: URL, transform: (inout [String: Tensor]) throws -> Void = { _ in }) throws {
         try model.saveModel(to: directory)
         guard let config else { return }
         var tensors = try SafeTensorsFile(url: directory.appendingPathComponent("model.safetensors")).tensors()
@@ -39,7 +39,7 @@ import Torch
                     }
                 }
             }
-            let multiHead = try LlamaModel.load(from: scratch.url)
+            let multiHead = try DecoderModel.load(from: scratch.url)
             let tokens = try TinyConfigs.tokens(batch: 2, length: 9, vocabulary: config.vocabSize)
             let difference = try withNoGrad { try maxAbsDifference(model.logits(tokens: tokens), multiHead.logits(tokens: tokens)) }
             #expect(difference < 1e-5, "\(config.modelType): \(difference)")
@@ -53,7 +53,7 @@ import Torch
         var untiedConfig = config
         untiedConfig.tieWordEmbeddings = false
         try save(tied, config: untiedConfig, to: scratch.url) { $0["lm_head.weight"] = try $0["model.embed_tokens.weight"]!.clone() }
-        let untied = try LlamaModel.load(from: scratch.url)
+        let untied = try DecoderModel.load(from: scratch.url)
         #expect(untied.lmHead != nil && tied.lmHead == nil)
         let tokens = try TinyConfigs.tokens(batch: 2, length: 7, vocabulary: config.vocabSize)
         #expect(try withNoGrad { try tied.logits(tokens: tokens).equal(untied.logits(tokens: tokens)) })
@@ -66,7 +66,7 @@ import Torch
         try save(model, config: config, to: scratch.url) { tensors in
             tensors["model.layers.0.self_attn.v_proj.bias"] = try tensors["model.layers.0.self_attn.v_proj.bias"]! + 0.5
         }
-        let shifted = try LlamaModel.load(from: scratch.url)
+        let shifted = try DecoderModel.load(from: scratch.url)
         let tokens = try TinyConfigs.tokens(batch: 1, length: 6, vocabulary: config.vocabSize)
         #expect(try withNoGrad { try maxAbsDifference(model.logits(tokens: tokens), shifted.logits(tokens: tokens)) } > 1e-3)
     }
@@ -81,7 +81,7 @@ import Torch
         let tokens = try TinyConfigs.tokens(batch: 1, length: 12, vocabulary: 64)
         let changed = try tokens.clone()
         try changed.narrow(dim: 1, start: 0, length: 1).fill((try tokens.narrow(dim: 1, start: 0, length: 1).scalar(Int.self) + 1) % 64)
-        func lastLogits(_ model: LlamaModel, _ ids: Tensor) throws -> Tensor {
+        func lastLogits(_ model: DecoderModel, _ ids: Tensor) throws -> Tensor {
             try withNoGrad { try model.logits(tokens: ids).select(dim: 1, index: 11) }
         }
         #expect(try lastLogits(windowed, tokens).equal(lastLogits(windowed, changed)))

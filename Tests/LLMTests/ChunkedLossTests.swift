@@ -9,8 +9,8 @@ import Torch
 @Suite struct ChunkedLossTests {
     /// The tiny fixture with LoRA on every projection (B ≠ 0, so the adapters move the logits) and two
     /// trainable token rows in the untied head: gradients reach the adapters and the head rows.
-    private func adaptedModel() throws -> LlamaModel {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+    private func adaptedModel() throws -> DecoderModel {
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try model.applyLoRA(LoRAConfiguration(rank: 4, alpha: 8, targets: LoRATarget.allCases, trainableTokenIndices: [7, 300]), seed: 1)
         try withNoGrad {
             for (name, tensor) in model.trainableParameters where name.contains("lora_B") {

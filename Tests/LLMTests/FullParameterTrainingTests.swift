@@ -9,7 +9,7 @@ import Testing
 import TestSupport
 import Torch
 
-private let pretrainConfig = LlamaConfig(
+private let pretrainConfig = ModelConfig(
     hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2, vocabSize: 256,
     tieWordEmbeddings: false, maxPositionEmbeddings: 32)
 
@@ -20,7 +20,7 @@ private func pretrainingConfiguration(steps: Int, checkpointInterval: Int? = nil
         checkpointInterval: checkpointInterval, shuffleSeed: 3)
 }
 
-private func pretrainer(_ model: LlamaModel, steps: Int, checkpointInterval: Int? = nil, directory: URL) throws -> Trainer<FullParameterTraining> {
+private func pretrainer(_ model: DecoderModel, steps: Int, checkpointInterval: Int? = nil, directory: URL) throws -> Trainer<FullParameterTraining> {
     let tokens = trainerTestTokens()
     return try Trainer(
         model: FullParameterTraining(model), configuration: pretrainingConfiguration(steps: steps, checkpointInterval: checkpointInterval),
@@ -30,8 +30,8 @@ private func pretrainer(_ model: LlamaModel, steps: Int, checkpointInterval: Int
 }
 
 @Test func everyWeightIsTrainableAndItsGradientMatchesTheCompositePath() throws {
-    let fused = try LlamaModel.random(config: pretrainConfig, seed: 1)
-    let composite = try LlamaModel.random(config: pretrainConfig, seed: 1)
+    let fused = try DecoderModel.random(config: pretrainConfig, seed: 1)
+    let composite = try DecoderModel.random(config: pretrainConfig, seed: 1)
     composite.kernels = .composite
     let fusedTraining = try FullParameterTraining(fused)
     let compositeTraining = try FullParameterTraining(composite)
@@ -59,7 +59,7 @@ private func pretrainer(_ model: LlamaModel, steps: Int, checkpointInterval: Int
 
 @Test func pretrainingLowersTheLossAndSavesTheTrainedWeights() throws {
     let scratch = try ScratchDirectory("full-training")
-    let model = try LlamaModel.random(config: pretrainConfig, seed: 2)
+    let model = try DecoderModel.random(config: pretrainConfig, seed: 2)
     let embeddingBefore = try model.embedTokens.detach().clone()
     let normBefore = try model.finalNorm.detach().clone()
     let trainer = try pretrainer(model, steps: 30, directory: scratch.path("checkpoints"))
@@ -71,7 +71,7 @@ private func pretrainer(_ model: LlamaModel, steps: Int, checkpointInterval: Int
     #expect(try (model.finalNorm - normBefore).abs().amax().scalar(Double.self) > 0)
 
     try model.saveModel(to: scratch.path("model"), mergeAdapter: false)
-    let reloaded = try LlamaModel.load(from: scratch.path("model"))
+    let reloaded = try DecoderModel.load(from: scratch.path("model"))
     let probe = try Tensor((0..<32).map { Int64(($0 * 11) % 256) }, shape: [1, 32])
     let difference = try withNoGrad { try (model.logits(tokens: probe) - reloaded.logits(tokens: probe)).abs().amax().scalar(Double.self) }
     #expect(difference == 0)
@@ -79,17 +79,17 @@ private func pretrainer(_ model: LlamaModel, steps: Int, checkpointInterval: Int
 
 @Test func aResumedPretrainingEndsWithTheUninterruptedWeights() throws {
     let scratch = try ScratchDirectory("full-training-resume")
-    let straight = try LlamaModel.random(config: pretrainConfig, seed: 4)
+    let straight = try DecoderModel.random(config: pretrainConfig, seed: 4)
     try pretrainer(straight, steps: 12, directory: scratch.path("straight")).train()
 
-    let first = try LlamaModel.random(config: pretrainConfig, seed: 4)
+    let first = try DecoderModel.random(config: pretrainConfig, seed: 4)
     struct Stop: Error {}
     var steps = 0
     #expect(throws: Stop.self) {
         try pretrainer(first, steps: 12, checkpointInterval: 4, directory: scratch.path("interrupted")).train(
             progress: { if case .step = $0 { steps += 1 } }, checkCancellation: { if steps == 6 { throw Stop() } })
     }
-    let second = try LlamaModel.random(config: pretrainConfig, seed: 99)
+    let second = try DecoderModel.random(config: pretrainConfig, seed: 99)
     let resumed = try pretrainer(second, steps: 12, checkpointInterval: 4, directory: scratch.path("interrupted"))
     #expect(try resumed.resumeFromLatestCheckpoint() != nil)
     #expect(resumed.step == 6)
@@ -101,7 +101,7 @@ private func pretrainer(_ model: LlamaModel, steps: Int, checkpointInterval: Int
 
 @Test func aStateFileWithAMissingTensorIsRefusedByName() throws {
     let scratch = try ScratchDirectory("full-training-state")
-    let training = try FullParameterTraining(LlamaModel.random(config: pretrainConfig, seed: 5))
+    let training = try FullParameterTraining(DecoderModel.random(config: pretrainConfig, seed: 5))
     try SafeTensors.write(["model.norm.weight": try Tensor.ones([32])], to: scratch.path(FullParameterTraining.stateFileName))
     let message = errorMessage { try training.loadTrainableState(from: scratch.url) }
     #expect(message == "\(scratch.path(FullParameterTraining.stateFileName).path): model.embed_tokens.weight: missing from the saved training state")

@@ -13,9 +13,9 @@ import Torch
 
     /// A random Llama (grouped-query attention, untied head) with the Llama-3-layout fixture tokenizer.
     private func modelDirectory(_ scratch: ScratchDirectory) throws -> URL {
-        let config = LlamaConfig(hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2, numAttentionHeads: 4,
+        let config = ModelConfig(hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2, numAttentionHeads: 4,
                                  numKeyValueHeads: 2, vocabSize: 4003, maxPositionEmbeddings: 256)
-        let model = try LlamaModel.random(config: config, seed: 5, standardDeviation: 0.1)
+        let model = try DecoderModel.random(config: config, seed: 5, standardDeviation: 0.1)
         let directory = scratch.path("model")
         try model.saveModel(to: directory, mergeAdapter: false, companionsFrom: TestPaths.fixture("tokenizers/bytelevel-llama3"))
         return directory

@@ -29,7 +29,7 @@ import Torch
 
     @Test func theModelComputesWhatTransformersLoadsFromTheFile() throws {
         let scratch = try ScratchDirectory("loom-gguf-import")
-        let model = try LlamaModel.load(from: try importFixture(scratch))
+        let model = try DecoderModel.load(from: try importFixture(scratch))
         #expect(model.config.vocabSize == 4003 && model.config.numKeyValueHeads == 2 && model.config.ropeTheta == 500_000)
         let tokens = try fixtureInputIds(Self.fixture)
         let (logits, loss) = try withNoGrad { (try model.logits(tokens: tokens), try model.loss(tokens: tokens).scalar(Double.self)) }
@@ -92,7 +92,7 @@ enum SmolLM2GGUF {
         let out = scratch.path("model")
         let result = try runProcess(TestPaths.executable("loom"), ["import-gguf", file.path, "--out", out.path])
         try #require(result.status == 0, "\(result.stderr)")
-        let model = try LlamaModel.load(from: out)
+        let model = try DecoderModel.load(from: out)
         let tokenizer = try TokenizerLoader.load(out)
         let reference = try #require(try JSONSerialization.jsonObject(
             with: Data(contentsOf: TestPaths.fixture("smollm2-gguf/reference.json"))) as? [String: Any])

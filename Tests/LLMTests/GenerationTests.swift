@@ -11,7 +11,7 @@ import Torch
     /// at every generated position the chosen token must be the recomputed argmax, up to ties within
     /// 1e-4 — the cached and full computations run GEMMs of other shapes and differ by ~1e-6 (see
     /// `cachedLogitsEqualFullRecomputation`), so a near-tie may break either way.
-    private func expectGreedyUnderRecomputation(_ model: LlamaModel, prompt: [Int], generated: [Int]) throws {
+    private func expectGreedyUnderRecomputation(_ model: DecoderModel, prompt: [Int], generated: [Int]) throws {
         let sequence = prompt + generated
         let logits = try withNoGrad { try model.logits(tokens: Tensor(sequence.map { Int64($0) }, shape: [1, sequence.count])) }
         for (offset, token) in generated.enumerated() {
@@ -41,7 +41,7 @@ import Torch
     }
 
     @Test func cachedGreedyGenerationEqualsUncachedArgmaxDecoding() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         let prompt = [89, 106, 67, 172, 197]
         let generated = try model.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: 12, stopTokenIds: []))
         #expect(generated.tokens.count == 12)
@@ -56,7 +56,7 @@ import Torch
     }
 
     @Test func samplingIsReproducibleWithASeed() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         let options = GenerationOptions(maxNewTokens: 16, temperature: 1.0, topP: 0.9, seed: 42, stopTokenIds: [])
         let first = try model.generate(prompt: [1, 2, 3], options: options)
         #expect(first.tokens == (try model.generate(prompt: [1, 2, 3], options: options).tokens))
@@ -71,7 +71,7 @@ import Torch
     }
 
     @Test func generationStopsAtEndOfSequence() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         let free = try model.generate(prompt: [89, 106], options: GenerationOptions(maxNewTokens: 8, stopTokenIds: []))
         let stop = free.tokens[3]
         let stopped = try model.generate(prompt: [89, 106], options: GenerationOptions(maxNewTokens: 8, stopTokenIds: [stop]))

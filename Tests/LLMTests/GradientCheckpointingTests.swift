@@ -10,7 +10,7 @@ import Torch
 
 /// Loss and LoRA gradients of one forward/backward, and the dropout generator's state afterwards.
 private func lossAndGradients(
-    _ model: LlamaModel, tokens: Tensor, checkpointing: Bool, dropoutState: Tensor
+    _ model: DecoderModel, tokens: Tensor, checkpointing: Bool, dropoutState: Tensor
 ) throws -> (loss: Double, gradients: [String: Tensor], dropoutStateAfter: [UInt8]) {
     model.gradientCheckpointing = checkpointing
     for (_, tensor) in model.trainableParameters { try tensor.clearGrad() }
@@ -23,8 +23,8 @@ private func lossAndGradients(
 
 @Test(arguments: [false, true])
 func checkpointedLayersGiveTheSameLossAndGradients(quantized: Bool) throws {
-    let config = LlamaConfig(hiddenSize: 64, intermediateSize: 96, numHiddenLayers: 3, numAttentionHeads: 4, vocabSize: 80)
-    let model = try LlamaModel.random(config: config, seed: 2, standardDeviation: 0.1, baseLinear: quantized ? NF4Linear.quantizing() : nil)
+    let config = ModelConfig(hiddenSize: 64, intermediateSize: 96, numHiddenLayers: 3, numAttentionHeads: 4, vocabSize: 80)
+    let model = try DecoderModel.random(config: config, seed: 2, standardDeviation: 0.1, baseLinear: quantized ? NF4Linear.quantizing() : nil)
     try model.applyLoRA(LoRAConfiguration(rank: 4, alpha: 8, dropout: 0.1, targets: LoRATarget.allCases), seed: 1)
     let generator = try Generator(seed: 3)
     try withNoGrad {

@@ -14,11 +14,11 @@ import Torch
 
 @Suite struct HalfPrecisionTests {
     @Test func frozenMatricesAreBF16AndTheRestStaysF32() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory, dtype: .bfloat16)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory, dtype: .bfloat16)
         let dense = try #require(model.base(layer: 0, .query) as? DenseLinear)
         #expect(dense.weight.dtype == .bfloat16 && model.embedTokens.dtype == .bfloat16 && model.lmHead?.dtype == .bfloat16)
-        #expect(model.finalNorm.dtype == .float32 && model.layers[0].inputNorm.dtype == .float32)
-        let f32 = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        #expect(model.finalNorm.dtype == .float32 && model.layers[0].norms.allSatisfy { $0.tensor.dtype == .float32 })
+        let f32 = try DecoderModel.load(from: TinyLlamaFixture.directory)
         #expect(model.projectionResidentBytes * 2 == f32.projectionResidentBytes)
         try model.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
         #expect(model.trainableParameters.allSatisfy { $0.tensor.dtype == .float32 })
@@ -27,7 +27,7 @@ import Torch
     }
 
     @Test func logitsLossAndGradientsStayNearTransformersF32() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory, dtype: .bfloat16)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory, dtype: .bfloat16)
         let tokens = try TinyLlamaFixture.inputIds()
         let logits = try withNoGrad { try model.logits(tokens: tokens) }
         let logitError = try maxAbsDifference(logits, TinyLlamaFixture.reference("logits.safetensors", "logits"))
@@ -49,7 +49,7 @@ import Torch
     }
 
     @Test func newTokenRowsTrainInF32AndTheExportIsF32() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory, dtype: .bfloat16)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory, dtype: .bfloat16)
         // Two ids the fixture's input holds, so that both the embedding rows and the head rows get gradients.
         let ids = Array(Set(try TinyLlamaFixture.inputIds().toArray(Int64.self).map(Int.init))).sorted().prefix(2)
         try model.applyLoRA(LoRAConfiguration(rank: 2, alpha: 4, targets: [.query, .value], trainableTokenIndices: Array(ids)), seed: 1)

@@ -10,7 +10,7 @@ import Torch
 
 @Suite struct HuggingFaceParityTests {
     @Test func logitsAndHiddenStatesMatchTransformers() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         let output = try withNoGrad { try model.forward(tokens: TinyLlamaFixture.inputIds(), outputHiddenStates: true) }
         let logits = try #require(output.logits)
         #expect(logits.shape == [2, 17, 512])
@@ -23,17 +23,17 @@ import Torch
     }
 
     @Test func lossMatchesTransformers() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         let loss = try withNoGrad { try model.loss(tokens: TinyLlamaFixture.inputIds()).scalar(Double.self) }
         let expected = try #require(TinyLlamaFixture.referenceJSON()["loss"] as? Double)
         #expect(abs(loss - expected) < 1e-5)
     }
 
     @Test func peftAdapterLogitsAndLossMatch() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try model.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
         let lora = try #require(model.loraConfiguration)
-        #expect(lora.rank == 4 && lora.alpha == 8 && lora.scale == 2 && lora.targets == LoRATarget.allCases)
+        #expect(lora.rank == 4 && lora.alpha == 8 && lora.scale == 2 && lora.targets == model.config.projectionTargets)
         let tokens = try TinyLlamaFixture.inputIds()
         try withNoGrad {
             let logits = try model.logits(tokens: tokens)
@@ -44,14 +44,14 @@ import Torch
     }
 
     @Test func loraGradientsMatchPEFT() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try model.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
         try model.loss(tokens: TinyLlamaFixture.inputIds()).backward()
         try expectGradientsMatch(model, TinyLlamaFixture.directory.appendingPathComponent("lora_grads.safetensors"))
     }
 
     @Test func oneAdamWStepReachesPEFTsLoss() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try model.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
         let tokens = try TinyLlamaFixture.inputIds()
         let optimizer = try AdamW(
@@ -66,12 +66,12 @@ import Torch
 
     @Test func savedAdapterReloadsToIdenticalLogitsWithPEFTsLayout() throws {
         let scratch = try ScratchDirectory("loom-adapter")
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try model.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
         let saved = scratch.path("adapter")
         try model.saveAdapter(to: saved)
 
-        let reloaded = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let reloaded = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try reloaded.loadAdapter(from: saved)
         let tokens = try TinyLlamaFixture.inputIds()
         let same = try withNoGrad { try model.logits(tokens: tokens).equal(reloaded.logits(tokens: tokens)) }

@@ -24,7 +24,7 @@ enum TinyLlamaFixture {
 
 /// After a backward pass: every trainable tensor of `model` has PEFT's gradient (the file's tensor of
 /// the same name) within 1e-4 relative, and the file names no other.
-func expectGradientsMatch(_ model: LlamaModel, _ file: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectGradientsMatch(_ model: any CausalLanguageModel, _ file: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let references = try SafeTensorsFile(url: file)
     let parameters = model.trainableParameters
     #expect(Set(parameters.map(\.name)) == Set(references.names), sourceLocation: sourceLocation)
@@ -54,21 +54,21 @@ func relativeDifference(_ a: Tensor, _ b: Tensor) throws -> Double {
 /// Tiny configurations of the other shapes the model supports.
 enum TinyConfigs {
     /// Qwen2-style: q/k/v biases, grouped-query attention (4 query heads over 2 key/value heads), tied head.
-    static let qwen2 = LlamaConfig(
+    static let qwen2 = ModelConfig(
         modelType: "qwen2", hiddenSize: 32, intermediateSize: 48, numHiddenLayers: 2, numAttentionHeads: 4,
         numKeyValueHeads: 2, vocabSize: 96, ropeTheta: 1_000_000, tieWordEmbeddings: true)
     /// Llama with GQA (8 heads over 2), an explicit head_dim different from hidden/heads, untied head.
-    static let llamaGQA = LlamaConfig(
+    static let llamaGQA = ModelConfig(
         hiddenSize: 48, intermediateSize: 64, numHiddenLayers: 3, numAttentionHeads: 8, numKeyValueHeads: 2, headDim: 8,
         vocabSize: 80)
     /// Mistral with a sliding window shorter than the test sequences.
-    static let mistralWindow = LlamaConfig(
+    static let mistralWindow = ModelConfig(
         modelType: "mistral", hiddenSize: 32, intermediateSize: 40, numHiddenLayers: 2, numAttentionHeads: 4,
         numKeyValueHeads: 1, vocabSize: 64, slidingWindow: 5)
 
     /// A random model whose weights are large enough (σ 0.2) that mistakes move the logits visibly.
-    static func model(_ config: LlamaConfig, seed: UInt64 = 3) throws -> LlamaModel {
-        try LlamaModel.random(config: config, seed: seed, standardDeviation: 0.2)
+    static func model(_ config: ModelConfig, seed: UInt64 = 3) throws -> DecoderModel {
+        try DecoderModel.random(config: config, seed: seed, standardDeviation: 0.2)
     }
 
     /// Deterministic token ids (batch, length) inside the vocabulary.

@@ -1,20 +1,20 @@
-// LlamaConfigTests — config.json as transformers writes it for llama, mistral and qwen2, the defaults
+// ModelConfigTests — config.json as transformers writes it for llama, mistral and qwen2, the defaults
 // of absent keys, and an error naming config.json and the key for every bad input.
 import Foundation
 import LLM
 import TestSupport
 import Testing
 
-@Suite struct LlamaConfigTests {
-    private func decode(_ json: String) throws -> LlamaConfig {
-        try LlamaConfig.decode(Data(json.utf8), file: "/models/m/config.json")
+@Suite struct ModelConfigTests {
+    private func decode(_ json: String) throws -> ModelConfig {
+        try ModelConfig.decode(Data(json.utf8), file: "/models/m/config.json")
     }
 
     private let minimal = #""hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 512"#
 
     @Test func readsTheFixturesConfig() throws {
-        let config = try LlamaConfig.load(from: TinyLlamaFixture.directory)
-        #expect(config == LlamaConfig(
+        let config = try ModelConfig.load(from: TinyLlamaFixture.directory)
+        #expect(config == ModelConfig(
             hiddenSize: 64, intermediateSize: 172, numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 4, headDim: 16,
             vocabSize: 512, ropeTheta: 10_000, rmsNormEps: 1e-5, tieWordEmbeddings: false, attentionBias: false,
             maxPositionEmbeddings: 256, bosTokenId: 1, eosTokenIds: [2]))
@@ -43,7 +43,7 @@ import Testing
 
     @Test func anotherModelTypeIsAnErrorNamingTheSupportedOnes() {
         let message = errorMessage { _ = try decode(#"{"model_type": "gpt2", \#(minimal)}"#) }
-        #expect(message == #"/models/m/config.json: model_type: model_type "gpt2" is not supported (supported: llama, mistral, qwen2, qwen3)"#)
+        #expect(message == #"/models/m/config.json: model_type: model_type "gpt2" is not supported (supported: llama, mistral, qwen2, qwen3, gemma2, gemma3_text, gemma3, phi3)"#)
     }
 
     @Test func missingAndWrongTypedKeysAreNamed() {
@@ -68,7 +68,7 @@ import Testing
         #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "rope_parameters": {"rope_type": "linear", "factor": -2}}"#) }
             == "/models/m/config.json: rope_parameters.factor: must be positive, got -2.0")
         #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "hidden_act": "gelu"}"#) }
-            == #"/models/m/config.json: hidden_act: hidden_act "gelu" is not supported (only "silu")"#)
+            == #"/models/m/config.json: hidden_act: "gelu" is not supported (supported: silu)"#)
         #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal.replacingOccurrences(of: "\"vocab_size\": 512", with: "\"vocab_size\": 0"))}"#) }
             == "/models/m/config.json: vocab_size: must be positive, got 0")
     }
@@ -76,7 +76,7 @@ import Testing
     @Test func unreadableFilesAreNamed() throws {
         #expect(errorMessage { _ = try decode("{not json") }?.hasPrefix("/models/m/config.json: not valid JSON") == true)
         let scratch = try ScratchDirectory("loom-config")
-        #expect(errorMessage { _ = try LlamaConfig.load(from: scratch.url) }?
+        #expect(errorMessage { _ = try ModelConfig.load(from: scratch.url) }?
             .hasPrefix("\(scratch.url.path)/config.json: cannot read the model configuration") == true)
     }
 
@@ -88,7 +88,7 @@ import Testing
                                  mscale: nil, mscaleAllDim: nil, truncate: true)
         for config in [TinyConfigs.qwen2, TinyConfigs.llamaGQA, TinyConfigs.mistralWindow, llama3, yarn] {
             let data = try JSONEncoder().encode(config)
-            #expect(try LlamaConfig.decode(data, file: "config.json") == config)
+            #expect(try ModelConfig.decode(data, file: "config.json") == config)
         }
     }
 }

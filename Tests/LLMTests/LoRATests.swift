@@ -11,7 +11,7 @@ import Torch
     private let tokens: () throws -> Tensor = { try TinyLlamaFixture.inputIds() }
 
     @Test func freshAdapterFollowsPEFTsInitialisationAndChangesNothing() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         let before = try withNoGrad { try model.logits(tokens: tokens()) }
         try model.applyLoRA(LoRAConfiguration(rank: 8, alpha: 16, targets: [.query, .value, .down]), seed: 1)
         #expect(try withNoGrad { try model.logits(tokens: tokens()) }.equal(before))
@@ -30,7 +30,7 @@ import Torch
     }
 
     @Test func dropoutActsOnTheLoRAInputPathOnly() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try model.applyLoRA(LoRAConfiguration(rank: 4, alpha: 8, dropout: 0.5, targets: LoRATarget.allCases), seed: 1)
         model.isTraining = true
         let base = try withNoGrad { try model.logits(tokens: tokens()) }
@@ -46,29 +46,29 @@ import Torch
 
     @Test func mergedAdapterComputesWhatTheAdapterDid() throws {
         let scratch = try ScratchDirectory("loom-merge")
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try model.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
         let adapted = try withNoGrad { try model.logits(tokens: tokens()) }
         let merged = scratch.path("merged")
         try model.saveModel(to: merged)
         #expect(FileManager.default.fileExists(atPath: merged.appendingPathComponent("generation_config.json").path))
-        let reloaded = try LlamaModel.load(from: merged)
+        let reloaded = try DecoderModel.load(from: merged)
         #expect(reloaded.loraConfiguration == nil && reloaded.config == model.config)
         #expect(try withNoGrad { try maxAbsDifference(reloaded.logits(tokens: tokens()), adapted) } < 1e-5)
         try model.mergeAdapter()
         #expect(model.loraConfiguration == nil && model.trainableParameters.isEmpty)
         #expect(try withNoGrad { try maxAbsDifference(model.logits(tokens: tokens()), adapted) } < 1e-5)
         // The base alone (no merge) is the fixture again.
-        let base = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let base = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try base.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
         try base.saveModel(to: scratch.path("base"), mergeAdapter: false)
-        let plain = try withNoGrad { try LlamaModel.load(from: scratch.path("base")).logits(tokens: tokens()) }
-        let original = try withNoGrad { try LlamaModel.load(from: TinyLlamaFixture.directory).logits(tokens: tokens()) }
+        let plain = try withNoGrad { try DecoderModel.load(from: scratch.path("base")).logits(tokens: tokens()) }
+        let original = try withNoGrad { try DecoderModel.load(from: TinyLlamaFixture.directory).logits(tokens: tokens()) }
         #expect(try plain.equal(original))
     }
 
     @Test func replacedBasesKeepTheOutputsAndTheAdapter() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try model.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
         let before = try withNoGrad { try model.logits(tokens: tokens()) }
         var replaced: [Int] = []
@@ -81,18 +81,18 @@ import Torch
         #expect(try withNoGrad { try maxAbsDifference(model.logits(tokens: tokens()), before) } < 1e-5)
         // Built with replacement from the start (as QLoRA loads, one layer's dense weights at a time).
         var seen: [LoRATarget] = []
-        let built = try LlamaModel.load(from: TinyLlamaFixture.directory) { target, dense in
+        let built = try DecoderModel.load(from: TinyLlamaFixture.directory) { target, dense in
             seen.append(target)
             return target == .down ? try DenseLinear(weight: dense.weight.clone()) : dense
         }
-        #expect(seen.count == 14 && seen.prefix(7) == ArraySlice(LoRATarget.allCases))
+        #expect(seen.count == 14 && seen.prefix(7) == ArraySlice(model.config.projectionTargets))
         try built.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
         #expect(try withNoGrad { try maxAbsDifference(built.logits(tokens: tokens()), before) } < 1e-5)
     }
 
     @Test func adaptersLoomCannotLoadAreNamed() throws {
         let scratch = try ScratchDirectory("loom-bad-adapter")
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         func adapter(_ name: String, config edit: (inout [String: Any]) -> Void, tensors: ((inout [String: Tensor]) throws -> Void)? = nil) throws -> URL {
             let directory = scratch.path(name)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -109,7 +109,7 @@ import Torch
             (try adapter("dora", config: { $0["use_dora"] = true }), "adapter_config.json: use_dora: is not supported by Loom (expected false)"),
             (try adapter("type", config: { $0["peft_type"] = "IA3" }), #"adapter_config.json: peft_type: expected "LORA", found "IA3""#),
             (try adapter("targets", config: { $0["target_modules"] = ["q_proj", "lm_head"] }),
-             "adapter_config.json: target_modules: lm_head is not one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj"),
+             "adapter_config.json: target_modules: lm_head is not one of the model's projections, q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj"),
             (try adapter("rank", config: { $0["r"] = "four" }), "adapter_config.json: r: expected a positive integer"),
             (try adapter("save", config: { $0["modules_to_save"] = ["lm_head"] }), "adapter_config.json: modules_to_save: is not supported by Loom (expected null or empty)"),
             (try adapter("missing", config: { _ in }, tensors: { $0["base_model.model.model.layers.1.mlp.up_proj.lora_B.weight"] = nil }),
@@ -134,7 +134,7 @@ import Torch
 
     @Test func restoringAnAdapterWritesIntoTheSameTensors() throws {
         let scratch = try ScratchDirectory("loom-restore")
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try model.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
         try model.saveTrainableState(to: scratch.path("saved"))
         let tensors = model.trainableParameters.map(\.tensor)
@@ -142,7 +142,7 @@ import Torch
         try withNoGrad { for tensor in tensors { try tensor.fill(0) } }
         try model.loadTrainableState(from: scratch.path("saved"))
         for (tensor, original) in zip(tensors, before) { #expect(try tensor.equal(original)) }
-        let other = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let other = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try other.applyLoRA(LoRAConfiguration(rank: 2, targets: [.query]))
         #expect(errorMessage { try other.loadTrainableState(from: scratch.path("saved")) }
             == "\(scratch.path("saved").path)/adapter_config.json: describes another adapter than the attached one (rank, alpha, targets or token ids differ)")

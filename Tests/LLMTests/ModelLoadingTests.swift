@@ -21,7 +21,7 @@ import Torch
     }
 
     private func logits(_ directory: URL) throws -> Tensor {
-        try withNoGrad { try LlamaModel.load(from: directory).logits(tokens: TinyLlamaFixture.inputIds()) }
+        try withNoGrad { try DecoderModel.load(from: directory).logits(tokens: TinyLlamaFixture.inputIds()) }
     }
 
     @Test func shardedCheckpointEqualsSingleFile() throws {
@@ -50,7 +50,7 @@ import Torch
             let rounded = try half.mapValues { try $0.to(.float32) }
             let halfDirectory = try modelDirectory(scratch, "half-\(dtype)", tensors: half)
             let roundedDirectory = try modelDirectory(scratch, "rounded-\(dtype)", tensors: rounded)
-            let model = try LlamaModel.load(from: halfDirectory)
+            let model = try DecoderModel.load(from: halfDirectory)
             #expect(model.embedTokens.dtype == .float32)
             #expect(try logits(halfDirectory).equal(logits(roundedDirectory)), "\(dtype)")
         }
@@ -61,19 +61,19 @@ import Torch
         var missing = try fixtureTensors()
         missing["model.layers.1.mlp.up_proj.weight"] = nil
         let missingDirectory = try modelDirectory(scratch, "missing", tensors: missing)
-        #expect(errorMessage { _ = try LlamaModel.load(from: missingDirectory) }
+        #expect(errorMessage { _ = try DecoderModel.load(from: missingDirectory) }
             == "\(missingDirectory.path)/model.safetensors: model.layers.1.mlp.up_proj.weight: missing tensor (expected shape [172, 64])")
 
         var misshaped = try fixtureTensors()
         misshaped["model.layers.0.self_attn.k_proj.weight"] = try Tensor.zeros([32, 64])
         let misshapedDirectory = try modelDirectory(scratch, "misshaped", tensors: misshaped)
-        #expect(errorMessage { _ = try LlamaModel.load(from: misshapedDirectory) }
+        #expect(errorMessage { _ = try DecoderModel.load(from: misshapedDirectory) }
             == "\(misshapedDirectory.path)/model.safetensors: model.layers.0.self_attn.k_proj.weight: has shape [32, 64], expected [64, 64]")
 
         var extra = try fixtureTensors()
         extra["model.layers.2.mlp.up_proj.weight"] = try Tensor.zeros([2])
         let extraDirectory = try modelDirectory(scratch, "extra", tensors: extra)
-        #expect(errorMessage { _ = try LlamaModel.load(from: extraDirectory) }
+        #expect(errorMessage { _ = try DecoderModel.load(from: extraDirectory) }
             == "\(extraDirectory.path)/model.safetensors: model.layers.2.mlp.up_proj.weight: unexpected tensor: not part of the model \(extraDirectory.path)/config.json describes")
     }
 
@@ -83,7 +83,7 @@ import Torch
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: TinyLlamaFixture.directory.appendingPathComponent("config.json"), to: directory.appendingPathComponent("config.json"))
         try Data("not read".utf8).write(to: directory.appendingPathComponent("pytorch_model.bin"))
-        #expect(errorMessage { _ = try LlamaModel.load(from: directory) }
+        #expect(errorMessage { _ = try DecoderModel.load(from: directory) }
             == "\(directory.path): holds neither model.safetensors nor model.safetensors.index.json (found pytorch_model.bin: Loom never loads pickle checkpoints; convert them to safetensors first)")
     }
 
@@ -94,10 +94,10 @@ import Torch
         try FileManager.default.copyItem(at: TinyLlamaFixture.directory.appendingPathComponent("config.json"), to: directory.appendingPathComponent("config.json"))
         try Data(#"{"weight_map": {"lm_head.weight": "model-00002-of-00002.safetensors"}}"#.utf8)
             .write(to: directory.appendingPathComponent("model.safetensors.index.json"))
-        #expect(errorMessage { _ = try LlamaModel.load(from: directory) }
+        #expect(errorMessage { _ = try DecoderModel.load(from: directory) }
             == "\(directory.path)/model.safetensors.index.json: weight_map.lm_head.weight: names model-00002-of-00002.safetensors, which does not exist")
         try Data(#"{"metadata": {}}"#.utf8).write(to: directory.appendingPathComponent("model.safetensors.index.json"))
-        #expect(errorMessage { _ = try LlamaModel.load(from: directory) }
+        #expect(errorMessage { _ = try DecoderModel.load(from: directory) }
             == "\(directory.path)/model.safetensors.index.json: weight_map: required key is missing")
     }
 }

@@ -85,9 +85,9 @@ import Torch
     @Test func textPromptsUseTheModelsTokenizer() throws {
         let scratch = try ScratchDirectory("loom-generate-text")
         // A random model with the byte-level fixture tokenizer's 4003 ids, saved with that tokenizer.
-        let config = LlamaConfig(hiddenSize: 16, intermediateSize: 24, numHiddenLayers: 1, numAttentionHeads: 2, vocabSize: 4003, eosTokenIds: [4001])
+        let config = ModelConfig(hiddenSize: 16, intermediateSize: 24, numHiddenLayers: 1, numAttentionHeads: 2, vocabSize: 4003, eosTokenIds: [4001])
         let directory = scratch.path("model")
-        try LlamaModel.random(config: config, seed: 1, standardDeviation: 0.5)
+        try DecoderModel.random(config: config, seed: 1, standardDeviation: 0.5)
             .saveModel(to: directory, companionsFrom: TestPaths.fixture("tokenizers/bytelevel-llama3"))
         let text = "The quick brown fox jumps over the lazy dog."
         let result = try json(runProcess(loom, ["generate", "--model", directory.path, "--prompt", text, "--no-bos", "--max-new", "5", "--json"]))
@@ -104,9 +104,9 @@ import Torch
         let result = try runProcess(loom, ["merge", "--model", model, "--adapter", TinyLlamaFixture.adapterDirectory.path, "--out", output.path, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try json(result)["vocab_size"] as? Int == 512)
-        let merged = try LlamaModel.load(from: output)
+        let merged = try DecoderModel.load(from: output)
         #expect(merged.loraConfiguration == nil)
-        let adapted = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let adapted = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try adapted.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
         let tokens = try Tensor((0..<16).map { Int64(($0 * 29) % 512) }, shape: [1, 16])
         let difference = try withNoGrad { try (merged.logits(tokens: tokens) - adapted.logits(tokens: tokens)).abs().amax().scalar(Double.self) }

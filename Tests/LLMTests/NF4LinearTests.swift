@@ -137,17 +137,17 @@ private func randomWeight(_ rows: Int, _ columns: Int, seed: UInt64 = 11) throws
 }
 
 @Test func aQuantisedLlamaScoresLikeTheDenseOne() throws {
-    let config = LlamaConfig(hiddenSize: 128, intermediateSize: 192, numHiddenLayers: 2, numAttentionHeads: 4, vocabSize: 96)
+    let config = ModelConfig(hiddenSize: 128, intermediateSize: 192, numHiddenLayers: 2, numAttentionHeads: 4, vocabSize: 96)
     let tokens = try Tensor.randint(0, 96, shape: [2, 24], generator: Generator(seed: 4))
-    let dense = try LlamaModel.random(config: config, seed: 8, standardDeviation: 0.1)
-    let mlpOnly = try LlamaModel.random(config: config, seed: 8, standardDeviation: 0.1, baseLinear: NF4Linear.quantizing(targets: [.gate, .up, .down]))
-    let all = try LlamaModel.random(config: config, seed: 8, standardDeviation: 0.1, baseLinear: NF4Linear.quantizing())
+    let dense = try DecoderModel.random(config: config, seed: 8, standardDeviation: 0.1)
+    let mlpOnly = try DecoderModel.random(config: config, seed: 8, standardDeviation: 0.1, baseLinear: NF4Linear.quantizing(targets: [.gate, .up, .down]))
+    let all = try DecoderModel.random(config: config, seed: 8, standardDeviation: 0.1, baseLinear: NF4Linear.quantizing())
     #expect(mlpOnly.base(layer: 0, .up) is NF4Linear && mlpOnly.base(layer: 0, .query) is DenseLinear)
     #expect(all.base(layer: 1, .output) is NF4Linear)
 
     // Quantising after loading gives the same bases as quantising while building.
     try dense.quantizeBaseLinears(targets: [.gate, .up, .down]) { try NF4Linear(dense: $0) }
-    let denseLoss = try LlamaModel.random(config: config, seed: 8, standardDeviation: 0.1).loss(tokens: tokens).scalar(Double.self)
+    let denseLoss = try DecoderModel.random(config: config, seed: 8, standardDeviation: 0.1).loss(tokens: tokens).scalar(Double.self)
     let afterwards = try dense.loss(tokens: tokens).scalar(Double.self)
     let whileBuilding = try mlpOnly.loss(tokens: tokens).scalar(Double.self)
     let allQuantised = try all.loss(tokens: tokens).scalar(Double.self)
@@ -185,9 +185,9 @@ private func randomWeight(_ rows: Int, _ columns: Int, seed: UInt64 = 11) throws
 @Test func qloraGradientsEqualLoRAOnTheDequantisedWeights() throws {
     // The same adapter on NF4 bases (joined per group) and on dense bases holding the dequantised NF4
     // weights: loss and every LoRA gradient agree.
-    let config = LlamaConfig(hiddenSize: 64, intermediateSize: 96, numHiddenLayers: 2, numAttentionHeads: 4, vocabSize: 80)
-    let quantized = try LlamaModel.random(config: config, seed: 2, standardDeviation: 0.1, baseLinear: NF4Linear.quantizing())
-    let dequantized = try LlamaModel.random(config: config, seed: 2, standardDeviation: 0.1, baseLinear: { _, dense in
+    let config = ModelConfig(hiddenSize: 64, intermediateSize: 96, numHiddenLayers: 2, numAttentionHeads: 4, vocabSize: 80)
+    let quantized = try DecoderModel.random(config: config, seed: 2, standardDeviation: 0.1, baseLinear: NF4Linear.quantizing())
+    let dequantized = try DecoderModel.random(config: config, seed: 2, standardDeviation: 0.1, baseLinear: { _, dense in
         try DenseLinear(weight: NF4Linear(dense: dense).denseWeight(dtype: .float32))
     })
     let tokens = try Tensor.randint(0, 80, shape: [2, 12], generator: Generator(seed: 5))

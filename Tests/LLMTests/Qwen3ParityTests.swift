@@ -25,14 +25,14 @@ import Torch
     }
 
     @Test func configReadsTheQwen3Layout() throws {
-        let config = try LlamaConfig.load(from: Self.directory)
+        let config = try ModelConfig.load(from: Self.directory)
         #expect(config.modelType == "qwen3" && config.queryKeyNorm)
         #expect(config.headDim == 32 && config.hiddenSize / config.numAttentionHeads == 16)
         #expect(!config.attentionBias && !config.outputProjectionBias && config.tieWordEmbeddings)
     }
 
     @Test func logitsAndLossMatchTransformers() throws {
-        let model = try LlamaModel.load(from: Self.directory)
+        let model = try DecoderModel.load(from: Self.directory)
         let tokens = try Self.inputIds()
         let (logits, loss) = try withNoGrad { (try model.logits(tokens: tokens), try model.loss(tokens: tokens).scalar(Double.self)) }
         #expect(try maxAbsDifference(logits, Self.logits("logits.safetensors")) < 1e-4)
@@ -41,7 +41,7 @@ import Torch
     }
 
     @Test func peftAdapterLogitsLossAndGradientsMatch() throws {
-        let model = try LlamaModel.load(from: Self.directory)
+        let model = try DecoderModel.load(from: Self.directory)
         try model.loadAdapter(from: Self.directory.appendingPathComponent("adapter"))
         let tokens = try Self.inputIds()
         let logits = try withNoGrad { try model.logits(tokens: tokens) }
@@ -56,18 +56,18 @@ import Torch
     @Test func aSavedModelKeepsItsHeadNorms() throws {
         // Export writes q_norm / k_norm under transformers' names; the saved directory loads to the same logits.
         let scratch = try ScratchDirectory("loom-qwen3")
-        let model = try LlamaModel.load(from: Self.directory)
+        let model = try DecoderModel.load(from: Self.directory)
         try model.saveModel(to: scratch.url, mergeAdapter: false)
         let names = try SafeTensorsFile(url: scratch.url.appendingPathComponent("model.safetensors")).names
         #expect(names.contains("model.layers.1.self_attn.q_norm.weight") && names.contains("model.layers.1.self_attn.k_norm.weight"))
-        let reloaded = try LlamaModel.load(from: scratch.url)
+        let reloaded = try DecoderModel.load(from: scratch.url)
         let tokens = try Self.inputIds()
         #expect(try withNoGrad { try model.logits(tokens: tokens).equal(reloaded.logits(tokens: tokens)) })
     }
 
     @Test func windowsOnSomeLayersAreRefused() {
         let json = #"{"model_type": "qwen3", "hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 128, "use_sliding_window": true, "sliding_window": 16}"#
-        #expect(errorMessage { _ = try LlamaConfig.decode(Data(json.utf8), file: "/m/config.json") }
+        #expect(errorMessage { _ = try ModelConfig.decode(Data(json.utf8), file: "/m/config.json") }
             == "/m/config.json: use_sliding_window: qwen3 with use_sliding_window true (a window on some layers only) is not supported")
     }
 }

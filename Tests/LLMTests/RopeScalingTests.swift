@@ -22,7 +22,7 @@ import Torch
     static func inputIds() throws -> Tensor { try fixtureInputIds(directory) }
 
     @Test(arguments: types) func frequenciesAndAttentionFactorMatchTransformers(type: String) throws {
-        let config = try LlamaConfig.load(from: Self.directory.appendingPathComponent(type))
+        let config = try ModelConfig.load(from: Self.directory.appendingPathComponent(type))
         let scaling = try #require(config.ropeScaling)
         #expect(scaling.ropeType == type)
         let reference = try Self.reference()
@@ -40,7 +40,7 @@ import Torch
 
     @Test(arguments: types) func logitsAndLossMatchTransformers(type: String) throws {
         let directory = Self.directory.appendingPathComponent(type)
-        let model = try LlamaModel.load(from: directory)
+        let model = try DecoderModel.load(from: directory)
         let tokens = try Self.inputIds()
         try withNoGrad {
             let logits = try model.logits(tokens: tokens)
@@ -54,21 +54,21 @@ import Torch
 
     @Test func theFixtureSequenceDependsOnTheScaling() throws {
         // Without its scaling the same weights give other logits: the fixture would catch a scaling ignored.
-        var config = try LlamaConfig.load(from: Self.directory.appendingPathComponent("llama3"))
+        var config = try ModelConfig.load(from: Self.directory.appendingPathComponent("llama3"))
         config.ropeScaling = nil
         let scratch = try ScratchDirectory("loom-rope")
         try JSONEncoder().encode(config).write(to: scratch.url.appendingPathComponent("config.json"))
         try FileManager.default.copyItem(at: Self.directory.appendingPathComponent("model.safetensors"),
                                          to: scratch.url.appendingPathComponent("model.safetensors"))
-        let unscaled = try LlamaModel.load(from: scratch.url)
+        let unscaled = try DecoderModel.load(from: scratch.url)
         let expected = try SafeTensorsFile(url: Self.directory.appendingPathComponent("llama3/logits.safetensors")).tensor("logits")
         let logits = try withNoGrad { try unscaled.logits(tokens: try Self.inputIds()) }
         #expect(try maxAbsDifference(logits, expected) > 0.05)
     }
 
     @Test func aSavedConfigKeepsItsScaling() throws {
-        let config = try LlamaConfig.load(from: Self.directory.appendingPathComponent("yarn"))
-        let again = try LlamaConfig.decode(try JSONEncoder().encode(config), file: "config.json")
+        let config = try ModelConfig.load(from: Self.directory.appendingPathComponent("yarn"))
+        let again = try ModelConfig.decode(try JSONEncoder().encode(config), file: "config.json")
         #expect(again == config)
         #expect(again.ropeScaling == .yarn(factor: 4, originalMaxPositions: 16, betaFast: 32, betaSlow: 1, attentionFactor: nil,
                                            mscale: nil, mscaleAllDim: nil, truncate: true))

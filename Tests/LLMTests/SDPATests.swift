@@ -35,7 +35,7 @@ import Torch
     }
 
     @Test func aModelGivesTheSameLogitsThroughSDPAAndTheBlockKernel() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         let tokens = try TinyLlamaFixture.inputIds()
         #expect(model.kernels.sdpaAttention && !model.kernels.fusedAttention, "SDPA is the default")
         let sdpa = try withNoGrad { try model.logits(tokens: tokens) }

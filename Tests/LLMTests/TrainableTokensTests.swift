@@ -12,7 +12,7 @@ import Torch
 
     @Test func rowGradientsEqualThoseOfTheFullMatrices() throws {
         let tokens = try TinyLlamaFixture.inputIds()
-        let rows = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let rows = try DecoderModel.load(from: TinyLlamaFixture.directory)
         // Make the chosen tokens appear in the batch so that their embedding rows get gradient too.
         try tokens.narrow(dim: 1, start: 2, length: 1).fill(17)
         try tokens.narrow(dim: 1, start: 5, length: 1).fill(300)
@@ -24,7 +24,7 @@ import Torch
         try rows.loss(tokens: tokens).backward()
         #expect(!rows.embedTokens.requiresGrad && rows.embedTokens.grad == nil)
 
-        let full = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let full = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try full.embedTokens.setRequiresGrad()
         try #require(full.lmHead).setRequiresGrad()
         try full.loss(tokens: tokens).backward()
@@ -39,7 +39,7 @@ import Torch
 
     @Test func savedInPEFTsFormatAndReloaded() throws {
         let scratch = try ScratchDirectory("loom-tokens")
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try model.applyLoRA(LoRAConfiguration(rank: 4, alpha: 8, targets: [.query, .value], trainableTokenIndices: ids), seed: 3)
         try withNoGrad { for (_, tensor) in model.trainableParameters { try tensor.addInPlace(Tensor.randn(tensor.shape, generator: Generator(seed: 4)) * 0.1) } }
         try model.saveAdapter(to: scratch.path("adapter"))
@@ -50,17 +50,17 @@ import Torch
         let indices = try #require(config["trainable_token_indices"] as? [String: [Int]])
         #expect(indices == ["embed_tokens": ids, "lm_head": ids])
 
-        let reloaded = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let reloaded = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try reloaded.loadAdapter(from: scratch.path("adapter"))
         let tokens = try Tensor([Int64(5), 17, 300, 4, 9, 300], shape: [1, 6])
         let logits = try withNoGrad { try model.logits(tokens: tokens) }
         #expect(try withNoGrad { try reloaded.logits(tokens: tokens) }.equal(logits))
         // The rows really are in use: the head columns of the three ids changed.
-        let base = try withNoGrad { try LlamaModel.load(from: TinyLlamaFixture.directory).logits(tokens: tokens) }
+        let base = try withNoGrad { try DecoderModel.load(from: TinyLlamaFixture.directory).logits(tokens: tokens) }
         #expect(try maxAbsDifference(logits, base) > 1e-3)
 
         try model.saveModel(to: scratch.path("merged"))
-        let merged = try LlamaModel.load(from: scratch.path("merged"))
+        let merged = try DecoderModel.load(from: scratch.path("merged"))
         #expect(try withNoGrad { try maxAbsDifference(merged.logits(tokens: tokens), logits) } < 1e-5)
     }
 

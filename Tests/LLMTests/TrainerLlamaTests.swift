@@ -7,20 +7,20 @@ import Testing
 import TestSupport
 import Torch
 
-private let tinyLlama = LlamaConfig(
+private let tinyLlama = ModelConfig(
     hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2, numAttentionHeads: 4, vocabSize: 256)
 
 /// A random tiny Llama (base weights from `baseSeed`), its projections NF4 when `quantized`, with a fresh
 /// LoRA adapter (r 8, alpha 16, dropout 0.1, all projections) initialised from `adapterSeed`.
-private func loraLlama(quantized: Bool, baseSeed: UInt64 = 5, adapterSeed: UInt64 = 6) throws -> LlamaModel {
-    let model = try LlamaModel.random(
+private func loraLlama(quantized: Bool, baseSeed: UInt64 = 5, adapterSeed: UInt64 = 6) throws -> DecoderModel {
+    let model = try DecoderModel.random(
         config: tinyLlama, seed: baseSeed, standardDeviation: 0.1,
         baseLinear: quantized ? NF4Linear.quantizing() : nil)
     try model.applyLoRA(LoRAConfiguration(rank: 8, alpha: 16, dropout: 0.1, targets: LoRATarget.allCases), seed: adapterSeed)
     return model
 }
 
-private func llamaTrainer(_ model: LlamaModel, steps: Int, directory: URL) throws -> Trainer<LlamaModel> {
+private func llamaTrainer(_ model: DecoderModel, steps: Int, directory: URL) throws -> Trainer<DecoderModel> {
     let tokens = trainerTestTokens()
     let configuration = TrainingConfiguration(
         sequenceLength: 32, microBatchSize: 2, gradientAccumulationSteps: 2, duration: .steps(steps),
@@ -33,7 +33,7 @@ private func llamaTrainer(_ model: LlamaModel, steps: Int, directory: URL) throw
         checkpointDirectory: directory, generators: ["lora_dropout": try #require(model.dropoutGenerator)])
 }
 
-private func adapterValues(_ model: LlamaModel) throws -> [[Float]] {
+private func adapterValues(_ model: DecoderModel) throws -> [[Float]] {
     try model.trainableParameters.map { try $0.tensor.toArray(Float.self) }
 }
 

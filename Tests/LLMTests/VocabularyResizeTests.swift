@@ -14,7 +14,7 @@ import Torch
     private func row(_ matrix: Tensor, _ index: Int) throws -> Tensor { try matrix.select(dim: 0, index: index) }
 
     @Test func initialisationMethods() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         let head = try #require(model.lmHead)
         let mean = try model.newTokenRows(decompositions: decompositions, method: .mean)
         let expected = try (row(model.embedTokens, 10) + row(model.embedTokens, 20) + row(model.embedTokens, 30)) / 3
@@ -35,7 +35,7 @@ import Torch
 
     @Test func resizingKeepsTheOldLogitsAndSavesABaseDirectory() throws {
         let scratch = try ScratchDirectory("loom-resize")
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         let tokens = try TinyLlamaFixture.inputIds()
         let before = try withNoGrad { try model.logits(tokens: tokens) }
         try model.extendVocabulary(decompositions: decompositions)
@@ -49,16 +49,16 @@ import Torch
         try model.saveModel(to: scratch.path("resized"), mergeAdapter: false)
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.path("resized/config.json"))) as! [String: Any]
         #expect(config["vocab_size"] as? Int == 514 && config["rope_parameters"] != nil && config["transformers_version"] as? String == "5.23.0")
-        let reloaded = try LlamaModel.load(from: scratch.path("resized"))
+        let reloaded = try DecoderModel.load(from: scratch.path("resized"))
         #expect(try withNoGrad { try reloaded.logits(tokens: tokens) }.equal(after))
     }
 
     @Test func anAdapterOnAResizedVocabularyLoadsWhereItWasTrained() throws {
         let scratch = try ScratchDirectory("loom-resized-adapter")
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try model.extendVocabulary(decompositions: decompositions, method: .firstLast)
         try model.saveModel(to: scratch.path("resized"), mergeAdapter: false)
-        let base = try LlamaModel.load(from: scratch.path("resized"))
+        let base = try DecoderModel.load(from: scratch.path("resized"))
         try base.applyLoRA(LoRAConfiguration(rank: 4, targets: [.query, .up], trainableTokenIndices: [512, 513]), seed: 2)
         try withNoGrad { for (_, tensor) in base.trainableParameters { try tensor.addInPlace(Tensor.randn(tensor.shape, generator: Generator(seed: 5)) * 0.05) } }
         try base.saveAdapter(to: scratch.path("adapter"))
@@ -67,22 +67,22 @@ import Torch
 
         let tokens = try Tensor([Int64(512), 4, 513, 9], shape: [1, 4])
         let expected = try withNoGrad { try base.logits(tokens: tokens) }
-        let onResized = try LlamaModel.load(from: scratch.path("resized"))
+        let onResized = try DecoderModel.load(from: scratch.path("resized"))
         try onResized.loadAdapter(from: scratch.path("adapter"))
         #expect(try withNoGrad { try onResized.logits(tokens: tokens) }.equal(expected))
 
-        let stock = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let stock = try DecoderModel.load(from: TinyLlamaFixture.directory)
         #expect(errorMessage { try stock.loadAdapter(from: scratch.path("adapter")) }
             == "\(scratch.path("adapter/adapter_config.json").path): trainable_token_indices: token id 512 is outside the model's vocabulary (0..<512): the adapter was trained on a resized vocabulary, so load it onto the resized base directory its training used (or use the merged model)")
 
         try base.saveModel(to: scratch.path("merged"))
-        #expect(try withNoGrad { try maxAbsDifference(LlamaModel.load(from: scratch.path("merged")).logits(tokens: tokens), expected) } < 1e-5)
+        #expect(try withNoGrad { try maxAbsDifference(DecoderModel.load(from: scratch.path("merged")).logits(tokens: tokens), expected) } < 1e-5)
     }
 
     @Test func peftAdaptersCarryingWholeMatricesResizeTheStockBase() throws {
         // PEFT saves embed_tokens/lm_head whole when the vocabulary was resized before training.
         let scratch = try ScratchDirectory("loom-peft-resized")
-        let resized = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let resized = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try resized.extendVocabulary(decompositions: decompositions)
         try resized.loadAdapter(from: TinyLlamaFixture.adapterDirectory)
         let directory = scratch.path("adapter")
@@ -93,7 +93,7 @@ import Torch
         tensors["base_model.model.lm_head.weight"] = resized.lmHead
         try SafeTensors.write(tensors, to: directory.appendingPathComponent("adapter_model.safetensors"))
 
-        let stock = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let stock = try DecoderModel.load(from: TinyLlamaFixture.directory)
         try stock.loadAdapter(from: directory)
         #expect(stock.config.vocabSize == 514)
         let tokens = try Tensor([Int64(513), 4, 512], shape: [1, 3])
@@ -101,7 +101,7 @@ import Torch
     }
 
     @Test func badResizesAreRefused() throws {
-        let model = try LlamaModel.load(from: TinyLlamaFixture.directory)
+        let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
         #expect(errorMessage { try model.resizeVocabulary(newSize: 512, embeddingRows: Tensor.zeros([0, 64]), headRows: nil) }
             == "the new vocabulary size 512 must exceed the current 512 (shrinking is not supported)")
         #expect(errorMessage { try model.resizeVocabulary(newSize: 514, embeddingRows: Tensor.zeros([2, 64]), headRows: nil) }

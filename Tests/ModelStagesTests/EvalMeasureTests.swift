@@ -26,11 +26,11 @@ import Torch
 }
 
 @Test func divergenceMatchesADirectComputationOverTheBaseVocabulary() throws {
-    let config = LlamaConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 1, numAttentionHeads: 2, vocabSize: 40)
-    let base = try LlamaModel.random(config: config, seed: 1)
+    let config = ModelConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 1, numAttentionHeads: 2, vocabSize: 40)
+    let base = try DecoderModel.random(config: config, seed: 1)
     #expect(try ProbeDivergence.measure(base: base, tuned: base, windows: [[1, 5, 9, 3]])?.klDivergence == 0)
 
-    let tuned = try LlamaModel.random(config: config, seed: 1)
+    let tuned = try DecoderModel.random(config: config, seed: 1)
     try tuned.extendVocabulary(decompositions: [[5, 9], [3, 4, 7]], method: .random(seed: 3))
     try tuned.applyLoRA(LoRAConfiguration(rank: 2, alpha: 4, targets: LoRATarget.allCases), seed: 2)
     for parameter in tuned.trainableParameters where parameter.name.contains("lora_B") {
@@ -70,7 +70,7 @@ import Torch
     //   projection weights per layer: q 8·8 + k 8·4 + v 8·4 + o 8·8 + gate/up/down 3·8·16 = 576 → 1152, head 80
     //   FLOPs per token: 4 · 1232 + 6 · 100 + 12 · 2 · 8 · 4 = 4928 + 600 + 768 = 6296; 8 tokens per 0.002 MB
     //   activations per layer and token: 2·8 + (2 + 2)·4 + 2·4 + 3·16 + 2·4 = 96 floats → 4 · 2 · 96 · 4 · 2 bytes
-    let config = LlamaConfig(hiddenSize: 8, intermediateSize: 16, numHiddenLayers: 2, numAttentionHeads: 2,
+    let config = ModelConfig(hiddenSize: 8, intermediateSize: 16, numHiddenLayers: 2, numAttentionHeads: 2,
                              numKeyValueHeads: 1, vocabSize: 10)
     let compute = SceneCompute(config: config, trainableParameters: 100, sceneTokens: [3, 5], bytes: 2000, batch: 2)
     #expect(compute.tokensPerScene == 4)

@@ -57,7 +57,7 @@ final class MiniatureRun: @unchecked Sendable {  // read-only once built; the te
         for file in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer.model", "training.json"] {
             #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent(file).path), "\(file)")
         }
-        let model = try LlamaModel.load(from: base)
+        let model = try DecoderModel.load(from: base)
         let tokenizer = try TokenizerLoader.loadHF(base)
         #expect(model.config.vocabSize == tokenizer.vocabularySize)
         #expect(model.config.hiddenSize == 48 && model.config.numKeyValueHeads == 2 && model.config.maxPositionEmbeddings == 64)
@@ -71,9 +71,9 @@ final class MiniatureRun: @unchecked Sendable {  // read-only once built; the te
 
     @Test func theExtendedModelsNewRowsAreTheMeansOfTheirDecompositions() throws {
         let run = try run("core")
-        let base = try LlamaModel.load(from: project.outputDirectory(run, "base"))
+        let base = try DecoderModel.load(from: project.outputDirectory(run, "base"))
         let extendedDirectory = try project.outputDirectory(run, "extend")
-        let extended = try LlamaModel.load(from: extendedDirectory)
+        let extended = try DecoderModel.load(from: extendedDirectory)
         let tokenizer = try ExtendedTokenizer(contentsOf: extendedDirectory)
         #expect(!FileManager.default.fileExists(atPath: extendedDirectory.appendingPathComponent("tokenizer.model").path))
         #expect(extended.config.vocabSize == base.config.vocabSize + tokenizer.newTokens.count)
@@ -93,11 +93,11 @@ final class MiniatureRun: @unchecked Sendable {  // read-only once built; the te
         let run = try run("core")
         let adapter = try project.outputDirectory(run, "train")
         let extendedDirectory = try project.outputDirectory(run, "extend")
-        let model = try LlamaModel.load(from: extendedDirectory)
+        let model = try DecoderModel.load(from: extendedDirectory)
         try model.loadAdapter(from: adapter)
         let configuration = try #require(model.loraConfiguration)
         let newIds = try ExtendedTokenizer(contentsOf: extendedDirectory).newTokens.map(\.id).sorted()
-        #expect(configuration.rank == 4 && configuration.targets == LoRATarget.allCases)
+        #expect(configuration.rank == 4 && configuration.targets == model.config.projectionTargets)
         #expect(configuration.trainableTokenIndices == newIds)
         #expect(configuration.baseModelNameOrPath == extendedDirectory.path)
         #expect(FileManager.default.fileExists(atPath: adapter.appendingPathComponent("tokenizer.json").path))
@@ -141,7 +141,7 @@ final class MiniatureRun: @unchecked Sendable {  // read-only once built; the te
         let metrics = try project.metrics(run, "eval")
         let tokens = sequences.reduce(0) { $0 + $1.count - 1 }
         let bytes = scenes.reduce(0) { $0 + $1.utf8.count }
-        let base = try LlamaModel.load(from: baseDirectory)
+        let base = try DecoderModel.load(from: baseDirectory)
         if sequences.allSatisfy({ $0.count <= 64 }) {
             let direct = try base.score(sequences: sequences)
             #expect(abs(metrics["eval/base_loss"]! - direct.meanLoss) < 1e-5)

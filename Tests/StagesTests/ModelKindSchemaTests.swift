@@ -72,7 +72,7 @@ import Testing
             "stages.base.params.model.hidden_size: 4 is out of range: must be ≥ 8 and ≤ 65536",
             "stages.train.params.method: 'qlra' is not one of lora, qlora — did you mean qlora?",
             "stages.train.params.lora.rnak: unknown key — did you mean lora.rank?",
-            "stages.train.params.lora.targets[1]: 'x' is not one of q, k, v, o, gate, up, down — did you mean q?",
+            "stages.train.params.lora.targets[1]: 'x' is not one of q, k, v, o, gate, up, down, qkv, gate_up — did you mean q?",
             "stages.train.params.rank: unknown key — did you mean lora.rank?",
             "stages.train.params.lr: 0 is out of range: must be > 0 and ≤ 1",
             "stages.eval.params.split: 'test' is not one of validation, train",

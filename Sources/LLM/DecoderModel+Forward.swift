@@ -1,4 +1,4 @@
-// LlamaModel+Forward — the forward pass: token ids (B, T) → hidden states → vocabulary logits, and the
+// DecoderModel+Forward — the forward pass: token ids (B, T) → hidden states → vocabulary logits, and the
 // causal-LM loss (Hugging Face's: logits at 0..<T−1 against the ids at 1..<T).
 import Torch
 
@@ -12,7 +12,7 @@ public struct ModelOutput {
     public let hiddenStates: [Tensor]
 }
 
-extension LlamaModel {
+extension DecoderModel {
     /// Runs the model over `tokens` (B, T) int64. With a cache, the tokens continue the cached positions
     /// and their keys and values are appended to it.
     public func forward(tokens: Tensor, cache: KVCache? = nil, outputHiddenStates: Bool = false, computeLogits: Bool = true) throws -> ModelOutput {
@@ -118,7 +118,9 @@ extension LlamaModel {
             throw ModelError("the KV cache was made for batch size \(cache.batchSize), the tokens have \(batch)")
         }
         let (cos, sin) = try rotary.tables(offset: cache?.length ?? 0, count: length)
-        let context = ForwardContext(batch: batch, length: length, cos: cos, sin: sin, cache: cache, kernels: kernels.onCPU(embedTokens))
+        let local = try localRotary?.tables(offset: cache?.length ?? 0, count: length)
+        let context = ForwardContext(batch: batch, length: length, cos: cos, sin: sin, local: local, cache: cache,
+                                     kernels: kernels.onCPU(embedTokens))
         var hidden = try embed(tokens.reshape([-1]).to(device))  // (B·T, C), the ids moved to the model's device
         var states = collect ? [hidden] : []
         let checkpointing = gradientCheckpointing && cache == nil && GradMode.isEnabled
@@ -130,7 +132,8 @@ extension LlamaModel {
             if collect && index < layers.count - 1 { states.append(hidden) }
         }
         cache?.advance(by: length)
-        hidden = try hidden.rmsNorm(weight: finalNorm, eps: config.rmsNormEps)
+        let offset = config.normWeightOffset
+        hidden = try hidden.rmsNorm(weight: offset == 0 ? finalNorm : finalNorm + offset, eps: config.rmsNormEps)
         if collect { states.append(hidden) }
         return (hidden, states)
     }
@@ -154,18 +157,32 @@ extension LlamaModel {
         }
     }
 
-    /// Embedding rows of `ids` (N) → (N, C), the trainable token rows taking the place of theirs.
+    /// Embedding rows of `ids` (N) → (N, C), the trainable token rows taking the place of theirs, times
+    /// the family's embedding scale (in the table's dtype, as transformers multiplies).
     func embed(_ ids: Tensor) throws -> Tensor {
         // A half-precision table gives half-precision rows; the residual stream is f32.
-        guard let rows = trainableTokens else { return try embedTokens.embedding(ids).to(.float32) }
-        let table = try embedTokens.indexUpdate(.copy, dim: 0, index: rows.indexTensor, source: rows.embeddingRows.to(embedTokens.dtype))
-        return try table.embedding(ids).to(.float32)
+        let table = try trainableTokens.map { rows in
+            try embedTokens.indexUpdate(.copy, dim: 0, index: rows.indexTensor, source: rows.embeddingRows.to(embedTokens.dtype))
+        } ?? embedTokens
+        var rows = try table.embedding(ids)
+        if let scale = config.embeddingScale {
+            // transformers multiplies by the scale rounded to the table's dtype.
+            let rounded = try Tensor([Float(scale)]).to(table.dtype).to(.float32).toArray(Float.self)[0]
+            rows = try rows * Double(rounded)
+        }
+        return try rows.to(.float32)
     }
 
-    /// Hidden states (M, C) → logits (M, vocab). Trainable token rows replace their columns: the head
-    /// GEMM stays frozen (no weight gradient for the whole head), and only those columns are recomputed
-    /// from the trainable rows.
+    /// Hidden states (M, C) → logits (M, vocab), soft-capped where the family caps them.
     func vocabularyLogits(_ hidden: Tensor) throws -> Tensor {
+        let logits = try uncappedLogits(hidden)
+        guard let cap = config.finalLogitSoftcap else { return logits }
+        return try (logits / cap).tanh() * cap
+    }
+
+    /// Trainable token rows replace their columns: the head GEMM stays frozen (no weight gradient for the
+    /// whole head), and only those columns are recomputed from the trainable rows.
+    private func uncappedLogits(_ hidden: Tensor) throws -> Tensor {
         let head = lmHead ?? embedTokens
         // The head GEMM in the head's dtype, the logits (and the loss) in f32.
         let logits = head.dtype == hidden.dtype

@@ -1,4 +1,4 @@
-// LlamaModel+GGUF — the model (its adapter folded in) as llama.cpp's GGUF: the hyperparameters under the
+// DecoderModel+GGUF — the model (its adapter folded in) as llama.cpp's GGUF: the hyperparameters under the
 // architecture's keys (`llama`, `qwen2`, `qwen3`), the weights under llama.cpp's tensor names in f16 or
 // q8_0 (norms and biases in f32, as llama.cpp's converter writes them), and llama.cpp's layout of q_proj
 // and k_proj for the `llama` architecture (each head's rotary halves interleaved, as convert_hf_to_gguf.py
@@ -7,13 +7,15 @@ import Foundation
 import LoomCore
 import Torch
 
-extension LlamaModel {
-    public enum GGUFType: String, CaseIterable, Sendable {
-        case f16, q8_0
+/// The tensor type a GGUF export writes its matrices in.
+public enum GGUFExportType: String, CaseIterable, Sendable {
+    case f16, q8_0
 
-        /// general.file_type: llama.cpp's LLAMA_FTYPE_MOSTLY_F16 / _Q8_0.
-        var fileType: UInt32 { self == .f16 ? 1 : 7 }
-    }
+    /// general.file_type: llama.cpp's LLAMA_FTYPE_MOSTLY_F16 / _Q8_0.
+    var fileType: UInt32 { self == .f16 ? 1 : 7 }
+}
+
+extension DecoderModel {
 
     /// llama.cpp's architecture for this model's family.
     public var ggufArchitecture: String {
@@ -25,7 +27,10 @@ extension LlamaModel {
     }
 
     /// `general.*` and `<architecture>.*` keys.
-    public func ggufMetadata(name: String, type: GGUFType) throws -> [(String, GGUFValue)] {
+    public func ggufMetadata(name: String, type: GGUFExportType) throws -> [(String, GGUFValue)] {
+        guard LlamaFamily.modelTypes.contains(config.modelType) else {
+            throw ModelError("GGUF export writes \(LlamaFamily.modelTypes.joined(separator: ", ")) models; \(config.modelType) is not supported yet")
+        }
         let arch = ggufArchitecture
         var metadata: [(String, GGUFValue)] = [
             ("general.architecture", .string(arch)),
@@ -57,7 +62,7 @@ extension LlamaModel {
     }
 
     /// Every tensor under llama.cpp's name, encoded when written.
-    public func ggufTensors(type: GGUFType, mergeAdapter: Bool = true) throws -> [GGUFTensor] {
+    public func ggufTensors(type: GGUFExportType, mergeAdapter: Bool = true) throws -> [GGUFTensor] {
         let state = try stateDictionary(mergeAdapter: mergeAdapter)
         var tensors: [GGUFTensor] = []
         func add(_ ggufName: String, _ hfName: String, permuteHeads: Int? = nil) throws {
@@ -106,7 +111,7 @@ extension LlamaModel {
 
     /// One tensor in GGUF: `type` nil → f32; f16; or q8_0 (blocks of 32 along each row: an f16 scale
     /// absmax/127 and 32 int8 codes, llama.cpp's `quantize_row_q8_0`), f16 where a row is not a multiple of 32.
-    static func encode(_ tensor: Tensor, name: String, type: GGUFType?) throws -> GGUFTensor {
+    static func encode(_ tensor: Tensor, name: String, type: GGUFExportType?) throws -> GGUFTensor {
         let dimensions = Array(tensor.shape.reversed())
         let count = tensor.count
         switch type {

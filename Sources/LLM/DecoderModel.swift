@@ -1,13 +1,14 @@
-// LlamaModel — a Llama-family causal language model (llama, mistral, qwen2, qwen3) held in libtorch tensors:
-// token embedding, decoder layers, final RMSNorm and the vocabulary head (tied to the embedding or
-// not). Built from a Hugging Face directory (`load(from:)`) or with random weights (`random(config:)`).
-// The forward pass, LoRA, trainable token rows, generation and export live in the LlamaModel+*.swift
-// files beside this one.
+// DecoderModel — the decoder-only causal language model every family builds (ModelFamily: Llama, Mistral,
+// Qwen2/3, Gemma 2/3, Phi-3), held in libtorch tensors: token embedding, decoder layers, final RMSNorm and
+// the vocabulary head (tied to the embedding or not). Built from a Hugging Face directory (`load(from:)`)
+// or with random weights (`random(config:)`). The forward pass, LoRA, trainable token rows, generation and
+// export live in the DecoderModel+*.swift files beside this one; stages and verbs see it as a
+// CausalLanguageModel.
 import Foundation
 import Torch
 
-public final class LlamaModel {
-    public internal(set) var config: LlamaConfig
+public final class DecoderModel {
+    public internal(set) var config: ModelConfig
     /// (vocab, hidden), frozen.
     public internal(set) var embedTokens: Tensor
     /// (vocab, hidden), frozen; nil when the head is tied to `embedTokens`.
@@ -16,6 +17,8 @@ public final class LlamaModel {
     public let finalNorm: Tensor
     let layers: [DecoderLayer]
     let rotary: RotaryEmbedding
+    /// The windowed layers' own rotation (Gemma 3's local base), when the model has one.
+    let localRotary: RotaryEmbedding?
     /// Where every tensor of the model lives: weights, adapters, rotary tables, and the tokens a forward
     /// pass is given (moved here on entry).
     public let device: Device
@@ -47,7 +50,7 @@ public final class LlamaModel {
     /// names). `baseLinear` may turn each projection's dense base into another BaseLinear (e.g. NF4)
     /// as it is built, so that the dense weights of only one layer exist at a time.
     init(
-        config: LlamaConfig, sourceDirectory: URL?, sourceConfigJSON: Data?, device: Device = .cpu, dtype: DType = .float32,
+        config: ModelConfig, sourceDirectory: URL?, sourceConfigJSON: Data?, device: Device = .cpu, dtype: DType = .float32,
         weight cpuWeight: (String, [Int]) throws -> Tensor,
         baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)?
     ) throws {
@@ -63,7 +66,8 @@ public final class LlamaModel {
         self.sourceDirectory = sourceDirectory
         self.sourceConfigJSON = sourceConfigJSON
         let (vocab, hidden) = (config.vocabSize, config.hiddenSize)
-        embedTokens = try weight("model.embed_tokens.weight", [vocab, hidden])
+        let names = config.weightNames
+        embedTokens = try weight(names.embedding, [vocab, hidden])
         var layers: [DecoderLayer] = []
         for index in 0..<config.numHiddenLayers {
             func group(_ targets: [LoRATarget]) throws -> ProjectionGroup {
@@ -73,35 +77,40 @@ public final class LlamaModel {
                 if baseLinear != nil { try TorchRuntime.releaseFreeHeapMemory() }
                 return group
             }
-            let prefix = "model.layers.\(index)."
+            let prefix = names.layer(index)
             let headNorms = config.queryKeyNorm
                 ? (try weight(prefix + "self_attn.q_norm.weight", [config.headDim]), try weight(prefix + "self_attn.k_norm.weight", [config.headDim]))
                 : nil
-            let attention = SelfAttention(inputProjections: try group([.query, .key, .value]), outputProjection: try group([.output]),
-                                          config: config, queryNorm: headNorms?.0, keyNorm: headNorms?.1)
-            let mlp = FeedForward(inputProjections: try group([.gate, .up]), outputProjection: try group([.down]))
-            layers.append(DecoderLayer(
-                inputNorm: try weight(prefix + "input_layernorm.weight", [hidden]),
-                postAttentionNorm: try weight(prefix + "post_attention_layernorm.weight", [hidden]),
-                normEpsilon: config.rmsNormEps, attention: attention, mlp: mlp))
+            let attention = SelfAttention(inputProjections: try group(config.attentionInputTargets), outputProjection: try group([.output]),
+                                          config: config, layer: index, queryNorm: headNorms?.0, keyNorm: headNorms?.1)
+            let mlp = FeedForward(inputProjections: try group(config.mlpInputTargets), outputProjection: try group([.down]),
+                                  activation: config.activation)
+            let norms = try config.family.layerNormNames(config).map { name in
+                (name: name + ".weight", tensor: try weight(prefix + name + ".weight", [hidden]))
+            }
+            layers.append(DecoderLayer(norms: norms, config: config, attention: attention, mlp: mlp))
         }
         self.layers = layers
-        finalNorm = try weight("model.norm.weight", [hidden])
-        lmHead = config.tieWordEmbeddings ? nil : try weight("lm_head.weight", [vocab, hidden])
-        rotary = try RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
-                                     initialPositions: min(config.maxPositionEmbeddings, 4096), device: device)
+        finalNorm = try weight(names.finalNorm, [hidden])
+        lmHead = config.tieWordEmbeddings ? nil : try weight(names.head, [vocab, hidden])
+        let initialPositions = min(config.maxPositionEmbeddings, 4096)
+        rotary = try RotaryEmbedding(headDim: config.rotaryDim, theta: config.ropeTheta, scaling: config.ropeScaling,
+                                     initialPositions: initialPositions, device: device)
+        localRotary = try config.localRopeTheta.map {
+            try RotaryEmbedding(headDim: config.rotaryDim, theta: $0, initialPositions: initialPositions, device: device)
+        }
     }
 
     /// The projections `targets` of layer `layer`: fused into one weight when they all stay dense.
     private static func projectionGroup(
-        _ targets: [LoRATarget], layer: Int, config: LlamaConfig, weight: (String, [Int]) throws -> Tensor,
+        _ targets: [LoRATarget], layer: Int, config: ModelConfig, weight: (String, [Int]) throws -> Tensor,
         baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)?
     ) throws -> ProjectionGroup {
         var dense: [DenseLinear] = []
         var bases: [any BaseLinear] = []
         for target in targets {
             let (inFeatures, outFeatures) = config.shape(of: target)
-            let name = target.name(layer: layer)
+            let name = config.weightNames.projection(target, layer: layer)
             let bias = config.hasBias(target) ? try weight(name + ".bias", [outFeatures]) : nil
             let part = try DenseLinear(weight: weight(name + ".weight", [outFeatures, inFeatures]), bias: bias)
             let base = try baseLinear?(target, part) ?? part
@@ -126,7 +135,7 @@ public final class LlamaModel {
     public static func load(
         from directory: URL, device: Device = .cpu, dtype: DType = .float32,
         baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)? = nil
-    ) throws -> LlamaModel {
+    ) throws -> DecoderModel {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ModelFileError(file: directory.path, problem: "no such model directory")
@@ -141,10 +150,24 @@ public final class LlamaModel {
         } catch {
             throw ModelFileError(file: configURL.path, problem: "cannot read the model configuration (\(error.localizedDescription))")
         }
-        let config = try LlamaConfig.decode(configData, file: configURL.path)
+        var config = try ModelConfig.decode(configData, file: configURL.path)
         let files = try ModelWeightFiles(directory: directory)
-        if config.tieWordEmbeddings { files.skip("lm_head.weight") }
-        let model = try LlamaModel(
+        if config.textModelType != nil {
+            // A multimodal checkpoint: the Hub's original layout keeps the text model under
+            // `language_model.model.`; only its tensors are read, and the log says what is left.
+            if !files.contains(config.weightNames.embedding), files.contains("language_model.model.embed_tokens.weight") {
+                config.weightNames = WeightNames(prefix: "language_model.model.", head: "language_model.lm_head.weight")
+            }
+            let text = config.weightNames
+            let ignored = files.names.filter { !$0.hasPrefix(text.prefix) && $0 != text.head }
+            for name in ignored { files.skip(name) }
+            if !ignored.isEmpty {
+                FileHandle.standardError.write(Data(
+                    "loom: \(directory.path): \(config.modelType) is multimodal; loading its text model only (\(ignored.count) tensors of the other modalities left unread)\n".utf8))
+            }
+        }
+        if config.tieWordEmbeddings { files.skip(config.weightNames.head) }
+        let model = try DecoderModel(
             config: config, sourceDirectory: directory, sourceConfigJSON: configData, device: device, dtype: dtype,
             weight: { try files.tensor($0, shape: $1) }, baseLinear: baseLinear)
         try files.checkAllConsumed(configuration: configURL.path)
@@ -154,13 +177,14 @@ public final class LlamaModel {
     /// A model with Hugging Face's default initialisation for `config`: every linear and embedding
     /// weight N(0, standardDeviation²), norms 1, biases 0, drawn from a generator seeded with `seed`.
     public static func random(
-        config: LlamaConfig, seed: UInt64 = 0, standardDeviation: Double = 0.02, device: Device = .cpu, dtype: DType = .float32,
+        config: ModelConfig, seed: UInt64 = 0, standardDeviation: Double = 0.02, device: Device = .cpu, dtype: DType = .float32,
         baseLinear: ((LoRATarget, DenseLinear) throws -> any BaseLinear)? = nil
-    ) throws -> LlamaModel {
+    ) throws -> DecoderModel {
         // Drawn on the CPU whatever the device, so that a seed gives the same weights everywhere.
         let generator = try Generator(seed: seed)
-        return try LlamaModel(config: config, sourceDirectory: nil, sourceConfigJSON: nil, device: device, dtype: dtype, weight: { name, shape in
-            if name.hasSuffix("norm.weight") { return try Tensor.ones(shape) }
+        return try DecoderModel(config: config, sourceDirectory: nil, sourceConfigJSON: nil, device: device, dtype: dtype, weight: { name, shape in
+            // Norm gains start at 1: w = 1, or w = 0 where the family multiplies by (1 + w).
+            if name.hasSuffix("norm.weight") { return try config.normWeightOffset == 0 ? Tensor.ones(shape) : Tensor.zeros(shape) }
             if name.hasSuffix(".bias") { return try Tensor.zeros(shape) }
             return try Tensor.normal(shape, mean: 0, std: standardDeviation, generator: generator)
         }, baseLinear: baseLinear)
@@ -182,11 +206,11 @@ public final class LlamaModel {
     /// QLoRA. Works before or after an adapter is attached (the adapter then wraps the new base).
     /// Bases that are not dense any more (already replaced) are left alone.
     public func quantizeBaseLinears(
-        targets: [LoRATarget] = LoRATarget.allCases, make: (DenseLinear) throws -> any BaseLinear
+        targets: [LoRATarget]? = nil, make: (DenseLinear) throws -> any BaseLinear
     ) throws {
         for layer in layers {
-            for target in targets {
-                let (group, index) = layer.group(of: target)
+            for target in targets ?? config.projectionTargets {
+                guard let (group, index) = layer.group(of: target) else { continue }
                 guard let dense = group.bases[index] as? DenseLinear else { continue }
                 try group.replaceBase(at: index, with: make(dense))
             }
@@ -196,16 +220,16 @@ public final class LlamaModel {
     /// Bytes of the projections' frozen weights as stored (4-bit codes and scales for quantised bases).
     public var projectionResidentBytes: Int {
         layers.reduce(0) { total, layer in
-            total + LoRATarget.allCases.reduce(0) { $0 + layer.base($1).residentBytes }
+            total + config.projectionTargets.reduce(0) { $0 + layer.base($1).residentBytes }
         }
     }
 
     /// Parameters of the base model (embedding, projections, norms, head).
     public var parameterCount: Int {
-        let perLayer = LoRATarget.allCases.reduce(0) { total, target in
+        let perLayer = config.projectionTargets.reduce(0) { total, target in
             let shape = config.shape(of: target)
             return total + shape.inFeatures * shape.outFeatures + (config.hasBias(target) ? shape.outFeatures : 0)
-        } + 2 * config.hiddenSize + (config.queryKeyNorm ? 2 * config.headDim : 0)
+        } + config.family.layerNormNames(config).count * config.hiddenSize + (config.queryKeyNorm ? 2 * config.headDim : 0)
         let head = config.tieWordEmbeddings ? 0 : config.vocabSize * config.hiddenSize
         return config.vocabSize * config.hiddenSize + config.numHiddenLayers * perLayer + config.hiddenSize + head
     }

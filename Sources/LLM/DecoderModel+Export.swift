@@ -1,17 +1,17 @@
-// LlamaModel+Export — writing the model as a Hugging Face directory (config.json, model.safetensors and
+// DecoderModel+Export — writing the model as a Hugging Face directory (config.json, model.safetensors and
 // the tokenizer files), with the adapter merged in (the form any transformers user loads) or the base
 // alone (e.g. after a vocabulary resize, as the base an adapter is trained on).
 import Foundation
 import LoomCore
 import Torch
 
-extension LlamaModel {
-    /// Files besides the weights that make a model directory usable, copied when present.
-    public static let companionFileNames = [
-        "tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json", "added_tokens.json",
-        "generation_config.json", "chat_template.jinja",
-    ]
+/// Files besides the weights that make a Hugging Face model directory usable (exports copy them when present).
+public let modelCompanionFileNames = [
+    "tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json", "added_tokens.json",
+    "generation_config.json", "chat_template.jinja",
+]
 
+extension DecoderModel {
     /// Writes config.json (the source's, with `vocab_size` updated; unknown keys kept) and f32
     /// model.safetensors under Hugging Face names into `directory`, plus the companion files of
     /// `companionsFrom` (default: the directory the model came from). With `mergeAdapter` the attached
@@ -23,7 +23,7 @@ extension LlamaModel {
         try SafeTensors.write(tensors, metadata: ["format": "pt"], to: directory.appendingPathComponent(ModelWeightFiles.singleFileName))
         try AtomicFile.write(configJSON(), to: directory.appendingPathComponent("config.json"))
         if let source = companionsFrom ?? sourceDirectory, source.standardizedFileURL != directory.standardizedFileURL {
-            for name in Self.companionFileNames {
+            for name in modelCompanionFileNames {
                 let file = source.appendingPathComponent(name)
                 guard FileManager.default.fileExists(atPath: file.path) else { continue }
                 try AtomicFile.write(Data(contentsOf: file), to: directory.appendingPathComponent(name))
@@ -36,14 +36,16 @@ extension LlamaModel {
     public func stateDictionary(mergeAdapter: Bool = true) throws -> [String: Tensor] {
         try withNoGrad {
             var tensors: [String: Tensor] = [:]
+            // Under the names of a text-only checkpoint (a multimodal source is written as its text model).
+            let names = WeightNames.standard
             let (embedding, head) = mergeAdapter ? try mergedVocabularyMatrices() : (embedTokens, lmHead)
-            tensors["model.embed_tokens.weight"] = try embedding.to(.float32).to(.cpu)
-            if let head { tensors["lm_head.weight"] = try head.to(.float32).to(.cpu) }
-            tensors["model.norm.weight"] = try finalNorm.to(.cpu)
+            tensors[names.embedding] = try embedding.to(.float32).to(.cpu)
+            if let head { tensors[names.head] = try head.to(.float32).to(.cpu) }
+            tensors[names.finalNorm] = try finalNorm.to(.cpu)
             for (index, layer) in layers.enumerated() {
-                for (name, norm) in layer.namedNorms { tensors["model.layers.\(index).\(name)"] = try norm.to(.cpu) }
-                for target in LoRATarget.allCases {
-                    let name = target.name(layer: index)
+                for (name, norm) in layer.namedNorms { tensors[names.layer(index) + name] = try norm.to(.cpu) }
+                for target in config.projectionTargets {
+                    let name = names.projection(target, layer: index)
                     let base = layer.base(target)
                     if mergeAdapter, let adapter = layer.adapter(target) {
                         tensors[name + ".weight"] = try adapter.mergedWeight().to(.cpu)
@@ -60,10 +62,20 @@ extension LlamaModel {
     /// config.json for the current configuration: the source file's keys with the ones Loom changes
     /// (vocab_size, dtype) updated, or a fresh file when the model was not loaded from one.
     func configJSON() throws -> Data {
-        guard let source = sourceConfigJSON, var object = try JSONSerialization.jsonObject(with: source) as? [String: Any] else {
+        guard let source = sourceConfigJSON, var object = try JSONSerialization.jsonObject(with: source) as? [String: Any],
+              config.textModelType == nil || object["text_config"] is [String: Any] else {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             return try encoder.encode(config)
+        }
+        if let textModelType = config.textModelType, let text = object["text_config"] as? [String: Any] {
+            // The text model of a multimodal checkpoint, as a text-only config.json.
+            var promoted = text
+            promoted["model_type"] = textModelType
+            promoted["architectures"] = ["Gemma3ForCausalLM"]
+            promoted["tie_word_embeddings"] = config.tieWordEmbeddings
+            promoted["final_logit_softcapping"] = config.finalLogitSoftcap ?? NSNull()
+            object = promoted
         }
         object["vocab_size"] = config.vocabSize
         for key in ["torch_dtype", "dtype"] where object[key] != nil { object[key] = "float32" }

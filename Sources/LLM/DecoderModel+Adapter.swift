@@ -1,10 +1,10 @@
-// LlamaModel+Adapter — saving the attached adapter as a PEFT adapter directory, attaching one from such
+// DecoderModel+Adapter — saving the attached adapter as a PEFT adapter directory, attaching one from such
 // a directory, and restoring saved values into an attached adapter (the Trainer's resume path).
 import Foundation
 import LoomCore
 import Torch
 
-extension LlamaModel {
+extension DecoderModel {
     /// Writes the attached adapter (LoRA matrices and trainable token rows) to `directory` in PEFT's
     /// format. `base_model_name_or_path` defaults to the directory the model was loaded from.
     public func saveAdapter(to directory: URL) throws {
@@ -23,21 +23,21 @@ extension LlamaModel {
     /// of the model's, resizing the vocabulary.
     public func loadAdapter(from directory: URL) throws {
         guard loraConfiguration == nil else { throw ModelError("an adapter is already attached; remove it first") }
-        let stored = try PEFTAdapter.readConfig(directory.appendingPathComponent(PEFTAdapter.configFileName))
+        let stored = try PEFTAdapter.readConfig(directory.appendingPathComponent(PEFTAdapter.configFileName), projections: config.projectionTargets)
         let file = try PEFTAdapter.weightsFile(in: directory)
         try PEFTAdapter.replaceVocabularyMatrices(of: self, from: file)
         let tensors = try PEFTAdapter.readTensors(file, stored: stored, model: self).mapValues { try $0.to(device) }
         let configuration = stored.configuration
         try attachAdapters(configuration, dropoutSeed: 0) { layer, target, base in
             try LoRALinear(
-                base: base, loraA: tensors[PEFTAdapter.loraKey(layer: layer, target: target, matrix: "lora_A")]!,
-                loraB: tensors[PEFTAdapter.loraKey(layer: layer, target: target, matrix: "lora_B")]!, alpha: configuration.alpha,
+                base: base, loraA: tensors[PEFTAdapter.loraKey(layer: layer, target: target, matrix: "lora_A", names: config.weightNames)]!,
+                loraB: tensors[PEFTAdapter.loraKey(layer: layer, target: target, matrix: "lora_B", names: config.weightNames)]!, alpha: configuration.alpha,
                 useRSLoRA: configuration.useRSLoRA, dropout: configuration.dropout, dropoutGenerator: dropoutGenerator)
         }
         if !configuration.trainableTokenIndices.isEmpty {
             trainableTokens = try TrainableTokenRows(
-                indices: configuration.trainableTokenIndices, embeddingRows: tensors[PEFTAdapter.embeddingRowsKey]!,
-                headRows: stored.headTokens ? tensors[PEFTAdapter.headRowsKey] : nil)
+                indices: configuration.trainableTokenIndices, embeddingRows: tensors[PEFTAdapter.embeddingRowsKey(config.weightNames)]!,
+                headRows: stored.headTokens ? tensors[PEFTAdapter.headRowsKey(config.weightNames)] : nil)
         }
     }
 
@@ -46,7 +46,7 @@ extension LlamaModel {
     public func restoreAdapter(from directory: URL) throws {
         guard let attached = loraConfiguration else { throw ModelError("no adapter is attached to restore into") }
         let configURL = directory.appendingPathComponent(PEFTAdapter.configFileName)
-        let stored = try PEFTAdapter.readConfig(configURL)
+        let stored = try PEFTAdapter.readConfig(configURL, projections: config.projectionTargets)
         let saved = stored.configuration
         guard saved.rank == attached.rank, Set(saved.targets) == Set(attached.targets),
               saved.trainableTokenIndices == attached.trainableTokenIndices, saved.alpha == attached.alpha,
