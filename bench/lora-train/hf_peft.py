@@ -97,12 +97,12 @@ def main():
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
     import peft
     import transformers
-    from transformers import ModelConfig, LlamaForCausalLM
+    from transformers import LlamaConfig, LlamaForCausalLM
 
     transformers.utils.logging.disable_progress_bar()
 
     kv_heads = args.kv_heads or args.heads
-    config = ModelConfig(
+    config = LlamaConfig(
         hidden_size=args.hidden, intermediate_size=args.intermediate, num_hidden_layers=args.layers,
         num_attention_heads=args.heads, num_key_value_heads=kv_heads, vocab_size=args.vocab,
         max_position_embeddings=args.seq, rope_theta=args.rope_theta, rms_norm_eps=args.rms_norm_eps,
