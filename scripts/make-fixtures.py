@@ -267,6 +267,26 @@ def tiny_phi3():
                    targets=["qkv_proj", "o_proj", "gate_up_proj", "down_proj"])
 
 
+def tiny_phi3_longrope():
+    """Phi-3 with LongRoPE (the 128k checkpoints' rotation): original context 16, max 64, one short and one long
+    factor per rotated pair; the fixture's 17-token sequences take the long factors, and logits_short.safetensors
+    holds the logits of their first 12 tokens, which take the short ones."""
+    config = transformers.Phi3Config(
+        vocab_size=128, hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=64, original_max_position_embeddings=16, rms_norm_eps=1e-5,
+        rope_parameters={"rope_type": "longrope", "rope_theta": 10_000.0, "partial_rotary_factor": 0.5,
+                         "short_factor": [1.0, 1.3, 1.9, 2.6], "long_factor": [1.1, 2.2, 4.5, 7.9]},
+        tie_word_embeddings=False, bos_token_id=None, eos_token_id=2, pad_token_id=0)
+    model = transformers.Phi3ForCausalLM(eager(config))
+    family_fixture("tiny-phi3-longrope", model, seed=53, targets=["qkv_proj", "o_proj", "gate_up_proj", "down_proj"])
+    directory = os.path.join(FIXTURES, "tiny-phi3-longrope")
+    base = transformers.Phi3ForCausalLM.from_pretrained(directory, attn_implementation="eager").eval()
+    input_ids = torch.tensor(json.load(open(os.path.join(directory, "input_ids.json"))))[:, :12]
+    with torch.no_grad():
+        logits = base(input_ids).logits
+    save_file({"logits": logits.contiguous()}, os.path.join(directory, "logits_short.safetensors"))
+
+
 LLAMA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
@@ -601,7 +621,7 @@ def smollm2_gguf():
 
 
 FIXTURE_MAKERS = {"rope-scaling": rope_scaling, "special-tokens": special_tokens, "tiny-qwen3": tiny_qwen3,
-                  "tiny-gemma2": tiny_gemma2, "tiny-gemma3": tiny_gemma3, "tiny-phi3": tiny_phi3,
+                  "tiny-gemma2": tiny_gemma2, "tiny-gemma3": tiny_gemma3, "tiny-phi3": tiny_phi3, "tiny-phi3-longrope": tiny_phi3_longrope,
                   "tiny-gguf": tiny_gguf, "tiny-gguf-kquants": tiny_gguf_kquants, "smollm2-gguf": smollm2_gguf}
 
 

@@ -57,6 +57,8 @@ extension DecoderModel {
         case .yarn(let factor, let original, _, _, _, _, _, _):
             metadata += [("\(arch).rope.scaling.type", .string("yarn")), ("\(arch).rope.scaling.factor", .float32(Float(factor))),
                          ("\(arch).rope.scaling.original_context_length", .uint32(UInt32(original)))]
+        case .longrope:
+            throw ModelError("GGUF export of a LongRoPE model is not supported yet (llama.cpp keeps its factors as tensors)")
         }
         return metadata
     }

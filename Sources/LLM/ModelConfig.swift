@@ -309,12 +309,13 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// scaling; θ defaults to `defaultTheta`.
     static func readRope(_ c: KeyedDecodingContainer<Keys>, maxPositions: Int, defaultTheta: Double = 10_000) throws -> (Double, RopeScaling?) {
         var theta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta)
+        let original = try c.decodeIfPresent(Int.self, forKey: .originalMaxPositionEmbeddings)
         var scaling: RopeScaling?
         var scalingRead = false
         for key in [Keys.ropeParameters, .ropeScaling] where try c.decodeNil(orAbsent: key) == false {
             let rope = try c.nestedContainer(keyedBy: RopeScaling.Keys.self, forKey: key)
             if !scalingRead {
-                scaling = try RopeScaling.decode(from: rope, maxPositions: maxPositions)
+                scaling = try RopeScaling.decode(from: rope, maxPositions: maxPositions, originalMaxPositions: original)
                 scalingRead = true
             }
             if let nested = try rope.decodeIfPresent(Double.self, forKey: .ropeTheta) { theta = theta ?? nested }

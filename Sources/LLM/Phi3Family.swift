@@ -1,8 +1,9 @@
 // Phi3Family — Phi-3 / Phi-3.5 / Phi-4-mini (`phi3`): the Llama block with q/k/v stored as one
 // `qkv_proj` and gate/up as one `gate_up_proj` (rows q, k, v and gate, up), which is also how PEFT names
 // their LoRA targets; no biases; an optional sliding window on every layer; a partial rotation
-// (`partial_rotary_factor`: the first fraction of each head's dimensions rotate). LongRoPE
-// (`rope_type: longrope`, the 128k-context checkpoints) is refused by name.
+// (`partial_rotary_factor`: the first fraction of each head's dimensions rotate); LongRoPE (`rope_type:
+// longrope`, the 128k-context checkpoints: Phi-3-*-128k, Phi-3.5-mini, Phi-4-mini) with one factor per
+// rotated pair.
 import Foundation
 
 enum Phi3Family: ModelFamily {
@@ -23,6 +24,10 @@ enum Phi3Family: ModelFamily {
         try c.refuse(.partialRotaryFactor, when: !(fraction > 0 && fraction <= 1) || rotary % 2 != 0,
                      "must be in (0, 1] and rotate an even number of each head's \(config.headDim) dimensions, got \(fraction)")
         config.partialRotaryFactor = fraction
+        if case .longrope(let short, _, _, _) = config.ropeScaling, short.count != rotary / 2 {
+            let key: ModelConfig.Keys = c.contains(.ropeParameters) ? .ropeParameters : .ropeScaling
+            try c.refuse(key, when: true, "short_factor and long_factor need one factor per rotated pair (\(rotary / 2)), got \(short.count)")
+        }
         return config
     }
 

@@ -1,5 +1,5 @@
 // RopeScaling — the rotary-embedding scalings of config.json's `rope_scaling` / `rope_parameters`
-// (`rope_type` linear, llama3, yarn): how each changes the inverse frequencies θ^(−2i/D), and the factor
+// (`rope_type` linear, llama3, yarn, longrope): how each changes the inverse frequencies θ^(−2i/D), and the factor
 // YaRN multiplies cos and sin by. The arithmetic follows transformers' modeling_rope_utils step by step
 // (f32 where it uses tensors, f64 where it uses Python floats), so that the tables agree to an ulp.
 import Foundation
@@ -15,6 +15,10 @@ public enum RopeScaling: Sendable, Equatable {
     /// attention factor.
     case yarn(factor: Double, originalMaxPositions: Int, betaFast: Double, betaSlow: Double,
               attentionFactor: Double?, mscale: Double?, mscaleAllDim: Double?, truncate: Bool)
+    /// LongRoPE (Phi-3.5, Phi-4-mini): each inverse frequency divided by its own factor — `shortFactor`
+    /// while a sequence stays within the original context, `longFactor` once it runs past — and cos/sin
+    /// scaled by the attention factor (given, or √(1 + ln(max/original) / ln original)).
+    case longrope(shortFactor: [Double], longFactor: [Double], originalMaxPositions: Int, attentionFactor: Double)
 
     /// The `rope_type` config.json names it by.
     public var ropeType: String {
@@ -22,15 +26,26 @@ public enum RopeScaling: Sendable, Equatable {
         case .linear: "linear"
         case .llama3: "llama3"
         case .yarn: "yarn"
+        case .longrope: "longrope"
         }
     }
 
-    public static let supportedTypes = ["default", "linear", "llama3", "yarn"]
+    public static let supportedTypes = ["default", "linear", "llama3", "yarn", "longrope"]
 
-    /// The scaled inverse frequencies, given θ^(2i/D) for i < D/2 as transformers computes them in f32.
-    func inverseFrequencies(powers: [Float], headDim: Int, theta: Double) -> [Float] {
+    /// The context beyond which LongRoPE takes its long factors; nil for the other scalings (one table).
+    var longContextThreshold: Int? {
+        guard case .longrope(_, _, let original, _) = self else { return nil }
+        return original
+    }
+
+    /// The scaled inverse frequencies, given θ^(2i/D) for i < D/2 as transformers computes them in f32;
+    /// `long`: LongRoPE's table for sequences past the original context.
+    func inverseFrequencies(powers: [Float], headDim: Int, theta: Double, long: Bool = false) -> [Float] {
         let unscaled = powers.map { 1 / $0 }
         switch self {
+        case .longrope(let short, let longFactors, _, _):
+            // transformers: 1 / (ext_factors · base^(2i/D)), in f32.
+            return zip(long ? longFactors : short, powers).map { factor, power in 1 / (Float(factor) * power) }
         case .linear(let factor):
             return unscaled.map { $0 / Float(factor) }
         case .llama3(let factor, let low, let high, let original):
@@ -64,8 +79,9 @@ public enum RopeScaling: Sendable, Equatable {
         }
     }
 
-    /// What cos and sin are multiplied by (1 except for YaRN).
+    /// What cos and sin are multiplied by (1 except for YaRN and LongRoPE).
     var attentionScaling: Double {
+        if case .longrope(_, _, _, let attentionFactor) = self { return attentionFactor }
         guard case .yarn(let factor, _, _, _, let attentionFactor, let mscale, let mscaleAllDim, _) = self else { return 1 }
         if let attentionFactor { return attentionFactor }
         func magnitude(_ scale: Double, _ m: Double) -> Double { scale <= 1 ? 1 : 0.1 * m * Foundation.log(scale) + 1 }
@@ -82,13 +98,16 @@ extension RopeScaling {
         case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
         case originalMaxPositionEmbeddings = "original_max_position_embeddings"
         case betaFast = "beta_fast", betaSlow = "beta_slow", attentionFactor = "attention_factor"
+        case shortFactor = "short_factor", longFactor = "long_factor"
         case mscale, mscaleAllDim = "mscale_all_dim", truncate, ropeTheta = "rope_theta", partialRotaryFactor = "partial_rotary_factor"
     }
 
     /// Reads one `rope_scaling` / `rope_parameters` object; nil for the default rotation. A missing
     /// or wrong key is a DecodingError naming it; `maxPositions` is what transformers falls back to
     /// for `original_max_position_embeddings`.
-    static func decode(from c: KeyedDecodingContainer<Keys>, maxPositions: Int) throws -> RopeScaling? {
+    /// `originalMaxPositions`: the model's own `original_max_position_embeddings` (Phi-3 keeps it at the top
+    /// level), used when the object has none.
+    static func decode(from c: KeyedDecodingContainer<Keys>, maxPositions: Int, originalMaxPositions: Int? = nil) throws -> RopeScaling? {
         let kind = try c.decodeIfPresent(String.self, forKey: .ropeType) ?? c.decodeIfPresent(String.self, forKey: .type) ?? "default"
         func factor() throws -> Double {
             guard let value = try c.decodeIfPresent(Double.self, forKey: .factor) else {
@@ -99,7 +118,7 @@ extension RopeScaling {
             }
             return value
         }
-        let original = try c.decodeIfPresent(Int.self, forKey: .originalMaxPositionEmbeddings) ?? maxPositions
+        let original = try c.decodeIfPresent(Int.self, forKey: .originalMaxPositionEmbeddings) ?? originalMaxPositions ?? maxPositions
         switch kind {
         case "default":
             return nil
@@ -123,6 +142,18 @@ extension RopeScaling {
                          mscale: try c.decodeIfPresent(Double.self, forKey: .mscale),
                          mscaleAllDim: try c.decodeIfPresent(Double.self, forKey: .mscaleAllDim),
                          truncate: try c.decodeIfPresent(Bool.self, forKey: .truncate) ?? true)
+        case "longrope":
+            let short = try c.decode([Double].self, forKey: .shortFactor)
+            let long = try c.decode([Double].self, forKey: .longFactor)
+            guard short.count == long.count, short.allSatisfy({ $0 > 0 }), long.allSatisfy({ $0 > 0 }) else {
+                throw DecodingError.dataCorruptedError(forKey: .longFactor, in: c,
+                                                       debugDescription: "must hold as many positive factors as short_factor (\(short.count)), got \(long.count)")
+            }
+            // transformers: a missing factor is max_position_embeddings / original; the attention factor follows it.
+            let factor = try c.decodeIfPresent(Double.self, forKey: .factor) ?? Double(maxPositions) / Double(original)
+            let attention = try c.decodeIfPresent(Double.self, forKey: .attentionFactor)
+                ?? (factor <= 1 ? 1 : (1 + Foundation.log(factor) / Foundation.log(Double(original))).squareRoot())
+            return .longrope(shortFactor: short, longFactor: long, originalMaxPositions: original, attentionFactor: attention)
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .ropeType, in: c,
@@ -151,6 +182,11 @@ extension RopeScaling {
             try c.encodeIfPresent(mscale, forKey: .mscale)
             try c.encodeIfPresent(mscaleAllDim, forKey: .mscaleAllDim)
             try c.encode(truncate, forKey: .truncate)
+        case .longrope(let short, let long, let original, let attentionFactor):
+            try c.encode(short, forKey: .shortFactor)
+            try c.encode(long, forKey: .longFactor)
+            try c.encode(original, forKey: .originalMaxPositionEmbeddings)
+            try c.encode(attentionFactor, forKey: .attentionFactor)
         }
     }
 }

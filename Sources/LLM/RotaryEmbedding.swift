@@ -1,7 +1,9 @@
 // RotaryEmbedding — the cos/sin tables of rotary position embeddings (Su et al. 2021) in Hugging Face's
 // "rotate half" layout: dimension i < D/2 pairs with i + D/2, both rotated by position · θ^(−2i/D).
 // Tables are computed in f32 exactly as transformers computes them and grown on demand; a `rope_scaling`
-// (linear, llama3, yarn: RopeScaling) changes the frequencies and, for YaRN, scales cos and sin.
+// (linear, llama3, yarn, longrope: RopeScaling) changes the frequencies and, for YaRN and LongRoPE, scales
+// cos and sin. LongRoPE keeps a second pair of tables for sequences past the original context, and takes
+// it when the positions asked for run past it (as transformers picks by the longest position).
 import Torch
 
 final class RotaryEmbedding {
@@ -11,6 +13,8 @@ final class RotaryEmbedding {
     /// (positions, headDim) each: cat(freqs, freqs).cos() and .sin().
     private var cosTable: Tensor
     private var sinTable: Tensor
+    /// LongRoPE's long-context tables, made when first needed.
+    private var longTables: (cos: Tensor, sin: Tensor)?
 
     let device: Device
 
@@ -25,6 +29,13 @@ final class RotaryEmbedding {
     /// cos and sin for positions offset..<offset+count, each (count, headDim).
     func tables(offset: Int, count: Int) throws -> (cos: Tensor, sin: Tensor) {
         let needed = offset + count
+        if let threshold = scaling?.longContextThreshold, needed > threshold {
+            if longTables == nil || needed > longTables!.cos.shape[0] {
+                longTables = try Self.tables(headDim: headDim, theta: theta, scaling: scaling, positions: max(needed, 2 * threshold),
+                                             device: device, long: true)
+            }
+            return (try longTables!.cos.narrow(dim: 0, start: offset, length: count), try longTables!.sin.narrow(dim: 0, start: offset, length: count))
+        }
         if needed > cosTable.shape[0] {
             (cosTable, sinTable) = try Self.tables(
                 headDim: headDim, theta: theta, scaling: scaling, positions: max(needed, 2 * cosTable.shape[0]), device: device)
@@ -33,14 +44,16 @@ final class RotaryEmbedding {
     }
 
     /// Computed on the CPU (transformers' f32 arithmetic) and then moved to `device`.
-    private static func tables(headDim: Int, theta: Double, scaling: RopeScaling?, positions: Int, device: Device) throws -> (Tensor, Tensor) {
+    private static func tables(
+        headDim: Int, theta: Double, scaling: RopeScaling?, positions: Int, device: Device, long: Bool = false
+    ) throws -> (Tensor, Tensor) {
         try withNoGrad {
             // inv_freq = 1 / θ^(arange(0, D, 2) / D), in f32 like transformers' default rope init.
             let exponents = try Tensor.arange(0, headDim, step: 2, dtype: .int64).to(.float32) / Double(headDim)
             let powers = try Tensor.pow(theta, exponents)
             var inverseFrequencies = try 1.0 / powers
             if let scaling {
-                let scaled = scaling.inverseFrequencies(powers: try powers.toArray(Float.self), headDim: headDim, theta: theta)
+                let scaled = scaling.inverseFrequencies(powers: try powers.toArray(Float.self), headDim: headDim, theta: theta, long: long)
                 inverseFrequencies = try Tensor(scaled)
             }
             let positionsColumn = try Tensor.arange(positions, dtype: .int64).to(.float32).reshape([positions, 1])

@@ -59,8 +59,8 @@ import Testing
     @Test func inconsistentOrUnsupportedValuesAreNamed() {
         #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "num_key_value_heads": 3}"#) }
             == "/models/m/config.json: num_key_value_heads: 3 must be positive and divide num_attention_heads (4)")
-        #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "rope_scaling": {"rope_type": "longrope", "factor": 8.0}}"#) }
-            == #"/models/m/config.json: rope_scaling.rope_type: rope_type "longrope" is not supported (supported: default, linear, llama3, yarn)"#)
+        #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "rope_scaling": {"rope_type": "dynamic", "factor": 8.0}}"#) }
+            == #"/models/m/config.json: rope_scaling.rope_type: rope_type "dynamic" is not supported (supported: default, linear, llama3, yarn, longrope)"#)
         #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "rope_scaling": {"rope_type": "llama3", "factor": 8.0}}"#) }
             == "/models/m/config.json: rope_scaling.low_freq_factor: required key is missing")
         #expect(errorMessage { _ = try decode(#"{"model_type": "llama", \#(minimal), "rope_scaling": {"type": "linear"}}"#) }

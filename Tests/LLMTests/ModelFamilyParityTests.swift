@@ -16,7 +16,10 @@ import Testing
 import Torch
 
 @Suite struct ModelFamilyParityTests {
-    static let families = ["tiny-gemma2", "tiny-gemma3", "tiny-phi3"]
+    static let families = ["tiny-gemma2", "tiny-gemma3", "tiny-phi3", "tiny-phi3-longrope"]
+    /// LongRoPE is left out of the cache check: its steps inside the original context take the short
+    /// factors, the whole sequence the long ones (transformers, too, picks by the longest position).
+    static let cachedFamilies = ["tiny-gemma2", "tiny-gemma3", "tiny-phi3"]
 
     static func reference(_ directory: URL, _ key: String) throws -> Double {
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("reference.json"))) as? [String: Any]
@@ -52,7 +55,7 @@ import Torch
         try expectGradientsMatch(model, directory.appendingPathComponent("lora_grads.safetensors"))
     }
 
-    @Test(arguments: families) func cachedGenerationStepsGiveTheFullForwardLogits(_ fixture: String) throws {
+    @Test(arguments: cachedFamilies) func cachedGenerationStepsGiveTheFullForwardLogits(_ fixture: String) throws {
         // One token at a time through the KV cache (windows, local RoPE and partial rotation past the
         // window) gives what the whole sequence gives at each position.
         let directory = TestPaths.fixture(fixture)
@@ -150,6 +153,21 @@ import Torch
         #expect(message == adapter.url.path + "/adapter_config.json: target_modules: q_proj is not one of the model's projections, qkv_proj, o_proj, gate_up_proj, down_proj")
     }
 
+    @Test func longRopeTakesTheShortFactorsWithinTheOriginalContext() throws {
+        let directory = TestPaths.fixture("tiny-phi3-longrope")
+        let config = try ModelConfig.load(from: directory)
+        guard case .longrope(let short, let long, 16, let attention) = config.ropeScaling else {
+            Issue.record("expected LongRoPE with original context 16, got \(String(describing: config.ropeScaling))")
+            return
+        }
+        // transformers' default attention factor: √(1 + ln(64 / 16) / ln 16).
+        #expect(short == [1.0, 1.3, 1.9, 2.6] && long == [1.1, 2.2, 4.5, 7.9] && abs(attention - (1 + log(4.0) / log(16.0)).squareRoot()) < 1e-12)
+        let model = try loadCausalLM(from: directory)
+        let tokens = try fixtureInputIds(directory).narrow(dim: 1, start: 0, length: 12)
+        let logits = try withNoGrad { try model.logits(tokens: tokens) }
+        #expect(try maxAbsDifference(logits, Self.logits(directory, "logits_short.safetensors")) < 1e-4)
+    }
+
     @Test func whatAFamilyCannotHonourIsNamed() {
         func decode(_ json: String) -> String? { errorMessage { _ = try ModelConfig.decode(Data(json.utf8), file: "/m/config.json") } }
         let sizes = #""hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 128"#
@@ -160,7 +178,11 @@ import Torch
         #expect(decode(#"{"model_type": "gemma2", \#(sizes), "layer_types": ["full_attention", "chunked_attention"]}"#)
             == #"/m/config.json: layer_types: "chunked_attention" is not supported (expected sliding_attention or full_attention)"#)
         #expect(decode(#"{"model_type": "phi3", \#(sizes), "rope_scaling": {"type": "longrope", "short_factor": [1], "long_factor": [1]}}"#)
-            == #"/m/config.json: rope_scaling.rope_type: rope_type "longrope" is not supported (supported: default, linear, llama3, yarn)"#)
+            == "/m/config.json: rope_scaling: short_factor and long_factor need one factor per rotated pair (8), got 1")
+        #expect(decode(#"{"model_type": "phi3", \#(sizes), "rope_scaling": {"type": "longrope", "short_factor": [1, 2], "long_factor": [1]}}"#)
+            == "/m/config.json: rope_scaling.long_factor: must hold as many positive factors as short_factor (2), got 1")
+        #expect(decode(#"{"model_type": "phi3", \#(sizes), "rope_scaling": {"type": "dynamic", "factor": 2}}"#)
+            == #"/m/config.json: rope_scaling.rope_type: rope_type "dynamic" is not supported (supported: default, linear, llama3, yarn, longrope)"#)
         #expect(decode(#"{"model_type": "phi3", \#(sizes), "partial_rotary_factor": 1.5}"#)
             == "/m/config.json: partial_rotary_factor: must be in (0, 1] and rotate an even number of each head's 16 dimensions, got 1.5")
         #expect(decode(#"{"model_type": "gemma2", \#(sizes), "hidden_activation": "relu"}"#)
