@@ -17,6 +17,8 @@ packages=(
   python3
   python3-venv          # the project virtual environment (.venv/)
 )
+# The English fortunes the tokenizer fixtures train on besides fortunes-ru (scripts/make-tokenizer-fixtures.py).
+if [ "${1:-}" = hf ]; then packages+=(fortunes); fi
 
 if ! command -v swift >/dev/null; then
   echo "install-deps: swift is not on PATH; install Swift 6.1 or later (https://www.swift.org/install/linux/)" >&2
