@@ -12,8 +12,8 @@ import Torch
 public final class Trainer<Model: TrainableLanguageModel> {
     public let model: Model
     public let configuration: TrainingConfiguration
-    public let training: PackedTokens
-    public let evaluation: PackedTokens?
+    public let training: any TrainingSequences
+    public let evaluation: (any TrainingSequences)?
     public let checkpoints: CheckpointStore
     /// The torch generators the model draws from, by name; their states are checkpointed.
     public let generators: [String: Generator]
@@ -42,11 +42,12 @@ public final class Trainer<Model: TrainableLanguageModel> {
     ///   - checkpointDirectory: where `checkpoint-<step>/` directories go.
     ///   - generators: every torch generator the model draws from, by a stable name.
     public init(
-        model: Model, configuration: TrainingConfiguration, training: PackedTokens, evaluation: PackedTokens? = nil,
+        model: Model, configuration: TrainingConfiguration, training: any TrainingSequences, evaluation: (any TrainingSequences)? = nil,
         checkpointDirectory: URL, generators: [String: Generator] = [:]
     ) throws {
         try configuration.validate()
-        for (name, data) in [("training", training)] + (evaluation.map { [("evaluation", $0)] } ?? [])
+        let sources: [(String, any TrainingSequences)] = [("training", training)] + (evaluation.map { [("evaluation", $0)] } ?? [])
+        for (name, data) in sources
         where data.sequenceLength != configuration.sequenceLength {
             throw TrainingError.invalidConfiguration(
                 key: "sequenceLength", expected: "the \(name) tokens' packing length \(data.sequenceLength)",

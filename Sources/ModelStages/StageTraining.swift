@@ -37,8 +37,8 @@ enum StageTraining {
     /// one, and returns the result. On a CUDA `device` each step also reports the peak device memory
     /// (`<prefix>/peak_device_mb`), and running out of it is an error that says what to lower.
     static func run<Model: TrainableLanguageModel>(
-        _ context: StageContext, model: Model, configuration: TrainingConfiguration, training: PackedTokens,
-        evaluation: PackedTokens?, generators: [String: Generator], metricPrefix: String, device: Device = .cpu
+        _ context: StageContext, model: Model, configuration: TrainingConfiguration, training: any TrainingSequences,
+        evaluation: (any TrainingSequences)?, generators: [String: Generator], metricPrefix: String, device: Device = .cpu
     ) throws -> TrainingResult {
         do {
             return try train(context, model: model, configuration: configuration, training: training, evaluation: evaluation,
@@ -68,8 +68,8 @@ enum StageTraining {
     }
 
     private static func train<Model: TrainableLanguageModel>(
-        _ context: StageContext, model: Model, configuration: TrainingConfiguration, training: PackedTokens,
-        evaluation: PackedTokens?, generators: [String: Generator], metricPrefix: String, device: Device
+        _ context: StageContext, model: Model, configuration: TrainingConfiguration, training: any TrainingSequences,
+        evaluation: (any TrainingSequences)?, generators: [String: Generator], metricPrefix: String, device: Device
     ) throws -> TrainingResult {
         let trainer = try Trainer(
             model: model, configuration: configuration, training: training, evaluation: evaluation,

@@ -9,10 +9,10 @@ import TestSupport
 import Testing
 
 @Suite struct SaturationRecipeTests {
-    static let sharedStages = ["corpus", "tokenizer", "base", "hyperwords", "extend"]
+    static let sharedStages = ["corpus", "tokenizer", "base", "hyperwords", "extend", "tokens"]
     static let edges: [String: [String]] = [
         "corpus": [], "tokenizer": ["corpus"], "base": ["corpus", "tokenizer"], "hyperwords": ["corpus", "tokenizer"],
-        "extend": ["base", "hyperwords"], "train": ["corpus", "extend"], "eval": ["corpus", "base", "extend", "train"],
+        "extend": ["base", "hyperwords"], "tokens": ["corpus", "extend"], "train": ["corpus", "extend", "tokens"], "eval": ["corpus", "base", "extend", "train"],
     ]
     static let variants = ["core", "core+orbit", "core+orbit+fractal"]
 
@@ -33,7 +33,7 @@ import Testing
     func checkSaturationPlans(_ plans: [Plan]) throws {
         #expect(plans.map(\.variant) == Self.variants)
         for plan in plans {
-            #expect(plan.stages.map(\.name) == ["corpus", "tokenizer", "base", "hyperwords", "extend", "train", "eval"])
+            #expect(plan.stages.map(\.name) == ["corpus", "tokenizer", "base", "hyperwords", "extend", "tokens", "train", "eval"])
             for stage in plan.stages { #expect(stage.after == Self.edges[stage.name], "\(stage.name)") }
             let tiers = plan.stage(named: "train")?.params["tiers"]?.arrayValue?.compactMap(\.stringValue)
             #expect(tiers?.joined(separator: "+") == plan.variant)
