@@ -91,16 +91,8 @@ public struct TokenizeStage: StageKind {
     /// `tokenize` stage's when it was made with that tokenizer, else one made now in the stage's scratch
     /// directory (linking what earlier stores hold), said in the log.
     public static func store(_ context: StageContext, corpus: CorpusReader, tokenizerDirectory: URL) throws -> TokenStore {
-        let upstream = UpstreamOutputs(context)
-        let digest = try TokenStoreBuilder.tokenizerDigest(directory: tokenizerDirectory)
-        for input in upstream.inputs(ofKind: descriptor.name) {
-            let store = try TokenStore(directory: input.directory)
-            if store.header.tokenizer == digest {
-                context.log.info("reading tokens from the token store of stage \(input.stage)")
-                return store
-            }
-        }
-        if let other = upstream.inputs(ofKind: descriptor.name).first {
+        if let store = try upstreamStore(context, tokenizerDirectory: tokenizerDirectory) { return store }
+        if let other = UpstreamOutputs(context).inputs(ofKind: descriptor.name).first {
             context.log.warning("the token store of stage \(other.stage) was made with another tokenizer than \(tokenizerDirectory.path); tokenising here")
         }
         let directory = context.scratchDirectory.appendingPathComponent("token-store")
@@ -109,7 +101,36 @@ public struct TokenizeStage: StageKind {
     }
 }
 
+extension TokenizeStage {
+    /// The upstream `tokenize` stage's store when it was made with the tokenizer in `tokenizerDirectory`
+    /// (said in the log), else nil.
+    public static func upstreamStore(_ context: StageContext, tokenizerDirectory: URL) throws -> TokenStore? {
+        let digest = try TokenStoreBuilder.tokenizerDigest(directory: tokenizerDirectory)
+        for input in UpstreamOutputs(context).inputs(ofKind: descriptor.name) {
+            let store = try TokenStore(directory: input.directory)
+            if store.header.tokenizer == digest {
+                context.log.info("reading tokens from the token store of stage \(input.stage)")
+                return store
+            }
+        }
+        return nil
+    }
+}
+
 extension TokenStore {
+    /// The prompts — prefix and text ids, without the suffix or EOS a training document ends with — of
+    /// the first `count` scenes of `split` in `tiers`, in corpus order.
+    public func scenePrompts(split: CorpusSplit, tiers: [String], count: Int) throws -> [[Int]] {
+        var prompts: [[Int]] = []
+        for index in documents(split: split, tiers: tiers) where prompts.count < count {
+            let tokens = try self.tokens(ofDocument: index)
+            for record in records(ofDocument: index) where prompts.count < count {
+                prompts.append(Array(tokens[record.offset..<(record.offset + record.tokens - header.suffixTokens)]))
+            }
+        }
+        return prompts
+    }
+
     /// Store indices of the documents of `split` in `tiers`, in store (corpus) order.
     public func documents(split: CorpusSplit, tiers: [String]) -> [Int] {
         let wanted = Set(tiers)

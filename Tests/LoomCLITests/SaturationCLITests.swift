@@ -34,7 +34,7 @@ import Testing
         #expect(fingerprints[2]["train"] != fingerprints[1]["train"])
 
         let text = try runProcess(project.loom, ["run", "recipes/demo.yaml", "--dry-run", "--home", project.home], currentDirectory: TestPaths.packageRoot)
-        #expect(text.stdout.contains("  eval ← corpus, base, extend, train"))
+        #expect(text.stdout.contains("  eval ← corpus, base, extend, tokens, train"))
         #expect(text.stdout.hasSuffix("12 stage(s) to run, 0 cached, 12 shared between variants (dry run: nothing was run)\n"))
     }
 

@@ -12,7 +12,7 @@ import Testing
     static let sharedStages = ["corpus", "tokenizer", "base", "hyperwords", "extend", "tokens"]
     static let edges: [String: [String]] = [
         "corpus": [], "tokenizer": ["corpus"], "base": ["corpus", "tokenizer"], "hyperwords": ["corpus", "tokenizer"],
-        "extend": ["base", "hyperwords"], "tokens": ["corpus", "extend"], "train": ["corpus", "extend", "tokens"], "eval": ["corpus", "base", "extend", "train"],
+        "extend": ["base", "hyperwords"], "tokens": ["corpus", "extend"], "train": ["corpus", "extend", "tokens"], "eval": ["corpus", "base", "extend", "tokens", "train"],
     ]
     static let variants = ["core", "core+orbit", "core+orbit+fractal"]
 

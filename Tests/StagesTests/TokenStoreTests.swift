@@ -75,6 +75,10 @@ import Tokenizers
         #expect(stored.count == expected.count && summary.scenes == expected.count)
         #expect(zip(stored, expected).allSatisfy { $0.tier == $1.tier && $0.split == $1.split && $0.ids == $1.ids })
         #expect(store.header.suffixTokens == tokenizer.encodeDocument("x").count - tokenizer.encodePrompt("x").count)
+        // What eval scores: each scene's prompt, without the document's suffix or EOS.
+        let heldOut = try CorpusSelection.texts(of: corpus, split: .validation, tiers: ["core", "orbit"])
+        #expect(try store.scenePrompts(split: .validation, tiers: ["core", "orbit"], count: heldOut.count) == heldOut.map { tokenizer.encodePrompt($0) })
+        #expect(try store.scenePrompts(split: .validation, tiers: ["core", "orbit"], count: 3) == heldOut.prefix(3).map { tokenizer.encodePrompt($0) })
         let trainCore = store.documents(split: .train, tiers: ["core"])
         #expect(!trainCore.isEmpty && trainCore.allSatisfy { store.documents[$0].tier == "core" && store.documents[$0].split == "train" })
     }
