@@ -14,28 +14,14 @@ import Tokenizers
 import Torch
 
 @Suite struct TokenWindowsTests {
-    /// Kept for the suite's life: its scratch directory holds the corpus and the store.
-    let project: StagesProject
+    let source: CorpusAndTokenizer
     let store: TokenStore
-    let corpus: CorpusReader
-    let tokenizer: any Tokenizer
+    var corpus: CorpusReader { source.corpus }
+    var tokenizer: any Tokenizer { source.tokenizer }
 
     init() throws {
-        project = try StagesProject()
-        try project.addFortuneTiers()
-        try project.write("recipes/r.yaml", "stages:\n" + StagesProject.corpusStage() + """
-              tokenizer: {kind: base-tokenizer, after: [corpus], params: {vocab_size: 400}}
-            """)
-        let result = try project.run("recipes/r.yaml")
-        try #require(result.status == .succeeded, "\(project.error(result.id, "tokenizer") ?? "")")
-        corpus = try CorpusReader(directory: try project.outputDirectory(result.id, "corpus"))
-        let tokenizerDirectory = try project.outputDirectory(result.id, "tokenizer")
-        tokenizer = try TokenizerLoader.loadHF(tokenizerDirectory)
-        let directory = project.root.appendingPathComponent("store")
-        _ = try TokenStoreBuilder.build(
-            corpus: corpus, tokenizer: tokenizer, tokenizerDigest: try TokenStoreBuilder.tokenizerDigest(directory: tokenizerDirectory),
-            into: directory, threads: 2)
-        store = try TokenStore(directory: directory)
+        source = try CorpusAndTokenizer()
+        store = try TokenStore(directory: try source.buildStore("store", threads: 2, batchBytes: 16 << 20).0)
     }
 
     /// What the model kinds packed before the store: the scenes' training documents, concatenated.

@@ -13,30 +13,16 @@ import Testing
 import Tokenizers
 
 @Suite struct TokenStoreTests {
-    let project: StagesProject
-    let corpus: CorpusReader
-    let tokenizerDirectory: URL
-    let tokenizer: any Tokenizer
+    let source: CorpusAndTokenizer
+    var project: StagesProject { source.project }
+    var corpus: CorpusReader { source.corpus }
+    var tokenizerDirectory: URL { source.tokenizerDirectory }
+    var tokenizer: any Tokenizer { source.tokenizer }
 
-    init() throws {
-        project = try StagesProject()
-        try project.addFortuneTiers()
-        try project.write("recipes/r.yaml", "stages:\n" + StagesProject.corpusStage() + """
-              tokenizer: {kind: base-tokenizer, after: [corpus], params: {vocab_size: 400}}
-            """)
-        let result = try project.run("recipes/r.yaml")
-        #expect(result.status == .succeeded)
-        corpus = try CorpusReader(directory: try project.outputDirectory(result.id, "corpus"))
-        tokenizerDirectory = try project.outputDirectory(result.id, "tokenizer")
-        tokenizer = try TokenizerLoader.loadHF(tokenizerDirectory)
-    }
+    init() throws { source = try CorpusAndTokenizer() }
 
     func build(_ name: String, threads: Int, reuse: [String: TokenStore.ReusableDocument] = [:]) throws -> (URL, TokenStoreBuilder.Summary) {
-        let directory = project.root.appendingPathComponent("stores/\(name)")
-        let summary = try TokenStoreBuilder.build(
-            corpus: corpus, tokenizer: tokenizer, tokenizerDigest: try TokenStoreBuilder.tokenizerDigest(directory: tokenizerDirectory),
-            into: directory, reuse: reuse, threads: threads, batchBytes: 4096)
-        return (directory, summary)
+        try source.buildStore(name, threads: threads, reuse: reuse)
     }
 
     func files(_ directory: URL) throws -> [String: Data] {
