@@ -18,11 +18,16 @@ public protocol TrainingSequences: Sendable {
     func batch<Indices: Collection<Int>>(_ indices: Indices) throws -> Tensor
     /// A digest of the sequences (what a checkpoint records so that resuming on other data is refused).
     var digest: String { get }
+    /// The positions of window `index` where a new document begins (0 not listed); [] when the data
+    /// does not know its documents.
+    func documentStarts(window index: Int) -> [Int]
 }
 
 extension TrainingSequences {
     /// Tokens in the windows (the dropped tail not counted).
     public var tokenCount: Int { sequenceCount * sequenceLength }
+
+    public func documentStarts(window index: Int) -> [Int] { [] }
 }
 
 extension PackedTokens: TrainingSequences {}
@@ -37,6 +42,9 @@ public struct TokenWindows: TrainingSequences {
     private let documents: [Int]
     /// Tokens before each chosen document in the concatenated stream (one more entry: the total).
     private let starts: [Int]
+    /// Where each scene of the chosen documents begins in the concatenated stream: the packed documents
+    /// masked packing keeps apart.
+    private let sceneStarts: [Int]
 
     /// The windows of `documents` (store indices, in store order) of `store`, at most `maxTokens` of the
     /// stream (0: all). Fewer tokens than one window is an error naming the data.
@@ -44,12 +52,15 @@ public struct TokenWindows: TrainingSequences {
         guard sequenceLength >= 2 else { throw PackedTokens.PackingError.sequenceLengthTooShort(sequenceLength) }
         var starts = [0]
         starts.reserveCapacity(documents.count + 1)
+        var sceneStarts: [Int] = []
         var digestInput = "loom-token-windows:\(store.header.tokenizer):\(sequenceLength):\(maxTokens)"
         for index in documents {
             let document = store.documents[index]
+            for record in store.records(ofDocument: index) { sceneStarts.append(starts.last! + record.offset) }
             starts.append(starts.last! + document.tokens)
             digestInput += ":\(document.key)"
         }
+        self.sceneStarts = sceneStarts
         let total = maxTokens > 0 ? min(starts.last!, maxTokens) : starts.last!
         guard total >= sequenceLength else {
             throw PackedTokens.PackingError.tooFewTokens(name: name, tokens: total, sequenceLength: sequenceLength)
@@ -71,6 +82,22 @@ public struct TokenWindows: TrainingSequences {
             try appendWindow(index, to: &rows)
         }
         return try Tensor(rows, shape: [indices.count, sequenceLength])
+    }
+
+    public func documentStarts(window index: Int) -> [Int] {
+        let (low, high) = (index * sequenceLength, (index + 1) * sequenceLength)
+        // The first scene starting after the window's first token.
+        var lower = 0, upper = sceneStarts.count
+        while lower < upper {
+            let middle = (lower + upper) / 2
+            if sceneStarts[middle] <= low { lower = middle + 1 } else { upper = middle }
+        }
+        var result: [Int] = []
+        while lower < sceneStarts.count, sceneStarts[lower] < high {
+            result.append(sceneStarts[lower] - low)
+            lower += 1
+        }
+        return result
     }
 
     /// The tokens of window `index` appended to `rows`.

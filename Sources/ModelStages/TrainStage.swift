@@ -67,7 +67,7 @@ struct TrainStage: StageKind {
         let generators = model.dropoutGenerator.map { ["lora_dropout": $0] } ?? [:]
         let result = try StageTraining.run(
             context, model: model, configuration: configuration, training: training, evaluation: validation,
-            generators: generators, metricPrefix: "train", device: device)
+            generators: generators, metricPrefix: "train", device: device, maskPackedDocuments: parameters.packing == "masked")
 
         let output = context.outputDirectory
         try model.saveAdapter(to: output)

@@ -45,6 +45,8 @@ public enum TrainKind {
             .int("val_max_tokens", default: 32768, minimum: 1, doc: "most held-out tokens per train/val_loss measurement"),
             .bool("gradient_checkpointing", default: false,
                   doc: "recompute each decoder layer's activations in backward instead of keeping them: less memory (QLoRA's peak 894 → 705 MB in bench/lora-train), about one more forward pass per step"),
+            .choice("packing", ["plain", "masked"], default: "plain",
+                    doc: "how scenes packed into one seq_len window see each other: plain (causal attention across the whole window, as Hugging Face's group_texts trains) or masked (attention stays inside each scene, positions restart at its first token, and a scene's first token is not predicted from the one before — Axolotl's sample packing)"),
             .choice("dtype", ["float32", "bfloat16", "float16"], default: "float32",
                     doc: "how the frozen base computes: LoRA's dense matrices stored and multiplied in it (bfloat16: half the memory of float32), QLoRA's NF4 weights dequantised to it; adapters, new-token rows, optimizer state, norms and the loss stay float32. In the fingerprint (set bfloat16 for a GPU run: the default does not depend on the machine)"),
         ] + TrainingLoopParameters.specs(.init(
@@ -84,11 +86,13 @@ public enum TrainKind {
         public var valMaxTokens: Int
         public var dtype: String
         public var gradientCheckpointing: Bool
+        /// plain or masked (see the schema).
+        public var packing: String
         /// steps, batch_size, seq_len, lr, schedule, warmup_steps, …
         public var loop: TrainingLoopParameters
 
         enum CodingKeys: String, CodingKey {
-            case method, lora, trainNewRows, tiers, gradAccum, valTiers, valMaxTokens, dtype, gradientCheckpointing
+            case method, lora, trainNewRows, tiers, gradAccum, valTiers, valMaxTokens, dtype, gradientCheckpointing, packing
         }
 
         public init(from decoder: any Decoder) throws {
@@ -102,6 +106,7 @@ public enum TrainKind {
             valMaxTokens = try container.decode(Int.self, forKey: .valMaxTokens)
             dtype = try container.decode(String.self, forKey: .dtype)
             gradientCheckpointing = try container.decode(Bool.self, forKey: .gradientCheckpointing)
+            packing = try container.decode(String.self, forKey: .packing)
             loop = try TrainingLoopParameters(from: decoder)
         }
 

@@ -51,6 +51,23 @@ import Torch
         try expectSameWindows(capped, try packed(split: .validation, tiers: ["core"], length: length, maxTokens: 300))
     }
 
+    @Test func eachWindowKnowsWhereItsScenesBegin() throws {
+        // Masked packing keeps the scenes of a window apart: their starts, from the scenes' own encodings.
+        var sceneStarts: [Int] = []
+        var offset = 0
+        try corpus.forEachScene(split: .train, tiers: ["core", "orbit"]) { scene in
+            sceneStarts.append(offset)
+            offset += tokenizer.encodeDocument(scene.text).count
+        }
+        let length = 48
+        let windows = try TokenWindows(store: store, documents: store.documents(split: .train, tiers: ["core", "orbit"]), sequenceLength: length, name: "t")
+        for index in 0..<windows.sequenceCount {
+            let expected = sceneStarts.filter { $0 > index * length && $0 < (index + 1) * length }.map { $0 - index * length }
+            #expect(windows.documentStarts(window: index) == expected, "window \(index)")
+        }
+        #expect(windows.sequenceCount > 10 && (0..<windows.sequenceCount).contains { !windows.documentStarts(window: $0).isEmpty })
+    }
+
     @Test func theDigestFollowsTheSelectionAndTooLittleTextIsNamed() throws {
         let core = store.documents(split: .train, tiers: ["core"])
         let a = try TokenWindows(store: store, documents: core, sequenceLength: 32, name: "a")
