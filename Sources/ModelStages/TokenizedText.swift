@@ -16,13 +16,25 @@ enum TokenizedText {
     /// of `tiers` (an error when it holds less than one), and of at most `validationTokens` of the
     /// validation split of `validationTiers` (nil, with a warning in the log, when it holds less than one
     /// window).
+    /// `books` > 0 trains on that many books of the tiers, in the seeded order `booksSeed` gives (nested:
+    /// fewer books are a subset of more).
     static func trainingData(
         _ context: StageContext, corpus: CorpusReader, tokenizerDirectory: URL, tiers: [String], validationTiers: [String],
-        sequenceLength: Int, validationTokens: Int, metric: String
+        sequenceLength: Int, validationTokens: Int, metric: String, books: Int = 0, booksSeed: Int = 0
     ) throws -> (training: TokenWindows, validation: TokenWindows?) {
         let store = try TokenizeStage.store(context, corpus: corpus, tokenizerDirectory: tokenizerDirectory)
-        let trainName = "the train split of \(tiers.joined(separator: ", "))"
-        let trainDocuments = store.documents(split: .train, tiers: tiers)
+        var trainName = "the train split of \(tiers.joined(separator: ", "))"
+        var trainDocuments = store.documents(split: .train, tiers: tiers)
+        if books > 0 {
+            let selection = store.documents(trainDocuments, firstBooks: books, seed: booksSeed)
+            trainDocuments = selection.documents
+            trainName = "\(selection.books) of the \(selection.of) books of " + trainName
+            context.log.info("training on \(trainName) (books_seed \(booksSeed))")
+            if books > selection.of { context.log.warning("books: \(books) asked, the tiers hold \(selection.of): training on all of them") }
+        }
+        // The number of books trained on: the saturation curve's x.
+        let prefix = metric.split(separator: "/").first.map(String.init) ?? "train"
+        context.metrics.log("\(prefix)/books", Double(Set(trainDocuments.map { store.documents[$0].source }).count), step: 0)
         let training: TokenWindows
         do {
             training = try TokenWindows(store: store, documents: trainDocuments, sequenceLength: sequenceLength, name: trainName)

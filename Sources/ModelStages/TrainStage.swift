@@ -51,7 +51,8 @@ struct TrainStage: StageKind {
         let loop = parameters.loop
         let (training, validation) = try TokenizedText.trainingData(
             context, corpus: corpus, tokenizerDirectory: modelDirectory, tiers: tiers, validationTiers: validationTiers,
-            sequenceLength: loop.seqLen, validationTokens: parameters.valMaxTokens, metric: "train/val_loss")
+            sequenceLength: loop.seqLen, validationTokens: parameters.valMaxTokens, metric: "train/val_loss",
+            books: parameters.books, booksSeed: parameters.booksSeed)
         context.log.info(
             "\(parameters.method.rawValue) rank \(parameters.lora.rank) on \(parameters.lora.moduleNames.joined(separator: ", "))\(newRows.isEmpty ? "" : " and \(newRows.count) new-token rows"): \(model.trainableParameterCount) trainable parameters; \(training.tokenCount) training tokens of \(tiers.joined(separator: ", "))")
         if parameters.method == .qlora {

@@ -118,6 +118,25 @@ extension TokenizeStage {
 }
 
 extension TokenStore {
+    /// The books (source files) of `documents`, in a seeded order: a hash of the seed and each book's
+    /// path, so the order does not depend on the corpus's file order and the first N books of one seed
+    /// are always among its first N + 1.
+    public func booksInSeededOrder(of documents: [Int], seed: Int) -> [String] {
+        var books: [String] = []
+        var seen = Set<String>()
+        for index in documents where seen.insert(self.documents[index].source).inserted { books.append(self.documents[index].source) }
+        return books.map { ($0, Digest.sha256Hex("loom-books:\(seed):\($0)")) }.sorted { $0.1 < $1.1 }.map(\.0)
+    }
+
+    /// The documents of the first `count` books of `documents` in the seeded order (all when `count` is 0
+    /// or not less than the books there are), in store order.
+    public func documents(_ documents: [Int], firstBooks count: Int, seed: Int) -> (documents: [Int], books: Int, of: Int) {
+        let order = booksInSeededOrder(of: documents, seed: seed)
+        guard count > 0, count < order.count else { return (documents, order.count, order.count) }
+        let chosen = Set(order.prefix(count))
+        return (documents.filter { chosen.contains(self.documents[$0].source) }, count, order.count)
+    }
+
     /// The prompts — prefix and text ids, without the suffix or EOS a training document ends with — of
     /// the first `count` scenes of `split` in `tiers`, in corpus order.
     public func scenePrompts(split: CorpusSplit, tiers: [String], count: Int) throws -> [[Int]] {

@@ -85,6 +85,25 @@ import Tokenizers
         #expect(TokenStore.reusableDocuments(under: first.deletingLastPathComponent(), tokenizer: "other", dtype: .uint16).isEmpty)
     }
 
+    @Test func booksAreChosenInANestedSeededOrder() throws {
+        let store = try TokenStore(directory: try build("books", threads: 1).0)
+        let train = store.documents(split: .train, tiers: corpus.tierNames)
+        let order = store.booksInSeededOrder(of: train, seed: 3)
+        #expect(Set(order) == Set(train.map { store.documents[$0].source }) && order.count == 3)
+        #expect(store.booksInSeededOrder(of: train, seed: 3) == order)
+        #expect((0..<8).contains { store.booksInSeededOrder(of: train, seed: $0) != order })
+        var previous = Set<Int>()
+        for count in 1...order.count {
+            let chosen = store.documents(train, firstBooks: count, seed: 3)
+            #expect(chosen.books == count && chosen.of == order.count)
+            #expect(Set(chosen.documents).isSuperset(of: previous) && chosen.documents == chosen.documents.sorted())
+            #expect(Set(chosen.documents.map { store.documents[$0].source }) == Set(order.prefix(count)))
+            previous = Set(chosen.documents)
+        }
+        #expect(store.documents(train, firstBooks: 0, seed: 3).documents == train)
+        #expect(store.documents(train, firstBooks: 99, seed: 3).books == order.count)
+    }
+
     @Test func damagedStoresAreRefusedNamingTheFile() throws {
         let (store, _) = try build("damaged", threads: 1)
         let header = store.appendingPathComponent("store.json")
