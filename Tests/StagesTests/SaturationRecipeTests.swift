@@ -74,6 +74,17 @@ import Testing
         }
     }
 
+    @Test func theBooksRecipeSweepsNestedSubsetsOverTheDemosSharedStages() throws {
+        let demo = try plans(TestPaths.packageRoot.appendingPathComponent("recipes/demo.yaml"))
+        let books = try plans(TestPaths.packageRoot.appendingPathComponent("recipes/books.yaml"))
+        #expect(books.count == 15 && books[0].variant == "books-1+books_seed-0" && books[14].variant == "books-0+books_seed-2")
+        for plan in books {
+            for stage in Self.sharedStages { #expect(fingerprints(plan)[stage] == fingerprints(demo[0])[stage], "\(plan.variant) shares \(stage)") }
+            #expect(plan.stage(named: "train")?.params["tiers"] == .array([]))
+        }
+        #expect(Set(books.map { fingerprints($0)["train"] }).count == 15)
+    }
+
     @Test func theHuggingFaceRecipeValidatesWithAModelDirectoryAndBooks() throws {
         let project = try StagesProject()
         try FileManager.default.copyItem(
