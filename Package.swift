@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "LoomCore", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CZlib", "LoomCore", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "LoomCore", "TestSupport"]),
-        .target(name: "StageTestSupport", dependencies: ["Stages", "Pipeline", "LoomCore", "TestSupport"], path: "Tests/StageTestSupport"),
+        .target(name: "StageTestSupport", dependencies: ["Stages", "Pipeline", "LoomCore", "Corpus", "Tokenizers", "TestSupport"], path: "Tests/StageTestSupport"),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "Corpus", "Tokenizers", "LoomCore", "TestSupport", "StageTestSupport"]),
         .testTarget(
             name: "ModelStagesTests",

@@ -18,6 +18,8 @@ packages=(
   python3
   python3-venv          # the project virtual environment (.venv/)
 )
+# The English fortunes the tokenizer fixtures train on besides fortunes-ru (scripts/make-tokenizer-fixtures.py).
+if [ "${1:-}" = hf ]; then packages+=(fortunes); fi
 if [ "${1:-}" = slurm ]; then
   # A one-node cluster for the Slurm executor's tests; no slurmdbd, so sacct reports accounting disabled.
   packages+=(slurmctld slurmd slurm-client munge)

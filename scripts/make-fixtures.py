@@ -5,9 +5,28 @@ value Loom is tested against comes from the reference implementation, and can be
 Run with the project venv after `make venv-hf` (pinned transformers / PEFT / torch):
 
     .venv/bin/python scripts/make-fixtures.py rope-scaling     # Tests/Fixtures/rope-scaling/
-    .venv/bin/python scripts/make-fixtures.py                  # every fixture below
+    .venv/bin/python scripts/make-fixtures.py                  # every fixture below (tokenizers first)
 
 Fixtures:
+  tokenizers    runs scripts/make-tokenizer-fixtures.py (see its docstring and Tests/Fixtures/tokenizers/README.md):
+                a byte-level Llama-3-style BPE and a sentencepiece BPE in Llama-2's tokenizer.json layout, both
+                trained on the Debian fortunes (packages fortunes, fortunes-ru), 361 test strings (cases.txt)
+                and the ids, tokens and decoded text Hugging Face's `tokenizers` gives for each
+                (<name>/expected.jsonl). Byte-identical from run to run.
+  tiny-llama-a  a tiny random Llama (vocab 512, hidden 64, intermediate 172, 2 layers, 4 heads / 4 KV heads,
+                head_dim 16, rope_theta 10 000, rms_norm_eps 1e-5, untied lm_head), float32, eager attention.
+                One generator (seed 1234) draws, in this order, the weights (refill, far from the default init),
+                input_ids.json (2 × 17) and a PEFT adapter (r 4, alpha 8, all 7 projections, lora_A N(0, 0.1²),
+                lora_B N(0, 0.05²), so non-zero) in adapter/. Outputs: config.json, generation_config.json,
+                model.safetensors, logits.safetensors, hidden_states.safetensors (hidden_states.0 = the
+                embeddings, hidden_states.i = layer i's output, the last after the final norm),
+                logits_with_adapter.safetensors, lora_grads.safetensors (d loss with the adapter / d each LoRA
+                tensor, the adapter's keys), reference.json: the losses (HF causal-LM loss, labels = input_ids),
+                one AdamW step on the LoRA tensors (lr 1e-3, betas 0.9/0.999, eps 1e-8, no weight decay) with
+                the loss before and after, logits statistics, per-position max logit and argmax, the versions
+                and every file's sha256. The recipe of ../shared/fixtures/README.md, where the first copy was
+                made outside the repo (on another CPU: the float32 outputs differ from it in the last bits,
+                ≤ 3e-6; the weights, ids and adapter are the same to the bit).
   rope-scaling  one tiny random Llama (vocab 128, hidden 64, 2 layers, 4 heads / 2 KV heads, head_dim 16,
                 rope_theta 10 000, max_position_embeddings 64) whose weights are refilled far from the
                 default init, and its logits over one 48-token sequence under each rope_scaling type Loom
@@ -55,9 +74,6 @@ Fixtures:
                 apply to a tokenizer.json (the template decides). Each case is a patch of a fixture under
                 Tests/Fixtures/tokenizers (its post_processor, extra added tokens, tokenizer_config.json)
                 with the ids transformers gives for a few texts: special-tokens/cases.json.
-
-The fixtures the repo had before this script (tiny-llama-a, tokenizers) were made by the recipe in
-../shared/fixtures/README.md; they are not regenerated here yet.
 """
 import json
 import os
@@ -72,8 +88,9 @@ FIXTURES = os.path.join(ROOT, "Tests", "Fixtures")
 
 
 def refill(model, seed):
-    """Every weight from a seeded generator, far from transformers' init: a RoPE, mask or norm mistake
-    then moves the logits by whole units (the recipe of ../shared/fixtures' tiny-llama-a)."""
+    """Every weight from a seeded generator, in sorted parameter-name order, far from transformers' init
+    (linear and embedding N(0, 0.12²), norm weights 1 + N(0, 0.1²)): a RoPE, mask or norm mistake then moves
+    the logits by whole units. Returns the generator, for fixtures that draw more from it."""
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, parameter in sorted(model.named_parameters()):
@@ -81,6 +98,50 @@ def refill(model, seed):
                 parameter.copy_(1 + 0.1 * torch.randn(parameter.shape, generator=generator))
             else:
                 parameter.copy_(0.12 * torch.randn(parameter.shape, generator=generator))
+    return generator
+
+
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def add_adapter(model, generator, targets=LORA_TARGETS, **options):
+    """A PEFT LoRA (r 4, alpha 8, dropout 0, `targets`: Llama's 7 projections by default) whose A ~ N(0, 0.1²) and B ~ N(0, 0.05²) are
+    drawn from `generator` in sorted parameter-name order: B is non-zero, so the adapter moves the logits."""
+    import peft
+    lora = peft.LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=targets, **options)
+    tuned = peft.get_peft_model(model, lora)
+    with torch.no_grad():
+        for name, parameter in sorted(tuned.named_parameters()):
+            if "lora_A" in name:
+                parameter.copy_(0.1 * torch.randn(parameter.shape, generator=generator))
+            elif "lora_B" in name:
+                parameter.copy_(0.05 * torch.randn(parameter.shape, generator=generator))
+    return tuned
+
+
+def save_adapter(tuned, directory):
+    """PEFT's save_pretrained into directory/adapter, without its model-card template, target_modules sorted
+    (PEFT writes a set, whose order changes from run to run)."""
+    target = os.path.join(directory, "adapter")
+    tuned.save_pretrained(target, save_embedding_layers=False)  # no Hub lookup of base_model_name_or_path
+    os.remove(os.path.join(target, "README.md"))
+    path = os.path.join(target, "adapter_config.json")
+    config = json.load(open(path))
+    config["target_modules"] = sorted(config["target_modules"])
+    with open(path, "w") as file:
+        file.write(json.dumps(config, indent=2, sort_keys=True) + "\n")  # PEFT's own layout
+
+
+def adapter_outputs(tuned, input_ids, directory):
+    """The loss with the adapter and its gradients: logits_with_adapter.safetensors, and lora_grads.safetensors
+    (d loss / d each LoRA tensor under the adapter file's keys). Returns the output and the gradients."""
+    output = tuned(input_ids, labels=input_ids)
+    output.loss.backward()
+    save_file({"logits": output.logits.detach().contiguous()}, os.path.join(directory, "logits_with_adapter.safetensors"))
+    grads = {name.replace(".default", ""): parameter.grad.contiguous()
+             for name, parameter in tuned.named_parameters() if parameter.grad is not None}
+    save_file(grads, os.path.join(directory, "lora_grads.safetensors"))
+    return output, grads
 
 
 ROPE_TYPES = {
@@ -209,7 +270,7 @@ def tiny_qwen3():
         vocab_size=128, hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, head_dim=32, max_position_embeddings=128, rms_norm_eps=1e-6, rope_theta=1_000_000.0,
         tie_word_embeddings=True, bos_token_id=None, eos_token_id=2)
-    family_fixture("tiny-qwen3", transformers.Qwen3ForCausalLM(eager(config)), seed=31, targets=LLAMA_TARGETS)
+    family_fixture("tiny-qwen3", transformers.Qwen3ForCausalLM(eager(config)), seed=31, targets=LORA_TARGETS)
 
 
 def tiny_gemma2():
@@ -218,7 +279,7 @@ def tiny_gemma2():
         num_key_value_heads=2, head_dim=32, max_position_embeddings=128, rms_norm_eps=1e-6, rope_theta=10_000.0,
         query_pre_attn_scalar=24, sliding_window=6, attn_logit_softcapping=4.0, final_logit_softcapping=8.0,
         tie_word_embeddings=True, bos_token_id=None, eos_token_id=1, pad_token_id=0)
-    family_fixture("tiny-gemma2", transformers.Gemma2ForCausalLM(eager(config)), seed=41, targets=LLAMA_TARGETS)
+    family_fixture("tiny-gemma2", transformers.Gemma2ForCausalLM(eager(config)), seed=41, targets=LORA_TARGETS)
 
 
 def gemma3_text_config():
@@ -233,7 +294,7 @@ def gemma3_text_config():
 
 def tiny_gemma3():
     text = transformers.Gemma3ForCausalLM(eager(gemma3_text_config()))
-    family_fixture("tiny-gemma3", text, seed=43, targets=LLAMA_TARGETS)
+    family_fixture("tiny-gemma3", text, seed=43, targets=LORA_TARGETS)
     # The same text model inside a multimodal Gemma3ForConditionalGeneration with a tiny SigLIP tower: its
     # checkpoint keeps the text weights under model.language_model.; its text-only logits must be the same.
     directory = os.path.join(FIXTURES, "tiny-gemma3", "multimodal")
@@ -287,9 +348,6 @@ def tiny_phi3_longrope():
     save_file({"logits": logits.contiguous()}, os.path.join(directory, "logits_short.safetensors"))
 
 
-LLAMA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-
-
 def eager(config):
     config._attn_implementation = "eager"
     return config
@@ -315,25 +373,9 @@ def family_fixture(name, model, seed, targets):
         base = model(input_ids, labels=input_ids)
     save_file({"logits": base.logits.contiguous()}, os.path.join(directory, "logits.safetensors"))
 
-    lora = peft.LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=targets)
-    tuned = peft.get_peft_model(model, lora)
-    generator = torch.Generator().manual_seed(5)
-    with torch.no_grad():
-        for parameter_name, parameter in sorted(tuned.named_parameters()):
-            if "lora_A" in parameter_name:
-                parameter.copy_(0.1 * torch.randn(parameter.shape, generator=generator))
-            elif "lora_B" in parameter_name:
-                parameter.copy_(0.05 * torch.randn(parameter.shape, generator=generator))
-    tuned.save_pretrained(os.path.join(directory, "adapter"))
-    os.remove(os.path.join(directory, "adapter", "README.md"))  # PEFT's model-card template
-    output = tuned(input_ids, labels=input_ids)
-    output.loss.backward()
-    save_file({"logits": output.logits.detach().contiguous()}, os.path.join(directory, "logits_with_adapter.safetensors"))
-    grads = {}
-    for parameter_name, parameter in tuned.named_parameters():
-        if parameter.grad is not None:
-            grads[parameter_name.replace(".default", "")] = parameter.grad.contiguous()
-    save_file(grads, os.path.join(directory, "lora_grads.safetensors"))
+    tuned = add_adapter(model, torch.Generator().manual_seed(5), targets=targets)
+    save_adapter(tuned, directory)
+    output, _ = adapter_outputs(tuned, input_ids, directory)
     reference = {"versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
                  "loss": base.loss.item(), "loss_with_adapter": output.loss.item()}
     with open(os.path.join(directory, "reference.json"), "w") as file:
@@ -404,6 +446,109 @@ def transformers_gguf_reference(directory, file, input_ids, cases=120):
     with open(os.path.join(directory, "reference.json"), "w", encoding="utf-8") as out:
         json.dump(reference, out, ensure_ascii=False, indent=0)
     return loaded
+
+
+def tensor_statistics(tensor):
+    """Sum, mean, std, largest magnitude and L2 norm, in float64."""
+    values = tensor.detach().double()
+    return {"shape": list(values.shape), "sum": values.sum().item(), "mean": values.mean().item(),
+            "std": values.std().item(), "abs_max": values.abs().max().item(), "l2": values.norm().item()}
+
+
+def per_position(logits):
+    """Each position's largest logit and its id."""
+    best = logits.detach().max(dim=-1)
+    return {"max_logit": best.values.tolist(), "argmax": best.indices.tolist()}
+
+
+def tiny_llama_a():
+    """The recipe of ../shared/fixtures/README.md: one generator (seed 1234) draws the weights (refill), then
+    the input ids, then the adapter's A and B."""
+    import hashlib
+    import platform
+    import peft
+    import safetensors
+    directory = os.path.join(FIXTURES, "tiny-llama-a")
+    os.makedirs(directory, exist_ok=True)
+    seed = 1234
+    shape = dict(vocab_size=512, hidden_size=64, intermediate_size=172, num_hidden_layers=2, num_attention_heads=4,
+                 num_key_value_heads=4, max_position_embeddings=256, rms_norm_eps=1e-5, rope_theta=10_000.0,
+                 tie_word_embeddings=False)
+    config = transformers.LlamaConfig(**shape)
+    config._attn_implementation = "eager"
+    config._name_or_path = "tiny-llama-a"  # the adapter's base_model_name_or_path
+    torch.manual_seed(0)
+    model = transformers.LlamaForCausalLM(config)
+    generator = refill(model, seed)
+    model.eval()
+    model.save_pretrained(directory, safe_serialization=True)
+    input_ids = torch.randint(0, shape["vocab_size"], (2, 17), generator=generator)
+    with open(os.path.join(directory, "input_ids.json"), "w") as file:
+        file.write(json.dumps(input_ids.tolist()) + "\n")
+
+    with torch.no_grad():
+        base = model(input_ids, labels=input_ids, output_hidden_states=True)
+        model.config._attn_implementation = "sdpa"
+        sdpa = model(input_ids).logits
+        model.config._attn_implementation = "eager"
+    save_file({"logits": base.logits.contiguous()}, os.path.join(directory, "logits.safetensors"))
+    save_file({f"hidden_states.{index}": state.contiguous() for index, state in enumerate(base.hidden_states)},
+              os.path.join(directory, "hidden_states.safetensors"))
+    base_params = sum(parameter.numel() for parameter in model.parameters())
+
+    tuned = add_adapter(model, generator, task_type="CAUSAL_LM")
+    save_adapter(tuned, directory)
+    output, grads = adapter_outputs(tuned, input_ids, directory)
+    lora_parameters = [parameter for parameter in tuned.parameters() if parameter.requires_grad]
+    optimizer = torch.optim.AdamW(lora_parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    optimizer.step()
+    with torch.no_grad():
+        after = tuned(input_ids, labels=input_ids).loss.item()
+
+    lora = tuned.peft_config["default"]
+    reference = {
+        "name": "tiny-llama-a",
+        "seed": seed,
+        "config": {key: shape[key] for key in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+                                               "num_attention_heads", "num_key_value_heads", "max_position_embeddings",
+                                               "rms_norm_eps", "rope_theta", "tie_word_embeddings")},
+        "init": {"weight_std": 0.12, "norm_jitter": 0.1, "lora_A_std": 0.1, "lora_B_std": 0.05,
+                 "note": "weights refilled from torch.Generator(seed) in sorted param-name order"},
+        "dtype": "float32",
+        "attn_implementation": "eager",
+        "sdpa_vs_eager_max_abs_logit_diff": (sdpa - base.logits).abs().max().item(),
+        "input_ids_shape": list(input_ids.shape),
+        "loss_definition": "HF causal LM loss with labels=input_ids: mean cross-entropy of logits[:, :-1] vs "
+                           "input_ids[:, 1:] over all 2*16=32 positions",
+        "loss": base.loss.item(),
+        "loss_with_adapter": output.loss.item(),
+        "logits": tensor_statistics(base.logits),
+        "logits_with_adapter": tensor_statistics(output.logits),
+        "adapter_max_abs_logit_delta": (output.logits.detach() - base.logits).abs().max().item(),
+        "per_position": per_position(base.logits),
+        "per_position_with_adapter": per_position(output.logits),
+        "lora": {"r": lora.r, "lora_alpha": lora.lora_alpha, "lora_dropout": lora.lora_dropout, "bias": lora.bias,
+                 "task_type": "CAUSAL_LM", "target_modules": LORA_TARGETS, "scaling": lora.lora_alpha / lora.r,
+                 "trainable_params": sum(parameter.numel() for parameter in lora_parameters),
+                 "base_params": base_params},
+        "lora_grad_global_l2": sum(grad.double().pow(2).sum() for grad in grads.values()).sqrt().item(),
+        "adamw_one_step": {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0,
+                           "params": "LoRA A/B only", "loss_before": output.loss.item(), "loss_after": after},
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
+                     "safetensors": safetensors.__version__, "python": platform.python_version()},
+        "files": {},
+    }
+    for folder, _, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(path, directory)
+            if relative != "reference.json":
+                data = open(path, "rb").read()
+                reference["files"][relative] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    reference["files"] = dict(sorted(reference["files"].items()))
+    with open(os.path.join(directory, "reference.json"), "w") as file:
+        file.write(json.dumps(reference, indent=1) + "\n")
+    print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
 
 
 def tiny_gguf():
@@ -620,13 +765,24 @@ def smollm2_gguf():
     print(f"make-fixtures: wrote {os.path.relpath(directory, ROOT)}", file=sys.stderr)
 
 
-FIXTURE_MAKERS = {"rope-scaling": rope_scaling, "special-tokens": special_tokens, "tiny-qwen3": tiny_qwen3,
-                  "tiny-gemma2": tiny_gemma2, "tiny-gemma3": tiny_gemma3, "tiny-phi3": tiny_phi3, "tiny-phi3-longrope": tiny_phi3_longrope,
+def tokenizer_fixtures():
+    """scripts/make-tokenizer-fixtures.py in its own process: it pins tokenizers' thread pool before the
+    library loads."""
+    import subprocess
+    script = os.path.join(ROOT, "scripts", "make-tokenizer-fixtures.py")
+    subprocess.run([sys.executable, script], check=True)
+    print(f"make-fixtures: wrote {os.path.relpath(os.path.join(FIXTURES, 'tokenizers'), ROOT)}", file=sys.stderr)
+
+
+# In the order `make-fixtures.py` with no names makes them: special-tokens and tiny-gguf read the tokenizers.
+FIXTURE_MAKERS = {"tokenizers": tokenizer_fixtures, "tiny-llama-a": tiny_llama_a, "rope-scaling": rope_scaling,
+                  "special-tokens": special_tokens, "tiny-qwen3": tiny_qwen3, "tiny-gemma2": tiny_gemma2,
+                  "tiny-gemma3": tiny_gemma3, "tiny-phi3": tiny_phi3, "tiny-phi3-longrope": tiny_phi3_longrope,
                   "tiny-gguf": tiny_gguf, "tiny-gguf-kquants": tiny_gguf_kquants, "smollm2-gguf": smollm2_gguf}
 
 
 def main():
-    names = sys.argv[1:] or sorted(FIXTURE_MAKERS)
+    names = sys.argv[1:] or list(FIXTURE_MAKERS)
     for name in names:
         if name not in FIXTURE_MAKERS:
             sys.exit(f"make-fixtures: unknown fixture '{name}' (known: {', '.join(sorted(FIXTURE_MAKERS))})")

@@ -13,7 +13,11 @@ enum CausalAttention {
     /// the scores are one batched GEMM over B·KV batches, and k, v are never repeated.
     /// `scale` (nil: 1/√D) multiplies the scores; a `softcap` maps them to cap·tanh(s/cap) before the mask
     /// (Gemma 2).
-    static func compute(q: Tensor, k: Tensor, v: Tensor, slidingWindow: Int?, scale: Double? = nil, softcap: Double? = nil) throws -> Tensor {
+    /// A `documentMask` (B, 1, T, S) — packed documents, the causal mask included — takes the place of the
+    /// causal mask (the window still applies).
+    static func compute(
+        q: Tensor, k: Tensor, v: Tensor, slidingWindow: Int?, scale: Double? = nil, softcap: Double? = nil, documentMask: Tensor? = nil
+    ) throws -> Tensor {
         let (batch, heads, length, headDim) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let (kvHeads, keyLength) = (k.shape[1], k.shape[2])
         let group = heads / kvHeads
@@ -21,7 +25,14 @@ enum CausalAttention {
         let keysT = try k.reshape([batch * kvHeads, keyLength, headDim]).transpose(1, 2)
         let vals = try v.reshape([batch * kvHeads, keyLength, headDim])
         let scale = scale ?? 1 / Double(headDim).squareRoot()
-        let mask = try mask(queries: length, keys: keyLength, slidingWindow: slidingWindow, group: group, device: q.device)
+        var mask = try mask(queries: length, keys: keyLength, slidingWindow: slidingWindow, group: group, device: q.device)
+        if let documentMask {
+            // (B, 1, T, S) → one (group·T, S) block per batch row and KV head, the window added.
+            var rows = try documentMask.reshape([batch, 1, 1, length, keyLength]).expand([batch, kvHeads, group, length, keyLength])
+                .reshape([batch * kvHeads, group * length, keyLength])
+            if let window = mask, slidingWindow != nil { rows = try rows + window }
+            mask = rows
+        }
         var scores: Tensor
         if let softcap {
             scores = try (queries.bmm(keysT) * (scale / softcap)).tanh() * softcap
@@ -38,12 +49,18 @@ enum CausalAttention {
     /// The same attention through PyTorch's SDPA (flash / memory-efficient kernels on CUDA): the plain
     /// causal mask when the queries are the whole sequence, else the additive mask of `mask` (a KV cache
     /// or a sliding window). Returns (B·T, H·D) like `compute`.
-    static func sdpa(q: Tensor, k: Tensor, v: Tensor, slidingWindow: Int?, scale: Double? = nil) throws -> Tensor {
+    static func sdpa(q: Tensor, k: Tensor, v: Tensor, slidingWindow: Int?, scale: Double? = nil, documentMask: Tensor? = nil) throws -> Tensor {
         let (batch, heads, length, headDim) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let keyLength = k.shape[2]
         let windowCuts = slidingWindow.map { keyLength > $0 } ?? false
         let attended: Tensor
-        if length == keyLength && !windowCuts {
+        if let documentMask {
+            var mask = documentMask
+            if windowCuts, let window = try Self.mask(queries: length, keys: keyLength, slidingWindow: slidingWindow, group: 1, device: q.device) {
+                mask = try mask + window
+            }
+            attended = try scaledDotProductAttention(q: q, k: k, v: v, mask: mask.to(q.dtype), scale: scale)
+        } else if length == keyLength && !windowCuts {
             attended = try scaledDotProductAttention(q: q, k: k, v: v, isCausal: length > 1, scale: scale)
         } else {
             let mask = try mask(queries: length, keys: keyLength, slidingWindow: slidingWindow, group: 1, device: q.device)

@@ -44,6 +44,21 @@ extension DecoderModel {
         try loss(tokens: tokens, labels: labels, reduction: .mean)
     }
 
+    /// The loss of rows that pack several documents (Hugging Face's padding-free packing, as Axolotl's
+    /// sample packing trains): `documentStarts[b]` lists the positions of row b where a new document
+    /// begins (0 implied). Attention stays inside each document, positions restart at its first token
+    /// (RoPE sees each document from 0), and a document's first token is not predicted from the previous
+    /// document's last. Mean over the predicted tokens.
+    public func loss(tokens: Tensor, documentStarts: [[Int]]) throws -> Tensor {
+        let (batch, length) = try checkTokens(tokens)
+        guard documentStarts.count == batch else {
+            throw ModelError("documentStarts has \(documentStarts.count) rows, the tokens \(batch)")
+        }
+        let packing = try PackedDocuments(starts: documentStarts, length: length, device: device)
+        let labels = try tokens.to(device).maskedFill(packing.firstTokens, value: -100)
+        return try loss(tokens: tokens, labels: labels, reduction: .mean, packing: packing)
+    }
+
     /// Logits (B, vocab) of the last position only, continuing the cache: what generation needs.
     func nextTokenLogits(tokens: Tensor, cache: KVCache) throws -> Tensor {
         let (batch, length) = try checkTokens(tokens)
@@ -53,13 +68,13 @@ extension DecoderModel {
     }
 
     /// The next-token cross-entropy of `tokens` against shifted `labels`, reduced as asked.
-    func loss(tokens: Tensor, labels: Tensor, reduction: LossReduction) throws -> Tensor {
+    func loss(tokens: Tensor, labels: Tensor, reduction: LossReduction, packing: PackedDocuments? = nil) throws -> Tensor {
         let (batch, length) = try checkTokens(tokens)
         guard labels.shape == [batch, length] else {
             throw ModelError("labels must have the shape of the tokens \([batch, length]), got \(labels.shape)")
         }
         guard length > 1 else { throw ModelError("a loss needs at least 2 tokens per sequence, got \(length)") }
-        let (hidden, _) = try finalHidden(tokens: tokens, cache: nil, collect: false)
+        let (hidden, _) = try finalHidden(tokens: tokens, cache: nil, collect: false, packing: packing)
         let predicting = try hidden.reshape([batch, length, config.hiddenSize]).narrow(dim: 1, start: 0, length: length - 1)
             .reshape([batch * (length - 1), config.hiddenSize])  // (B·(T−1), C)
         let targets = try labels.narrow(dim: 1, start: 1, length: length - 1).reshape([-1]).to(.int64).to(device)
@@ -112,15 +127,24 @@ extension DecoderModel {
     // MARK: pieces
 
     /// The normalised last hidden state (B·T, C), and with `collect` every hidden state (B·T, C).
-    func finalHidden(tokens: Tensor, cache: KVCache?, collect: Bool) throws -> (Tensor, [Tensor]) {
+    /// With `packing`, rows hold several documents: positions restart at each, and attention stays inside it.
+    func finalHidden(tokens: Tensor, cache: KVCache?, collect: Bool, packing: PackedDocuments? = nil) throws -> (Tensor, [Tensor]) {
         let (batch, length) = (tokens.shape[0], tokens.shape[1])
         if let cache, cache.batchSize != batch {
             throw ModelError("the KV cache was made for batch size \(cache.batchSize), the tokens have \(batch)")
         }
-        let (cos, sin) = try rotary.tables(offset: cache?.length ?? 0, count: length)
-        let local = try localRotary?.tables(offset: cache?.length ?? 0, count: length)
+        var (cos, sin) = try rotary.tables(offset: cache?.length ?? 0, count: length)
+        var local = try localRotary?.tables(offset: cache?.length ?? 0, count: length)
+        var kernels = self.kernels.onCPU(embedTokens)
+        if let packing {
+            // Per-row positions: (B, T, D) tables; the fused kernels take one (T, D) table, so they step aside.
+            (cos, sin) = try rotary.tables(positions: packing.positions, count: length)
+            local = try localRotary?.tables(positions: packing.positions, count: length)
+            kernels.fusedAttentionHeads = false
+            kernels.fusedAttention = false
+        }
         let context = ForwardContext(batch: batch, length: length, cos: cos, sin: sin, local: local, cache: cache,
-                                     kernels: kernels.onCPU(embedTokens))
+                                     kernels: kernels, documentMask: packing?.mask)
         var hidden = try embed(tokens.reshape([-1]).to(device))  // (B·T, C), the ids moved to the model's device
         var states = collect ? [hidden] : []
         let checkpointing = gradientCheckpointing && cache == nil && GradMode.isEnabled

@@ -43,6 +43,8 @@ public final class FullParameterTraining: TrainableLanguageModel {
 
     public func loss(tokens: Tensor) throws -> Tensor { try model.loss(tokens: tokens) }
 
+    public func loss(tokens: Tensor, documentStarts: [[Int]]) throws -> Tensor { try model.loss(tokens: tokens, documentStarts: documentStarts) }
+
     public var isTraining: Bool {
         get { model.isTraining }
         set { model.isTraining = newValue }

@@ -35,9 +35,16 @@ public protocol TrainableLanguageModel: AnyObject {
     func loadTrainableState(from directory: URL) throws
     /// Names of trainable tensors AdamW applies no weight decay to (norm gains, biases).
     var parametersWithoutWeightDecay: Set<String> { get }
+    /// The loss of rows that pack several documents which must not see each other: `documentStarts[b]`
+    /// lists the positions of row b where a new document begins (0 implied).
+    func loss(tokens: Tensor, documentStarts: [[Int]]) throws -> Tensor
 }
 
 extension TrainableLanguageModel {
     /// Every trainable tensor decays (LoRA matrices and token rows are all weights).
     public var parametersWithoutWeightDecay: Set<String> { [] }
+
+    public func loss(tokens: Tensor, documentStarts: [[Int]]) throws -> Tensor {
+        throw ModelError("\(type(of: self)) cannot mask attention between packed documents (packing: masked)")
+    }
 }

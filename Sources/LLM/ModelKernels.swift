@@ -62,4 +62,53 @@ struct ForwardContext {
     var local: (cos: Tensor, sin: Tensor)? = nil
     let cache: KVCache?
     let kernels: ModelKernels
+    /// (B, 1, T, T) additive mask keeping attention inside each packed document (0 allowed, −∞ not), with
+    /// the causal mask in it; nil for plain causal attention.
+    var documentMask: Tensor? = nil
+}
+
+/// Rows that pack several documents: what the forward pass needs to keep them apart.
+struct PackedDocuments {
+    /// (B, T) int64: each token's position inside its document.
+    let positions: Tensor
+    /// (B, 1, T, T) f32 additive mask: a query sees the keys of its own document at or before it.
+    let mask: Tensor
+    /// (B, T) bool: the first token of every document after a row's first.
+    let firstTokens: Tensor
+
+    /// `starts[b]`: the positions of row b where a new document begins (0 implied), each in 1..<length.
+    init(starts: [[Int]], length: Int, device: Device) throws {
+        var positions: [Int64] = []
+        var segments: [Int64] = []
+        var first: [Bool] = []
+        positions.reserveCapacity(starts.count * length)
+        for (row, rowStarts) in starts.enumerated() {
+            guard rowStarts.allSatisfy({ (1..<length).contains($0) }), rowStarts == rowStarts.sorted(), Set(rowStarts).count == rowStarts.count else {
+                throw ModelError("document starts of row \(row) must be increasing positions in 1..<\(length), got \(rowStarts)")
+            }
+            var segment: Int64 = 0, start = 0, next = 0
+            for t in 0..<length {
+                let begins = next < rowStarts.count && rowStarts[next] == t
+                if begins {
+                    segment += 1
+                    start = t
+                    next += 1
+                }
+                positions.append(Int64(t - start))
+                segments.append(segment)
+                first.append(begins)
+            }
+        }
+        let batch = starts.count
+        self.positions = try Tensor(positions, shape: [batch, length]).to(device)
+        firstTokens = try Tensor(first.map { $0 ? Int64(1) : 0 }, shape: [batch, length]).ne(0).to(device)
+        self.mask = try withNoGrad {
+            let segment = try Tensor(segments, shape: [batch, length]).to(device)
+            let other = try segment.unsqueeze(2).ne(segment.unsqueeze(1))  // (B, T, T): another document
+            let columns = try Tensor.arange(length, device: device)
+            let future = try columns.reshape([1, length]).gt(columns.reshape([length, 1]))  // (T, T): k > q
+            let blocked = try other.logicalOr(future.unsqueeze(0).expand([batch, length, length]))
+            return try Tensor.zeros([batch, length, length], device: device).maskedFill(blocked, value: -Double.infinity).unsqueeze(1)
+        }
+    }
 }

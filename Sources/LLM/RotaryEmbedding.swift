@@ -43,6 +43,16 @@ final class RotaryEmbedding {
         return (try cosTable.narrow(dim: 0, start: offset, length: count), try sinTable.narrow(dim: 0, start: offset, length: count))
     }
 
+    /// cos and sin at per-row `positions` (B, T) int64 (each below `count`), each (B, T, headDim): packed
+    /// documents whose positions restart at each document.
+    func tables(positions: Tensor, count: Int) throws -> (cos: Tensor, sin: Tensor) {
+        let (cos, sin) = try tables(offset: 0, count: count)
+        let shape = positions.shape
+        let flat = try positions.reshape([-1])
+        return (try cos.indexSelect(dim: 0, index: flat).reshape(shape + [headDim]),
+                try sin.indexSelect(dim: 0, index: flat).reshape(shape + [headDim]))
+    }
+
     /// Computed on the CPU (transformers' f32 arithmetic) and then moved to `device`.
     private static func tables(
         headDim: Int, theta: Double, scaling: RopeScaling?, positions: Int, device: Device, long: Bool = false
@@ -70,7 +80,8 @@ final class RotaryEmbedding {
 extension RotaryEmbedding {
     /// Rotates the heads of x (B, T, heads, D) — any strides, e.g. a column block of a fused projection —
     /// and returns them head-major, (B, heads, T, D) contiguous, as attention wants them.
-    /// `cos`/`sin` are (T, D) tables from `tables(offset:count:)`.
+    /// `cos`/`sin` are (T, D) tables from `tables(offset:count:)`, or (B, T, D) per-row tables from
+    /// `tables(positions:count:)`.
     static func rotate(_ x: Tensor, cos: Tensor, sin: Tensor) throws -> Tensor {
         let shape = x.shape
         let (length, headDim) = (shape[1], shape[3])
@@ -78,8 +89,9 @@ extension RotaryEmbedding {
         let first = try x.narrow(dim: 3, start: 0, length: half)
         let second = try x.narrow(dim: 3, start: half, length: half)
         let rotated = try Tensor.cat([second.neg(), first], dim: 3)
-        let c = try cos.reshape([1, length, 1, headDim])
-        let s = try sin.reshape([1, length, 1, headDim])
+        let rows = cos.rank == 3 ? cos.shape[0] : 1
+        let c = try cos.reshape([rows, length, 1, headDim])
+        let s = try sin.reshape([rows, length, 1, headDim])
         return try (x * c + rotated * s).transpose(1, 2).contiguous()
     }
 }

@@ -55,13 +55,15 @@ final class SelfAttention {
             (k, v) = try cache.store(layer: layer, keys: k, values: v)  // (B, KV, S, D)
         }
         let attended: Tensor  // (B·T, H·D)
-        if context.kernels.fusedAttention && q.dtype == .float32 && scale == nil && softcap == nil {
+        let documents = context.documentMask
+        if context.kernels.fusedAttention && q.dtype == .float32 && scale == nil && softcap == nil && documents == nil {
             attended = try causalAttention(q: q, k: k, v: v, slidingWindow: slidingWindow)
         } else if context.kernels.sdpaAttention && softcap == nil {
             // SDPA cannot soft-cap: Gemma 2's attention keeps the explicit path.
-            attended = try CausalAttention.sdpa(q: q, k: k, v: v, slidingWindow: slidingWindow, scale: scale)
+            attended = try CausalAttention.sdpa(q: q, k: k, v: v, slidingWindow: slidingWindow, scale: scale, documentMask: documents)
         } else {
-            attended = try CausalAttention.compute(q: q, k: k, v: v, slidingWindow: slidingWindow, scale: scale, softcap: softcap)
+            attended = try CausalAttention.compute(
+                q: q, k: k, v: v, slidingWindow: slidingWindow, scale: scale, softcap: softcap, documentMask: documents)
         }
         return try outputProjection(attended, kernels: context.kernels)[0]
     }

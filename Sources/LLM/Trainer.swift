@@ -7,13 +7,14 @@
 // torch generators the caller names (the model's dropout…). A model must not draw from libtorch's
 // global generator, whose state cannot be saved.
 import Foundation
+import LoomCore
 import Torch
 
 public final class Trainer<Model: TrainableLanguageModel> {
     public let model: Model
     public let configuration: TrainingConfiguration
-    public let training: PackedTokens
-    public let evaluation: PackedTokens?
+    public let training: any TrainingSequences
+    public let evaluation: (any TrainingSequences)?
     public let checkpoints: CheckpointStore
     /// The torch generators the model draws from, by name; their states are checkpointed.
     public let generators: [String: Generator]
@@ -32,6 +33,8 @@ public final class Trainer<Model: TrainableLanguageModel> {
     private let optimizer: AdamW
     private let parameters: [Tensor]
     private let trainingDigest: String
+    /// Rows that pack several documents keep them apart (attention, positions, the boundary's prediction).
+    public let maskPackedDocuments: Bool
     private var order: TrainingDataOrder
     private var tokensTrained = 0
     private var lastCheckpointStep: Int?
@@ -42,11 +45,12 @@ public final class Trainer<Model: TrainableLanguageModel> {
     ///   - checkpointDirectory: where `checkpoint-<step>/` directories go.
     ///   - generators: every torch generator the model draws from, by a stable name.
     public init(
-        model: Model, configuration: TrainingConfiguration, training: PackedTokens, evaluation: PackedTokens? = nil,
-        checkpointDirectory: URL, generators: [String: Generator] = [:]
+        model: Model, configuration: TrainingConfiguration, training: any TrainingSequences, evaluation: (any TrainingSequences)? = nil,
+        checkpointDirectory: URL, generators: [String: Generator] = [:], maskPackedDocuments: Bool = false
     ) throws {
         try configuration.validate()
-        for (name, data) in [("training", training)] + (evaluation.map { [("evaluation", $0)] } ?? [])
+        let sources: [(String, any TrainingSequences)] = [("training", training)] + (evaluation.map { [("evaluation", $0)] } ?? [])
+        for (name, data) in sources
         where data.sequenceLength != configuration.sequenceLength {
             throw TrainingError.invalidConfiguration(
                 key: "sequenceLength", expected: "the \(name) tokens' packing length \(data.sequenceLength)",
@@ -78,7 +82,10 @@ public final class Trainer<Model: TrainableLanguageModel> {
             parameters: trainable.map { AdamW.Parameter(name: $0.name, tensor: $0.tensor, weightDecay: withoutDecay.contains($0.name) ? 0 : nil) },
             configuration: configuration.optimizer)
         self.parameters = trainable.map(\.tensor)
-        self.trainingDigest = training.digest
+        self.maskPackedDocuments = maskPackedDocuments
+        // Masked and plain packing compute different losses of the same windows: a checkpoint of one does
+        // not resume the other.
+        self.trainingDigest = maskPackedDocuments ? Digest.sha256Hex("masked:" + training.digest) : training.digest
     }
 
     // MARK: training
@@ -135,6 +142,13 @@ public final class Trainer<Model: TrainableLanguageModel> {
             medianTokensPerSecond: sorted.isEmpty ? nil : Double(configuration.tokensPerStep) / sorted[sorted.count / 2])
     }
 
+    /// The mean loss of the sequences `rows` of `data`, their packed documents kept apart when asked.
+    private func loss(_ data: any TrainingSequences, _ rows: some Collection<Int>) throws -> Tensor {
+        let batch = try data.batch(rows)
+        guard maskPackedDocuments else { return try model.loss(tokens: batch) }
+        return try model.loss(tokens: batch, documentStarts: rows.map { data.documentStarts(window: $0) })
+    }
+
     /// One optimizer step: forward/backward over each micro-batch (gradients accumulate), their mean,
     /// clipping, the AdamW update.
     private func trainStep(learningRate: Double) throws -> TrainingStepRecord {
@@ -143,8 +157,8 @@ public final class Trainer<Model: TrainableLanguageModel> {
         let microBatches = configuration.gradientAccumulationSteps
         var lossSum = 0.0
         for microBatch in 0..<microBatches {
-            let batch = try training.batch(sequences[(microBatch * batchSize)..<((microBatch + 1) * batchSize)])
-            let loss = try model.loss(tokens: batch)
+            let rows = sequences[(microBatch * batchSize)..<((microBatch + 1) * batchSize)]
+            let loss = try loss(training, rows)
             let value = try loss.scalar(Float.self)
             guard value.isFinite else {
                 try Gradients.clear(parameters)
@@ -182,7 +196,7 @@ public final class Trainer<Model: TrainableLanguageModel> {
         var sequences = 0
         try withNoGrad {
             for range in batches {
-                let loss = try model.loss(tokens: evaluation.batch(range)).scalar(Float.self)
+                let loss = try self.loss(evaluation, Array(range)).scalar(Float.self)
                 weightedSum += Double(loss) * Double(range.count)
                 sequences += range.count
             }

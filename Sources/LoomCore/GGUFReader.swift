@@ -4,16 +4,6 @@
 // and the key or tensor. Format-level only (dequantisation lives in LLM).
 import Foundation
 
-public struct GGUFFileError: Error, CustomStringConvertible, Equatable {
-    public let file: String
-    public let problem: String
-    public init(file: String, problem: String) {
-        self.file = file
-        self.problem = problem
-    }
-    public var description: String { "\(file): \(problem)" }
-}
-
 /// A metadata value as read (integers widened; arrays of any element type).
 public indirect enum GGUFMetadata: Sendable, Equatable {
     case int(Int64)

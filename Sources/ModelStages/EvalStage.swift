@@ -55,8 +55,12 @@ struct EvalStage: StageKind {
         context.progress.report(message: "scoring the tuned model")
         // QLoRA's base quantised as its training quantised it: the adapter's own targets.
         let tuned = try ModelLoading.load(tunedDirectory, method: method, targets: nil, adapter: adapterDirectory, computeDType: computeDType, device: device)
+        // The tuned model's prompts from the token store its training read, when there is one.
+        let split: CorpusSplit = parameters.split == "train" ? .train : .validation
+        let tunedPrompts = try TokenizeStage.upstreamStore(context, tokenizerDirectory: tunedDirectory)?
+            .scenePrompts(split: split, tiers: [parameters.tier], count: scenes.count) ?? scenes.map { tunedTokenizer.encodePrompt($0) }
         let tunedScore = try HeldOutScoring.score(
-            model: tuned, windows: TokenizedText.scoringWindows(scenes: scenes, tokenizer: tunedTokenizer, length: parameters.seqLen),
+            model: tuned, windows: tunedPrompts.flatMap { TokenizedText.scoringWindows($0, length: parameters.seqLen) },
             bytes: bytes, batchSize: parameters.batchSize)
         try context.checkCancellation()
 
@@ -70,7 +74,7 @@ struct EvalStage: StageKind {
             sceneTokens: scenes.map { baseTokenizer.encodePrompt($0).count }, bytes: bytes, batch: parameters.batchSize)
         let tunedCompute = SceneCompute(
             config: tuned.config, trainableParameters: tuned.trainableParameterCount,
-            sceneTokens: scenes.map { tunedTokenizer.encodePrompt($0).count }, bytes: bytes, batch: parameters.batchSize)
+            sceneTokens: tunedPrompts.map(\.count), bytes: bytes, batch: parameters.batchSize)
 
         var generations: [Generation] = []
         for (index, prompt) in parameters.prompts.enumerated() {

@@ -41,8 +41,8 @@ struct PretrainBaseStage: StageKind {
         let loop = parameters.loop
 
         let (training, validation) = try TokenizedText.trainingData(
-            corpus: corpus, tiers: tiers, validationTiers: tiers, tokenizer: tokenizer, sequenceLength: loop.seqLen,
-            validationTokens: Self.validationTokens, log: context.log, metric: "pretrain/val_loss")
+            context, corpus: corpus, tokenizerDirectory: tokenizerDirectory, tiers: tiers, validationTiers: tiers,
+            sequenceLength: loop.seqLen, validationTokens: Self.validationTokens, metric: "pretrain/val_loss")
 
         let shape = parameters.model
         let special = tokenizer.specialTokens
@@ -54,7 +54,7 @@ struct PretrainBaseStage: StageKind {
         let device = try ModelLoading.device(loop.device, log: context.log)
         let model = try randomCausalLM(config: config, seed: UInt64(loop.seed), device: device)
         context.metrics.log("pretrain/parameters", Double(model.parameterCount), step: 0)
-        context.log.info("pretraining a Llama of \(model.parameterCount) parameters (hidden \(shape.hiddenSize), \(shape.numHiddenLayers) layers, vocabulary \(config.vocabSize)) on \(training.tokens.count) tokens of \(tiers.joined(separator: ", "))")
+        context.log.info("pretraining a Llama of \(model.parameterCount) parameters (hidden \(shape.hiddenSize), \(shape.numHiddenLayers) layers, vocabulary \(config.vocabSize)) on \(training.tokenCount) tokens of \(tiers.joined(separator: ", "))")
 
         let configuration = StageTraining.configuration(loop)
         let trainable = try model.fullParameterTraining()
@@ -64,7 +64,7 @@ struct PretrainBaseStage: StageKind {
 
         try model.saveModel(to: context.outputDirectory, mergeAdapter: false, companionsFrom: tokenizerDirectory)
         try TrainingSummary(
-            result: result, configuration: configuration, corpusTokens: training.tokens.count, tiers: tiers,
+            result: result, configuration: configuration, corpusTokens: training.tokenCount, tiers: tiers,
             trainableParameters: model.parameterCount, device: device.description)
             .write(to: context.outputDirectory.appendingPathComponent(TrainingSummary.fileName))
         context.registerArtifact(name: "model", path: "model.safetensors")

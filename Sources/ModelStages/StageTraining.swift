@@ -37,12 +37,13 @@ enum StageTraining {
     /// one, and returns the result. On a CUDA `device` each step also reports the peak device memory
     /// (`<prefix>/peak_device_mb`), and running out of it is an error that says what to lower.
     static func run<Model: TrainableLanguageModel>(
-        _ context: StageContext, model: Model, configuration: TrainingConfiguration, training: PackedTokens,
-        evaluation: PackedTokens?, generators: [String: Generator], metricPrefix: String, device: Device = .cpu
+        _ context: StageContext, model: Model, configuration: TrainingConfiguration, training: any TrainingSequences,
+        evaluation: (any TrainingSequences)?, generators: [String: Generator], metricPrefix: String, device: Device = .cpu,
+        maskPackedDocuments: Bool = false
     ) throws -> TrainingResult {
         do {
             return try train(context, model: model, configuration: configuration, training: training, evaluation: evaluation,
-                             generators: generators, metricPrefix: metricPrefix, device: device)
+                             generators: generators, metricPrefix: metricPrefix, device: device, maskPackedDocuments: maskPackedDocuments)
         } catch let error as TorchError where Self.isOutOfMemory(error) {
             throw OutOfMemoryError(description: Self.outOfMemoryAdvice(
                 error, stage: context.stage, configuration: configuration, device: device, adapter: metricPrefix == "train"))
@@ -68,13 +69,14 @@ enum StageTraining {
     }
 
     private static func train<Model: TrainableLanguageModel>(
-        _ context: StageContext, model: Model, configuration: TrainingConfiguration, training: PackedTokens,
-        evaluation: PackedTokens?, generators: [String: Generator], metricPrefix: String, device: Device
+        _ context: StageContext, model: Model, configuration: TrainingConfiguration, training: any TrainingSequences,
+        evaluation: (any TrainingSequences)?, generators: [String: Generator], metricPrefix: String, device: Device,
+        maskPackedDocuments: Bool
     ) throws -> TrainingResult {
         let trainer = try Trainer(
             model: model, configuration: configuration, training: training, evaluation: evaluation,
             checkpointDirectory: context.resumeDirectory.appendingPathComponent("checkpoints", isDirectory: true),
-            generators: generators)
+            generators: generators, maskPackedDocuments: maskPackedDocuments)
         if let checkpoint = try trainer.resumeFromLatestCheckpoint() {
             context.log.info("continuing from \(checkpoint.lastPathComponent) (step \(trainer.step) of \(trainer.totalSteps))")
             for note in trainer.resumeNotes { context.log.warning(note) }

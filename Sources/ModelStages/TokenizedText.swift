@@ -5,43 +5,47 @@
 import Corpus
 import Foundation
 import LLM
+import LoomCore
 import Pipeline
 import Stages
 import Tokenizers
 
 enum TokenizedText {
-    /// The scenes of `split` in `tiers` as one packed token stream of `sequenceLength` windows, at most
-    /// `maxTokens` of it (0: all). nil when the text holds less than one window.
-    static func packed(
-        corpus: CorpusReader, split: CorpusSplit, tiers: [String], tokenizer: any Tokenizer, sequenceLength: Int,
-        maxTokens: Int = 0, name: String
-    ) throws -> PackedTokens? {
-        var stream: [Int] = []
-        try CorpusSelection.forEachText(of: corpus, split: split, tiers: tiers) { text in
-            if maxTokens > 0, stream.count >= maxTokens { return }
-            stream += tokenizer.encodeDocument(text)
-        }
-        if maxTokens > 0, stream.count > maxTokens { stream.removeLast(stream.count - maxTokens) }
-        guard stream.count >= sequenceLength else { return nil }
-        return try PackedTokens(tokens: stream, sequenceLength: sequenceLength, name: name)
-    }
-
-    /// What a training kind trains on: the train split of `tiers` packed into seq_len windows (an error
-    /// when it holds less than one), and at most `validationTokens` of the validation split of
-    /// `validationTiers` (nil, with a warning in the log, when it holds less than one window).
+    /// What a training kind trains on, read from the token store of `tokenizerDirectory`'s tokenizer (the
+    /// upstream `tokenize` stage's, or one made now, see TokenizeStage.store): windows of the train split
+    /// of `tiers` (an error when it holds less than one), and of at most `validationTokens` of the
+    /// validation split of `validationTiers` (nil, with a warning in the log, when it holds less than one
+    /// window).
+    /// `books` > 0 trains on that many books of the tiers, in the seeded order `booksSeed` gives (nested:
+    /// fewer books are a subset of more).
     static func trainingData(
-        corpus: CorpusReader, tiers: [String], validationTiers: [String], tokenizer: any Tokenizer, sequenceLength: Int,
-        validationTokens: Int, log: StageLog, metric: String
-    ) throws -> (training: PackedTokens, validation: PackedTokens?) {
-        let trainName = "the train split of \(tiers.joined(separator: ", "))"
-        guard let training = try packed(corpus: corpus, split: .train, tiers: tiers, tokenizer: tokenizer, sequenceLength: sequenceLength, name: trainName) else {
+        _ context: StageContext, corpus: CorpusReader, tokenizerDirectory: URL, tiers: [String], validationTiers: [String],
+        sequenceLength: Int, validationTokens: Int, metric: String, books: Int = 0, booksSeed: Int = 0
+    ) throws -> (training: TokenWindows, validation: TokenWindows?) {
+        let store = try TokenizeStage.store(context, corpus: corpus, tokenizerDirectory: tokenizerDirectory)
+        var trainName = "the train split of \(tiers.joined(separator: ", "))"
+        var trainDocuments = store.documents(split: .train, tiers: tiers)
+        if books > 0 {
+            let selection = store.documents(trainDocuments, firstBooks: books, seed: booksSeed)
+            trainDocuments = selection.documents
+            trainName = "\(selection.books) of the \(selection.of) books of " + trainName
+            context.log.info("training on \(trainName) (books_seed \(booksSeed))")
+            if books > selection.of { context.log.warning("books: \(books) asked, the tiers hold \(selection.of): training on all of them") }
+        }
+        // The number of books trained on: the saturation curve's x.
+        let prefix = metric.split(separator: "/").first.map(String.init) ?? "train"
+        context.metrics.log("\(prefix)/books", Double(Set(trainDocuments.map { store.documents[$0].source }).count), step: 0)
+        let training: TokenWindows
+        do {
+            training = try TokenWindows(store: store, documents: trainDocuments, sequenceLength: sequenceLength, name: trainName)
+        } catch PackedTokens.PackingError.tooFewTokens {
             throw UpstreamError("tiers: \(trainName) holds fewer than seq_len = \(sequenceLength) tokens")
         }
         let validationName = "the validation split of \(validationTiers.joined(separator: ", "))"
-        let validation = try packed(
-            corpus: corpus, split: .validation, tiers: validationTiers, tokenizer: tokenizer, sequenceLength: sequenceLength,
+        let validation = try? TokenWindows(
+            store: store, documents: store.documents(split: .validation, tiers: validationTiers), sequenceLength: sequenceLength,
             maxTokens: validationTokens, name: validationName)
-        if validation == nil { log.warning("\(validationName) holds less than one window of \(sequenceLength) tokens: no \(metric)") }
+        if validation == nil { context.log.warning("\(validationName) holds less than one window of \(sequenceLength) tokens: no \(metric)") }
         return (training, validation)
     }
 

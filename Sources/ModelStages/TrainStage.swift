@@ -50,10 +50,11 @@ struct TrainStage: StageKind {
 
         let loop = parameters.loop
         let (training, validation) = try TokenizedText.trainingData(
-            corpus: corpus, tiers: tiers, validationTiers: validationTiers, tokenizer: tokenizer, sequenceLength: loop.seqLen,
-            validationTokens: parameters.valMaxTokens, log: context.log, metric: "train/val_loss")
+            context, corpus: corpus, tokenizerDirectory: modelDirectory, tiers: tiers, validationTiers: validationTiers,
+            sequenceLength: loop.seqLen, validationTokens: parameters.valMaxTokens, metric: "train/val_loss",
+            books: parameters.books, booksSeed: parameters.booksSeed)
         context.log.info(
-            "\(parameters.method.rawValue) rank \(parameters.lora.rank) on \(parameters.lora.moduleNames.joined(separator: ", "))\(newRows.isEmpty ? "" : " and \(newRows.count) new-token rows"): \(model.trainableParameterCount) trainable parameters; \(training.tokens.count) training tokens of \(tiers.joined(separator: ", "))")
+            "\(parameters.method.rawValue) rank \(parameters.lora.rank) on \(parameters.lora.moduleNames.joined(separator: ", "))\(newRows.isEmpty ? "" : " and \(newRows.count) new-token rows"): \(model.trainableParameterCount) trainable parameters; \(training.tokenCount) training tokens of \(tiers.joined(separator: ", "))")
         if parameters.method == .qlora {
             let bytes = (0..<model.config.numHiddenLayers).reduce(0) { total, layer in
                 total + targets.reduce(0) { $0 + model.base(layer: layer, $1).residentBytes }
@@ -67,7 +68,7 @@ struct TrainStage: StageKind {
         let generators = model.dropoutGenerator.map { ["lora_dropout": $0] } ?? [:]
         let result = try StageTraining.run(
             context, model: model, configuration: configuration, training: training, evaluation: validation,
-            generators: generators, metricPrefix: "train", device: device)
+            generators: generators, metricPrefix: "train", device: device, maskPackedDocuments: parameters.packing == "masked")
 
         let output = context.outputDirectory
         try model.saveAdapter(to: output)
@@ -77,7 +78,7 @@ struct TrainStage: StageKind {
             try AtomicFile.write(Data(contentsOf: source), to: output.appendingPathComponent(name))
         }
         let summary = TrainingSummary(
-            result: result, configuration: configuration, corpusTokens: training.tokens.count, tiers: tiers,
+            result: result, configuration: configuration, corpusTokens: training.tokenCount, tiers: tiers,
             method: parameters.method.rawValue, trainableParameters: model.trainableParameterCount, device: device.description)
         try summary.write(to: output.appendingPathComponent(TrainingSummary.fileName))
         context.metrics.log([

@@ -27,6 +27,7 @@ public enum HTMLReport {
                 lossSection(report, &main)
                 evalSection(report, &main)
                 saturationSection(report, &main)
+                if !report.booksSaturation.points.isEmpty { booksSection(report, &main) }
                 generationsSection(report, &main)
                 main.element("footer", text: "Written by loom \(LoomVersion.string) from its run store. "
                     + "This file is self-contained: no scripts, no network.")
@@ -384,6 +385,51 @@ public enum HTMLReport {
                 }
             }
             notOnCurve(saturation, &section)
+        }
+    }
+
+    /// Bits per byte (and KL from the base) against the number of books, seeds pooled with their spread.
+    static func booksSection(_ report: RunReport, _ out: inout Markup) {
+        let curve = report.booksSaturation
+        section("books", "Saturation by number of books", &out) { section in
+            section.element("p", [("class", "hint")],
+                            text: "Eval bits per byte (\(BooksSaturation.bitsPerByteKey)) against the books each run trained on "
+                                + "(\(BooksSaturation.booksKey)), on a log axis: runs of one count (the seeds of a sweep) pooled into their "
+                                + "mean, the bar their lowest and highest; the dashed line is the base model. By definition, "
+                                + BooksSaturation.definition + ".")
+            var chart = LineChart(
+                title: "eval bits per byte against books", xLabel: "books trained on (\(BooksSaturation.booksKey))", yLabel: "eval bits per byte",
+                series: [LineChart.Series(label: "tuned model, mean over seeds", color: ChartPalette.tuned,
+                                          points: curve.points.map { ($0.books, $0.meanBitsPerByte) }, markers: true,
+                                          errorBars: curve.points.map { ($0.minBitsPerByte, $0.maxBitsPerByte) })])
+            chart.xScale = .automatic
+            chart.references = curve.baseBitsPerByte.map { [LineChart.Reference(label: "base model", y: $0)] } ?? []
+            section.element("figure", [("class", "chart books-chart")]) { figure in figure.append(chart.render()) }
+            section.element("p", [("class", "finding")], text: curve.saturationBooks.map {
+                "Saturation begins at \(RunComparison.number($0)) books."
+            } ?? "No saturation by that definition among these counts\(curve.points.count < 3 ? " (it needs three or more)" : "").")
+            section.element("table", [("class", "saturation")]) { table in
+                table.element("thead") { head in
+                    head.element("tr") { row in
+                        for (title, numeric) in [("books", true), ("runs", true), ("mean bits per byte", true), ("lowest – highest", true),
+                                                 ("KL from base", true)] {
+                            row.element("th", numeric ? [("class", "num")] : [], text: title)
+                        }
+                    }
+                }
+                table.element("tbody") { body in
+                    for point in curve.points {
+                        body.element("tr") { row in
+                            row.element("td", [("class", "num")], text: RunComparison.number(point.books))
+                            row.element("td", [("class", "num")], text: String(point.runs.count))
+                            row.element("td", [("class", "num")], text: RunComparison.number(point.meanBitsPerByte))
+                            row.element("td", [("class", "num")],
+                                        text: "\(RunComparison.number(point.minBitsPerByte)) – \(RunComparison.number(point.maxBitsPerByte))")
+                            row.element("td", [("class", "num")], text: point.meanKL.map(RunComparison.number) ?? "–")
+                        }
+                    }
+                }
+            }
         }
     }
 

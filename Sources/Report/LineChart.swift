@@ -13,8 +13,12 @@ public struct LineChart {
         public let markers: Bool
         /// One per point (or empty): text written beside each point.
         public let pointLabels: [String]
+        /// A vertical bar per point from low to high (the spread over seeds), or none.
+        public let errorBars: [(low: Double, high: Double)]
 
-        public init(label: String, color: String, points: [(x: Double, y: Double)], markers: Bool = false, pointLabels: [String] = []) {
+        public init(label: String, color: String, points: [(x: Double, y: Double)], markers: Bool = false, pointLabels: [String] = [],
+                    errorBars: [(low: Double, high: Double)] = []) {
+            self.errorBars = errorBars
             self.label = label
             self.color = color
             self.points = points
@@ -62,7 +66,7 @@ public struct LineChart {
                                  width: width - 2 * ChartFrame.sidePadding)
         let frame = ChartFrame(width: width, height: height, top: ChartFrame.sidePadding + legend.height + 8)
         let xs = series.flatMap { $0.points.map(\.x) }
-        let ys = series.flatMap { $0.points.map(\.y) }
+        let ys = series.flatMap { $0.points.map(\.y) + $0.errorBars.flatMap { [$0.low, $0.high] } }
         let xRange = (frame.left, frame.right)
         let x = xScale == .automatic ? ChartScale.automatic(xs, range: xRange) : ChartScale.linear(xs, tickCount: 6, range: xRange)
         let y = ChartScale.linear(ys, including: references.map(\.y), range: (frame.bottom, frame.top))
@@ -86,6 +90,15 @@ public struct LineChart {
         var placedLabels: [ChartFrame.Box] = []
         for line in series {
             let pixels = line.points.map { (x: x.map($0.x), y: y.map($0.y)) }
+            for (index, bar) in line.errorBars.enumerated() where index < pixels.count {
+                let (px, low, high) = (ChartFrame.format(pixels[index].x), y.map(bar.low), y.map(bar.high))
+                svg.element("path", [("class", "error-bar"), ("d", "M\(px),\(ChartFrame.format(low))V\(ChartFrame.format(high))"
+                                        + "M\(ChartFrame.format(pixels[index].x - 5)),\(ChartFrame.format(low))h10"
+                                        + "M\(ChartFrame.format(pixels[index].x - 5)),\(ChartFrame.format(high))h10"),
+                                     ("stroke", line.color), ("stroke-width", "1.5"), ("fill", "none")]) { svg in
+                    svg.element("title", text: "\(line.label): \(ChartScale.short(line.points[index].x)): \(ChartScale.short(bar.low)) – \(ChartScale.short(bar.high))")
+                }
+            }
             let drawn = Self.thinned(pixels)
             svg.element("polyline", [("class", "series"), ("data-series", line.label), ("points", drawn.map {
                 "\(ChartFrame.format($0.x)),\(ChartFrame.format($0.y))"

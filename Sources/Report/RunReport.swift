@@ -63,6 +63,7 @@ public struct RunReport: Sendable {
     public let lossCurves: [LossCurve]
     public let evalMetrics: [EvalMetric]
     public let saturation: Saturation
+    public let booksSaturation: BooksSaturation
     public let generations: GenerationTable
     /// Runs (by index) that recorded no metric at all.
     public let runsWithoutMetrics: [Int]
@@ -90,6 +91,7 @@ public struct RunReport: Sendable {
         lossCurves = try Self.lossCurves(store: store, runs: runs, keys: keys, values: values)
         evalMetrics = Self.evalMetrics(keys: keys, values: values, goals: goals)
         saturation = Self.saturation(values: values, labels: labels)
+        booksSaturation = BooksSaturation(values: values.map { $0.mapValues(\.value) })
         generations = try GenerationTable(store: store, runs: runs, labels: labels)
     }
 

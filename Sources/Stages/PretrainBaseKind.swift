@@ -32,7 +32,7 @@ public enum PretrainBaseKind {
         ] + TrainingLoopParameters.specs(.init(
             metricPrefix: "pretrain", batchSizeDoc: "sequences per optimizer step", batchSize: 16, seqLen: 256, lr: 3e-3,
             warmupSteps: 50, weightDecay: 0.1, evalEvery: 100, checkpointEvery: 100))),
-        metricGoals: ["pretrain/lr": .none, "pretrain/grad_norm": .none, "pretrain/parameters": .none],
+        metricGoals: ["pretrain/lr": .none, "pretrain/grad_norm": .none, "pretrain/parameters": .none, "pretrain/books": .none],
         checkParameters: Parameters.check,
         tierKeys: ["tiers"])
 

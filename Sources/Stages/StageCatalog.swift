@@ -17,6 +17,7 @@ public enum StageCatalog {
         registry.register(CorpusStage())
         registry.register(BaseTokenizerStage())
         registry.register(HyperwordsStage())
+        registry.register(TokenizeStage())
         for descriptor in modelKinds { registry.declare(descriptor) }
         return registry
     }

@@ -45,6 +45,11 @@ public enum TrainKind {
             .int("val_max_tokens", default: 32768, minimum: 1, doc: "most held-out tokens per train/val_loss measurement"),
             .bool("gradient_checkpointing", default: false,
                   doc: "recompute each decoder layer's activations in backward instead of keeping them: less memory (QLoRA's peak 894 → 705 MB in bench/lora-train), about one more forward pass per step"),
+            .int("books", default: 0, minimum: 0,
+                 doc: "train on this many books (source files) of the tiers, taken in a seeded order so that a smaller count is always a subset of a larger one (0: every book): the saturation curve by number of books"),
+            .int("books_seed", default: 0, minimum: 0, doc: "seeds the order `books` takes books in"),
+            .choice("packing", ["plain", "masked"], default: "plain",
+                    doc: "how scenes packed into one seq_len window see each other: plain (causal attention across the whole window, as Hugging Face's group_texts trains) or masked (attention stays inside each scene, positions restart at its first token, and a scene's first token is not predicted from the one before — Axolotl's sample packing)"),
             .choice("dtype", ["float32", "bfloat16", "float16"], default: "float32",
                     doc: "how the frozen base computes: LoRA's dense matrices stored and multiplied in it (bfloat16: half the memory of float32), QLoRA's NF4 weights dequantised to it; adapters, new-token rows, optimizer state, norms and the loss stay float32. In the fingerprint (set bfloat16 for a GPU run: the default does not depend on the machine)"),
         ] + TrainingLoopParameters.specs(.init(
@@ -52,7 +57,7 @@ public enum TrainKind {
             warmupSteps: 20, weightDecay: 0, evalEvery: 50, checkpointEvery: 50))),
         metricGoals: [
             "train/lr": .none, "train/grad_norm": .none, "train/tokens_seen": .none, "train/corpus_tokens": .none,
-            "train/trainable_params": .none, "train/nf4_bytes_per_parameter": .none,
+            "train/trainable_params": .none, "train/nf4_bytes_per_parameter": .none, "train/books": .none,
         ],
         checkParameters: Parameters.check,
         tierKeys: ["tiers", "val_tiers"])
@@ -84,11 +89,16 @@ public enum TrainKind {
         public var valMaxTokens: Int
         public var dtype: String
         public var gradientCheckpointing: Bool
+        /// plain or masked (see the schema).
+        public var packing: String
+        /// How many books of the tiers to train on (0: all), and the seed of their order.
+        public var books: Int
+        public var booksSeed: Int
         /// steps, batch_size, seq_len, lr, schedule, warmup_steps, …
         public var loop: TrainingLoopParameters
 
         enum CodingKeys: String, CodingKey {
-            case method, lora, trainNewRows, tiers, gradAccum, valTiers, valMaxTokens, dtype, gradientCheckpointing
+            case method, lora, trainNewRows, tiers, gradAccum, valTiers, valMaxTokens, dtype, gradientCheckpointing, packing, books, booksSeed
         }
 
         public init(from decoder: any Decoder) throws {
@@ -102,6 +112,9 @@ public enum TrainKind {
             valMaxTokens = try container.decode(Int.self, forKey: .valMaxTokens)
             dtype = try container.decode(String.self, forKey: .dtype)
             gradientCheckpointing = try container.decode(Bool.self, forKey: .gradientCheckpointing)
+            packing = try container.decode(String.self, forKey: .packing)
+            books = try container.decode(Int.self, forKey: .books)
+            booksSeed = try container.decode(Int.self, forKey: .booksSeed)
             loop = try TrainingLoopParameters(from: decoder)
         }
 

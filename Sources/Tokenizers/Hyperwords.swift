@@ -4,6 +4,7 @@
 // text with the result and drop any new token it uses fewer than `minCount` times (with the tokens
 // built on it), so that every token that ships is reachable.
 import Foundation
+import LoomCore
 
 /// Where learning is, for progress lines.
 public enum HyperwordProgress: Sendable {
@@ -43,10 +44,10 @@ public enum Hyperwords {
             round += 1
             progress(.verifying(round: round))
             let built = try build(base: base, layout: layout, merges: merges)
-            let (counts, extendedTokens) = countNewTokens(built, texts: texts, firstNewId: Int(firstNewId))
+            let (counts, extendedTokens) = try countNewTokens(built, texts: texts, firstNewId: Int(firstNewId))
             let dropped = Set(merges.indices.filter { counts[$0] < options.minCount })
             if dropped.isEmpty || round == 8 {
-                let baseTokens = texts.reduce(0) { $0 + base.encode($1).count }
+                let baseTokens = try parallelSum(texts) { text in base.encode(text).count }
                 let tokens = zip(built.newTokens, counts).map { token, count in
                     var counted = token
                     counted.count = count
@@ -184,18 +185,46 @@ public enum Hyperwords {
 
     // MARK: checking
 
-    /// How often each new token occurs when `tokenizer` encodes `texts`, and the tokens in all.
-    private static func countNewTokens(_ tokenizer: ExtendedTokenizer, texts: [String], firstNewId: Int) -> (counts: [Int], tokens: Int) {
-        var counts = [Int](repeating: 0, count: tokenizer.newTokens.count)
-        var ids: [Int32] = []
+    /// How often each new token occurs when `tokenizer` encodes `texts`, and the tokens in all: the texts
+    /// in chunks on every core (OrderedWorkPool), the counts summed in chunk order.
+    private static func countNewTokens(_ tokenizer: ExtendedTokenizer, texts: [String], firstNewId: Int) throws -> (counts: [Int], tokens: Int) {
+        let newTokens = tokenizer.newTokens.count
+        var counts = [Int](repeating: 0, count: newTokens)
         var tokens = 0
-        for text in texts {
-            ids.removeAll(keepingCapacity: true)
-            tokenizer.runtime.encode(text, into: &ids)
-            tokens += ids.count
-            for id in ids where Int(id) >= firstNewId { counts[Int(id) - firstNewId] += 1 }
-        }
+        try forEachChunk(of: texts, work: { chunk in
+            var chunkCounts = [Int](repeating: 0, count: newTokens)
+            var ids: [Int32] = []
+            var chunkTokens = 0
+            for text in chunk {
+                ids.removeAll(keepingCapacity: true)
+                tokenizer.runtime.encode(text, into: &ids)
+                chunkTokens += ids.count
+                for id in ids where Int(id) >= firstNewId { chunkCounts[Int(id) - firstNewId] += 1 }
+            }
+            return (chunkCounts, chunkTokens)
+        }, consume: { (chunkCounts: [Int], chunkTokens: Int) in
+            for index in counts.indices { counts[index] += chunkCounts[index] }
+            tokens += chunkTokens
+        })
         return (counts, tokens)
+    }
+
+    /// Σ `measure(text)` over `texts`, on every core.
+    static func parallelSum(_ texts: [String], _ measure: @escaping @Sendable (String) -> Int) throws -> Int {
+        var total = 0
+        try forEachChunk(of: texts, work: { chunk in chunk.reduce(0) { $0 + measure($1) } }, consume: { total += $0 })
+        return total
+    }
+
+    /// `work` on slices of `texts` across the machine's cores, `consume` on the results in order.
+    static func forEachChunk<Output: Sendable>(
+        of texts: [String], work: @escaping @Sendable (ArraySlice<String>) -> Output, consume: (Output) throws -> Void
+    ) throws {
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let size = max(1, (texts.count + 8 * threads - 1) / (8 * threads))
+        let chunks = stride(from: 0, to: texts.count, by: size).map { $0..<min($0 + size, texts.count) }
+        try OrderedWorkPool.run(count: chunks.count, threads: threads, window: 2 * threads,
+                                work: { work(texts[chunks[$0]]) }, consume: { try consume($1) })
     }
 
     /// `merges` without the tokens at `dropped` and every token built on them, renumbered.

@@ -2,6 +2,7 @@
 // artifacts and the event history.
 import ArgumentParser
 import Foundation
+import LoomCore
 import Pipeline
 import Report
 import Stages
@@ -47,6 +48,12 @@ struct ShowCommand: ParsableCommand {
                 object["cache"] = .object(Dictionary(uniqueKeysWithValues: stages.filter(\.status.isDone).map {
                     ($0.name, JSONValue.string(store.layout.cacheEntry($0.fingerprint).path))
                 }))
+                object["token_stores"] = .object(Dictionary(uniqueKeysWithValues: stages.filter(\.status.isDone).compactMap { stage in
+                    Self.tokenStore(at: store.layout.cacheEntry(stage.fingerprint)).map { summary in
+                        (stage.name, JSONValue.object(["bytes": .int(Int(summary.bytes)), "tokens": .int(summary.tokens),
+                                                       "documents": .int(summary.documents), "dtype": .string(summary.dtype)]))
+                    }
+                }))
                 object["events"] = .array(events.map {
                     .object(["time": .double($0.time), "stage": $0.stage.map(JSONValue.string) ?? .null, "kind": .string($0.kind), "message": .string($0.message)])
                 })
@@ -79,7 +86,11 @@ struct ShowCommand: ParsableCommand {
             }
             text += artifactTable.rows.isEmpty ? "  (none)\n" : artifactTable.render(indent: "  ")
             for stage in stages where stage.status.isDone {
-                text += "  \(stage.name): \(store.layout.cacheEntry(stage.fingerprint).path)\n"
+                let entry = store.layout.cacheEntry(stage.fingerprint)
+                text += "  \(stage.name): \(entry.path)\n"
+                if let summary = Self.tokenStore(at: entry) {
+                    text += "  \(stage.name): token store of \(summary.tokens) \(summary.dtype) tokens in \(summary.documents) books, \(Self.bytes(summary.bytes))\n"
+                }
             }
             text += "\nevents\n"
             for event in events.suffix(20) {
@@ -87,6 +98,17 @@ struct ShowCommand: ParsableCommand {
             }
             FileHandle.standardOutput.write(Data(text.utf8))
         }
+    }
+
+    /// The size of the token store in `directory`, when it holds one (its header, records and book files).
+    static func tokenStore(at directory: URL) -> (bytes: Int64, tokens: Int, documents: Int, dtype: String)? {
+        guard let store = try? TokenStore(directory: directory) else { return nil }
+        var bytes: Int64 = 0
+        for name in [TokenStoreHeader.fileName, TokenStoreHeader.recordsFileName] + store.documents.map(\.file) {
+            let size = (try? FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(name).path)[.size] as? NSNumber)
+            bytes += size?.int64Value ?? 0
+        }
+        return (bytes, store.header.tokens, store.documents.count, store.header.dtype.rawValue)
     }
 
     static func bytes(_ count: Int64) -> String {

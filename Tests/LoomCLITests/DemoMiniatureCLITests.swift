@@ -81,6 +81,11 @@ import Testing
         let comparison = try project.json(["compare", "mini"])
         let keys = (comparison["metrics"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }
         #expect(keys.contains("eval/bits_per_byte") && keys.contains("train/corpus_tokens"))
+        // The token store the run's train read: `loom show` names its size, tokens and books.
+        let show = try project.json(["show", "latest"])
+        let tokens = try #require((show["token_stores"] as? [String: Any])?["tokens"] as? [String: Any], "\(show)")
+        #expect((tokens["tokens"] as? Int ?? 0) > 0 && (tokens["bytes"] as? Int ?? 0) > 0 && tokens["dtype"] as? String == "uint16")
+        #expect(try project.loom(["show", "latest"]).stdout.contains("tokens: token store of "))
         let report = try project.loom(["report", "latest", "--out", "report.html"])
         #expect(report.status == 0, "\(report.stderr)")
         #expect(project.read("report.html")?.contains("Жена говорит") == true)

@@ -22,9 +22,9 @@ import Testing
         var fingerprints: [[String: String]] = []
         for (index, variant) in variants.enumerated() {
             let stages = try #require(variant["stages"] as? [[String: Any]])
-            #expect(stages.map { $0["stage"] as? String } == ["corpus", "tokenizer", "base", "hyperwords", "extend", "train", "eval"])
+            #expect(stages.map { $0["stage"] as? String } == ["corpus", "tokenizer", "base", "hyperwords", "extend", "tokens", "train", "eval"])
             let actions = Dictionary(uniqueKeysWithValues: stages.map { ($0["stage"] as! String, $0["action"] as! String) })
-            for shared in ["corpus", "tokenizer", "base", "hyperwords", "extend"] {
+            for shared in ["corpus", "tokenizer", "base", "hyperwords", "extend", "tokens"] {
                 #expect(actions[shared] == (index == 0 ? "run" : "shared"))
             }
             #expect(actions["train"] == "run" && actions["eval"] == "run")
@@ -34,8 +34,8 @@ import Testing
         #expect(fingerprints[2]["train"] != fingerprints[1]["train"])
 
         let text = try runProcess(project.loom, ["run", "recipes/demo.yaml", "--dry-run", "--home", project.home], currentDirectory: TestPaths.packageRoot)
-        #expect(text.stdout.contains("  eval ← corpus, base, extend, train"))
-        #expect(text.stdout.hasSuffix("11 stage(s) to run, 0 cached, 10 shared between variants (dry run: nothing was run)\n"))
+        #expect(text.stdout.contains("  eval ← corpus, base, extend, tokens, train"))
+        #expect(text.stdout.hasSuffix("12 stage(s) to run, 0 cached, 12 shared between variants (dry run: nothing was run)\n"))
     }
 
     @Test func kindsDocumentsTheNewKindsAndTheirNestedKeys() throws {

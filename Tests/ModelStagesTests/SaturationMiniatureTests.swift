@@ -16,7 +16,8 @@ import TestSupport
 import Tokenizers
 import Torch
 
-/// The miniature recipe, run once for every test of the suite (its variants: core, core+orbit, core-qlora).
+/// The miniature recipe, run once for every test of the suite (its variants: core, core+orbit, core-qlora,
+/// core-masked).
 final class MiniatureRun: @unchecked Sendable {  // read-only once built; the tests only read it
     static let shared = Result { try MiniatureRun() }
 
@@ -126,6 +127,16 @@ final class MiniatureRun: @unchecked Sendable {  // read-only once built; the te
         let eval = try project.metrics(run, "eval")
         #expect(eval["eval/bits_per_byte"]! < eval["eval/base_bits_per_byte"]! + 0.5)
         #expect(try project.log(run, "eval").contains("bits per byte"))
+    }
+
+    @Test func maskedPackingTrainsOnTheSameWindowsWithTheirScenesApart() throws {
+        // The same token store, windows and steps as `core`; only the packing differs, and so the losses.
+        let (plain, masked) = (try run("core"), try run("core-masked"))
+        #expect(try project.outputDirectory(plain, "tokens") == project.outputDirectory(masked, "tokens"))
+        let (plainTrain, maskedTrain) = (try project.metrics(plain, "train"), try project.metrics(masked, "train"))
+        #expect(try #require(plainTrain["train/corpus_tokens"]) == maskedTrain["train/corpus_tokens"])
+        #expect(plainTrain["train/loss"] != maskedTrain["train/loss"])
+        #expect(try project.metrics(masked, "eval")["eval/bits_per_byte"] != nil)
     }
 
     @Test func evalsBaseFiguresEqualScoringTheScenesDirectly() throws {

@@ -9,10 +9,10 @@ import TestSupport
 import Testing
 
 @Suite struct SaturationRecipeTests {
-    static let sharedStages = ["corpus", "tokenizer", "base", "hyperwords", "extend"]
+    static let sharedStages = ["corpus", "tokenizer", "base", "hyperwords", "extend", "tokens"]
     static let edges: [String: [String]] = [
         "corpus": [], "tokenizer": ["corpus"], "base": ["corpus", "tokenizer"], "hyperwords": ["corpus", "tokenizer"],
-        "extend": ["base", "hyperwords"], "train": ["corpus", "extend"], "eval": ["corpus", "base", "extend", "train"],
+        "extend": ["base", "hyperwords"], "tokens": ["corpus", "extend"], "train": ["corpus", "extend", "tokens"], "eval": ["corpus", "base", "extend", "tokens", "train"],
     ]
     static let variants = ["core", "core+orbit", "core+orbit+fractal"]
 
@@ -33,7 +33,7 @@ import Testing
     func checkSaturationPlans(_ plans: [Plan]) throws {
         #expect(plans.map(\.variant) == Self.variants)
         for plan in plans {
-            #expect(plan.stages.map(\.name) == ["corpus", "tokenizer", "base", "hyperwords", "extend", "train", "eval"])
+            #expect(plan.stages.map(\.name) == ["corpus", "tokenizer", "base", "hyperwords", "extend", "tokens", "train", "eval"])
             for stage in plan.stages { #expect(stage.after == Self.edges[stage.name], "\(stage.name)") }
             let tiers = plan.stage(named: "train")?.params["tiers"]?.arrayValue?.compactMap(\.stringValue)
             #expect(tiers?.joined(separator: "+") == plan.variant)
@@ -74,6 +74,17 @@ import Testing
         }
     }
 
+    @Test func theBooksRecipeSweepsNestedSubsetsOverTheDemosSharedStages() throws {
+        let demo = try plans(TestPaths.packageRoot.appendingPathComponent("recipes/demo.yaml"))
+        let books = try plans(TestPaths.packageRoot.appendingPathComponent("recipes/books.yaml"))
+        #expect(books.count == 15 && books[0].variant == "books-1+books_seed-0" && books[14].variant == "books-0+books_seed-2")
+        for plan in books {
+            for stage in Self.sharedStages { #expect(fingerprints(plan)[stage] == fingerprints(demo[0])[stage], "\(plan.variant) shares \(stage)") }
+            #expect(plan.stage(named: "train")?.params["tiers"] == .array([]))
+        }
+        #expect(Set(books.map { fingerprints($0)["train"] }).count == 15)
+    }
+
     @Test func theHuggingFaceRecipeValidatesWithAModelDirectoryAndBooks() throws {
         let project = try StagesProject()
         try FileManager.default.copyItem(
@@ -90,5 +101,63 @@ import Testing
         #expect(plans[0].stage(named: "base")?.params["path"] == .string(model))
         #expect(plans[0].stage(named: "tokenizer")?.params["path"] == .string(model))
         #expect(plans[0].stage(named: "base")?.pathDigests.keys.contains("path") == true)
+    }
+
+    @Test func aSweepExpandsIntoOneVariantPerCombinationSharingEverythingBeforeTrain() throws {
+        let project = try StagesProject()
+        try FileManager.default.copyItem(
+            at: TestPaths.packageRoot.appendingPathComponent("pipelines/saturation.yaml"),
+            to: project.root.appendingPathComponent("pipelines/saturation.yaml"))
+        try project.addFortuneTiers()
+        let recipe = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("recipes/demo.yaml"), encoding: .utf8)
+            .components(separatedBy: "\nvariants:")[0]
+            .replacingOccurrences(of: "/usr/share/games/fortunes/ru/", with: "books/")
+        let corpus = """
+            params:
+              corpus:
+                tiers:
+                  - {name: core, paths: [books/core]}
+                  - {name: orbit, paths: [books/orbit]}
+                  - {name: fractal, paths: [books/fractal]}
+            """
+        try project.write("recipes/sweep.yaml", recipe.components(separatedBy: "\nparams:")[0] + "\n" + corpus + """
+
+            sweep:
+              train.books: [1, 3, 0]
+              train.books_seed: [0, 1]
+            variants:
+              core: {params: {train: {tiers: [core]}}}
+              all: {params: {train: {tiers: []}}}
+            """)
+        let plans = try project.plans("recipes/sweep.yaml")
+        #expect(plans.map(\.variant) == ["core", "all"].flatMap { base in
+            ["1", "3", "0"].flatMap { books in ["0", "1"].map { "\(base)+books-\(books)+books_seed-\($0)" } }
+        })
+        let first = fingerprints(plans[0])
+        for plan in plans {
+            for stage in Self.sharedStages { #expect(fingerprints(plan)[stage] == first[stage], "\(plan.variant) shares \(stage)") }
+        }
+        #expect(Set(plans.map { fingerprints($0)["train"] }).count == plans.count)
+        let train = try #require(plans.first { $0.variant == "all+books-3+books_seed-1" }?.stage(named: "train"))
+        #expect(train.params["books"] == .int(3) && train.params["books_seed"] == .int(1) && train.params["tiers"] == .array([]))
+
+        try project.write("recipes/bad.yaml", recipe.components(separatedBy: "\nparams:")[0] + "\n" + corpus + """
+
+            sweep:
+              trian.books: [1]
+              train.books: [2, -1]
+              train.steps: 10
+            """)
+        let errors = try project.recipeErrors("recipes/bad.yaml")
+        #expect(errors.contains("sweep.trian.books: expected STAGE.KEY with a stage of the recipe"), "\(errors)")
+        #expect(errors.contains("did you mean train?"), "\(errors)")
+        #expect(errors.contains("sweep.train.steps: expected a non-empty list of values to sweep over, got 10"), "\(errors)")
+        try project.write("recipes/range.yaml", recipe.components(separatedBy: "\nparams:")[0] + "\n" + corpus + """
+
+            sweep:
+              train.books: [2, -1]
+            """)
+        let range = try project.recipeErrors("recipes/range.yaml")
+        #expect(range.contains("recipes/range.yaml:29:20: sweep.train.books[1]: -1 is out of range: must be ≥ 0"), "\(range)")
     }
 }

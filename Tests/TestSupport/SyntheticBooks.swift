@@ -58,7 +58,7 @@ public enum SyntheticBooks {
 extension SyntheticBooks {
     /// A miniature of recipes/demo.yaml over the synthetic books: every stage kind of the saturation
     /// pipeline at toy sizes (seconds per stage in a debug build). Variants: `core`, `core+orbit`, and
-    /// `core-qlora` (QLoRA on core, with gradient checkpointing).
+    /// `core-qlora` (QLoRA on core, with gradient checkpointing), `core-masked` (LoRA on core with masked packing).
     public static let miniatureRecipe = """
         pipeline: saturation
         description: the demo in miniature, on generated text
@@ -106,6 +106,8 @@ extension SyntheticBooks {
             params: {train: {tiers: [core, orbit]}}
           core-qlora:
             params: {train: {tiers: [core], method: qlora, gradient_checkpointing: true}}
+          core-masked:
+            params: {train: {tiers: [core], packing: masked}}
 
         """
 

@@ -73,25 +73,33 @@ import Torch
     #expect(missing?.hasSuffix("model.safetensors: tensor 'model.layers.9.mlp.up_proj.weight': no such tensor (the file has 21)") == true)
 }
 
+/// tiny-llama-a's reference.json: what transformers and PEFT recorded when scripts/make-fixtures.py made the fixture.
+private func tinyLlamaReference() throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(contentsOf: TestPaths.fixture("tiny-llama-a/reference.json"))) as! [String: Any]
+}
+
 @Test func fixtureLogitsMatchTheStatisticsTransformersRecorded() throws {
-    // reference.json: logits sum 169.00805496585963, abs max 4.187102317810059, l2 130.26117265405668,
-    // loss 6.7779035568237305 (mean cross-entropy of logits[:, :-1] against input_ids[:, 1:]).
+    // reference.json: the logits' float64 sum, abs max and l2, and the loss (mean cross-entropy of
+    // logits[:, :-1] against input_ids[:, 1:]).
+    let reference = try tinyLlamaReference()
+    let statistics = try #require(reference["logits"] as? [String: Any])
     let logits = try SafeTensorsFile(url: TestPaths.fixture("tiny-llama-a/logits.safetensors")).tensor("logits")
     #expect(logits.shape == [2, 17, 512])
-    #expect(abs(try logits.to(.float64).sum().scalar(Double.self) - 169.00805496585963) < 1e-9)
-    #expect(try logits.abs().amax().scalar(Float.self) == Float(4.187102317810059))
-    #expect(abs(try logits.to(.float64).norm().scalar(Double.self) - 130.26117265405668) < 1e-9)
+    #expect(abs(try logits.to(.float64).sum().scalar(Double.self) - (statistics["sum"] as! Double)) < 1e-9)
+    #expect(try logits.abs().amax().scalar(Float.self) == Float(statistics["abs_max"] as! Double))
+    #expect(abs(try logits.to(.float64).norm().scalar(Double.self) - (statistics["l2"] as! Double)) < 1e-9)
 
     let ids = try JSONDecoder().decode([[Int64]].self, from: Data(contentsOf: TestPaths.fixture("tiny-llama-a/input_ids.json")))
     let inputIDs = try Tensor(ids.flatMap { $0 }, shape: [2, 17])
     let predictions = try logits.narrow(dim: 1, start: 0, length: 16).reshape([-1, 512])
     let targets = try inputIDs.narrow(dim: 1, start: 1, length: 16).reshape([-1])
     let loss = try predictions.crossEntropy(targets: targets).scalar(Double.self)
-    #expect(abs(loss - 6.7779035568237305) < 1e-5)
+    #expect(abs(loss - (reference["loss"] as! Double)) < 1e-5)
 }
 
 @Test func fixtureLoraGradientsHaveTheRecordedGlobalNorm() throws {
-    // reference.json: lora_grad_global_l2 = 2.745347631321004 over every tensor of lora_grads.safetensors.
+    // reference.json: lora_grad_global_l2 over every tensor of lora_grads.safetensors.
+    let expected = try #require(tinyLlamaReference()["lora_grad_global_l2"] as? Double)
     let grads = try SafeTensorsFile(url: TestPaths.fixture("tiny-llama-a/lora_grads.safetensors")).tensors()
     #expect(grads.count == 2 * 7 * 2)
     let parameters = try grads.values.map { grad in
@@ -99,7 +107,7 @@ import Torch
         try parameter.setGrad(grad)
         return parameter
     }
-    #expect(abs(try Gradients.totalNorm(parameters) - 2.745347631321004) < 1e-5)
+    #expect(abs(try Gradients.totalNorm(parameters) - expected) < 1e-5)
 }
 
 @Test func halfPrecisionUpcastsToFloat32OnRequest() throws {

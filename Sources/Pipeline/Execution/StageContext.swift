@@ -28,6 +28,10 @@ public final class StageContext: Sendable {
     public let inputDirectories: [String: URL]
     /// Where relative paths in the recipe resolve (commands run here).
     public let projectDirectory: URL
+    /// The home's completed outputs (`cache/`), read-only: where a kind may find content-addressed pieces
+    /// of earlier outputs to link instead of computing them again (the token store's per-book files).
+    /// nil where the stage runs outside a Loom home.
+    public let cacheRoot: URL?
 
     public let params: StageParameters
     /// The resolved parameters as a JSON file (`$LOOM_PARAMS` for commands).
@@ -46,8 +50,9 @@ public final class StageContext: Sendable {
         run: Int64, stage: String, kind: String, variant: String, attempt: Int, fingerprint: String,
         outputDirectory: URL, resumeDirectory: URL, scratchDirectory: URL, inputDirectories: [String: URL],
         projectDirectory: URL, params: StageParameters, paramsFile: URL, metrics: MetricsLogger,
-        progress: ProgressReporter, log: StageLog, cancellation: CancellationFlag, childrenJoinProcessGroup: Bool
+        progress: ProgressReporter, log: StageLog, cancellation: CancellationFlag, childrenJoinProcessGroup: Bool, cacheRoot: URL? = nil
     ) {
+        self.cacheRoot = cacheRoot
         self.run = run
         self.stage = stage
         self.kind = kind

@@ -167,7 +167,7 @@ public struct StageDriver: Sendable {
             fingerprint: stage.fingerprint, outputDirectory: output, resumeDirectory: resume, scratchDirectory: scratch,
             inputDirectories: inputs, projectDirectory: URL(fileURLWithPath: plan.projectDirectory),
             params: StageParameters(stage.params), paramsFile: paramsFile, metrics: metrics, progress: progress, log: log,
-            cancellation: cancellation, childrenJoinProcessGroup: childrenJoinProcessGroup)
+            cancellation: cancellation, childrenJoinProcessGroup: childrenJoinProcessGroup, cacheRoot: layout.cacheRoot)
 
         do {
             try implementation.run(context)

@@ -6,7 +6,7 @@ import Foundation
 public struct RecipeLoader {
     public let registry: StageKindRegistry
 
-    static let recipeKeys = ["pipeline", "description", "extends", "params", "stages", "variants", "executor"]
+    static let recipeKeys = ["pipeline", "description", "extends", "params", "stages", "variants", "sweep", "executor"]
     static let pipelineKeys = ["description", "stages"]
     static let stageKeys = ["kind", "after", "params", "description"]
     static let variantKeys = ["description", "params"]
@@ -122,6 +122,20 @@ private struct LoadSession {
             } else if !variantsNode.isNull {
                 report(RecipeError("expected a map of variant names to overrides, got \(variantsNode.shortDescription)",
                                    at: variantsNode.location, keyPath: "variants"))
+            }
+        }
+        if let sweepNode = root["sweep"], !sweepNode.isNull {
+            let combinations = sweepVariants(sweepNode, stageNames: stageNames)
+            if !combinations.isEmpty {
+                // Crossed with the written variants: `core+books-10+books_seed-1`.
+                let bases = variantNodes.isEmpty ? [("", [String: SourceNode]())] : variantNodes
+                variantNodes = bases.flatMap { base in
+                    combinations.map { combination in
+                        var overrides = base.1
+                        for (stage, node) in combination.params { overrides[stage] = SourceNode.merge(overrides[stage], node) }
+                        return (base.0.isEmpty ? combination.name : base.0 + "+" + combination.name, overrides)
+                    }
+                }
             }
         }
         var variants: [String: [ResolvedStage]] = [:]
@@ -445,6 +459,52 @@ private struct LoadSession {
         }
         checkKeys(entries, allowed: RecipeLoader.variantKeys, what: "variant key")
         return paramsByStage(entry.value["params"], stageNames: stageNames)
+    }
+
+    /// `sweep:` — a grid over parameters, one variant per combination: each key is `STAGE.KEY[.KEY…]`, each
+    /// value a list of values; the variant of a combination is named after it (`books-10+books_seed-1`).
+    /// Written in order: the first key varies slowest.
+    mutating func sweepVariants(_ node: SourceNode, stageNames: [String]) -> [(name: String, params: [String: SourceNode])] {
+        guard let entries = node.entries, !entries.isEmpty else {
+            report(RecipeError("expected a map of STAGE.KEY to lists of values, got \(node.shortDescription)", at: node.location, keyPath: "sweep"))
+            return []
+        }
+        var axes: [(path: [String], entry: SourceEntry, values: [SourceNode])] = []
+        for entry in entries {
+            let path = entry.key.split(separator: ".").map(String.init)
+            guard path.count >= 2, stageNames.contains(path[0]) else {
+                report(RecipeError(
+                    "expected STAGE.KEY with a stage of the recipe (stages: \(stageNames.joined(separator: ", ")))\(path.count >= 2 ? NearestName.hint(for: path[0], among: stageNames) : "")",
+                    at: entry.keyLocation, keyPath: entry.value.keyPath))
+                continue
+            }
+            guard let values = entry.value.items, !values.isEmpty, values.allSatisfy({ $0.scalarText != nil }) else {
+                report(RecipeError("expected a non-empty list of values to sweep over, got \(entry.value.shortDescription)",
+                                   at: entry.value.location, keyPath: entry.value.keyPath))
+                continue
+            }
+            axes.append((path, entry, values))
+        }
+        guard axes.count == entries.count else { return [] }
+        var combinations: [(name: String, params: [String: SourceNode])] = [("", [:])]
+        for axis in axes {
+            combinations = combinations.flatMap { combination in
+                axis.values.map { value in
+                    // {key: {key: value}} down the path, merged into the stage's overrides.
+                    var node = value
+                    for key in axis.path.dropFirst().reversed() {
+                        node = SourceNode(.mapping([SourceEntry(key: key, keyLocation: axis.entry.keyLocation, value: node)]),
+                                          at: axis.entry.keyLocation, keyPath: axis.entry.value.keyPath)
+                    }
+                    var params = combination.params
+                    params[axis.path[0]] = SourceNode.merge(params[axis.path[0]], node)
+                    let text = (value.scalarText ?? "").map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }
+                    let part = "\(axis.path.last!)-\(String(text))"
+                    return (combination.name.isEmpty ? part : combination.name + "+" + part, params)
+                }
+            }
+        }
+        return combinations
     }
 
     mutating func checkKeys(_ entries: [SourceEntry], allowed: [String], what: String) {

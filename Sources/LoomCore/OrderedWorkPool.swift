@@ -1,10 +1,12 @@
 // OrderedWorkPool — runs `work` on items 0..<count across threads and hands the results to `consume`
 // on the calling thread strictly in item order. At most `window` results wait at any time, so memory
-// stays bounded however many items there are; a throwing `consume` stops the workers.
+// stays bounded however many items there are; a throwing `consume` stops the workers. Its workers are
+// Foundation threads of its own (not libdispatch's: `concurrentPerform` from a stage's thread corrupts the
+// heap when that thread exits, in swift-corelibs-libdispatch's per-thread cache cleanup).
 import Foundation
 
-enum OrderedWorkPool {
-    static func run<Output: Sendable>(
+public enum OrderedWorkPool {
+    public static func run<Output: Sendable>(
         count: Int, threads: Int, window: Int,
         work: @escaping @Sendable (Int) -> Output,
         consume: (Int, Output) throws -> Void
