@@ -76,6 +76,7 @@ public struct SlurmResources: Sendable, Equatable {
     }
 }
 
+/// A recipe's `executor:` section.
 public struct ExecutorSettings: Sendable, Equatable {
     /// How many times a failed stage is started again within one `loom run` or `loom resume`.
     public var retries: Int
@@ -106,6 +107,7 @@ public struct ExecutorSettings: Sendable, Equatable {
         return resources.overlaid(with: commandLine)
     }
 
+    /// True when the recipe has no `executor:` section (or an empty one).
     public var isEmpty: Bool { self == ExecutorSettings() }
 
     var json: JSONValue {

@@ -11,9 +11,11 @@ import LoomCore
 import Glibc
 #endif
 
+/// Records a stage attempt into its report file (`JobDirectory.report`).
 public final class ReportFileRecorder: StageRecorder {
     public let file: URL
 
+    /// Appends to `file`, creating its directory.
     public init(file: URL) throws {
         self.file = file
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -90,6 +92,7 @@ public final class ReportFileRecorder: StageRecorder {
     }
 }
 
+/// The report file could not be written.
 public struct ReportFileError: Error, CustomStringConvertible {
     public let path: String
     public let reason: String

@@ -6,6 +6,7 @@
 //     which must not write SQLite over a network filesystem); the runner ingests the file.
 import Foundation
 
+/// Where a stage attempt records itself (see the file header for the two routes).
 public protocol StageRecorder: Sendable {
     /// The stage process has started (its own pid and host).
     func processStarted(pid: Int32, host: String) throws
@@ -27,6 +28,7 @@ public struct StoreRecorder: StageRecorder {
     public let run: Int64
     public let stage: String
 
+    /// Records for `stage` of `run` in `store`.
     public init(store: RunStore, run: Int64, stage: String) {
         self.store = store
         self.run = run

@@ -29,6 +29,7 @@ public enum StageReport: Sendable, Equatable {
     case cached(sourceRun: Int64?, sourceStage: String?)
 }
 
+/// Reads a report file incrementally (see the file header); one reader per file, on one thread.
 public final class ReportFileReader {
     public let file: URL
     /// Where the recorded offset is saved (nil: not saved).
@@ -48,6 +49,7 @@ public final class ReportFileReader {
     private var reports: [StageReport] = []
     private var points: [MetricPoint] = []
 
+    /// Reads `file` from its start (call `start(at:)` to continue from a saved offset).
     public init(file: URL, offsetFile: URL? = nil, acceptsLoomEvents: Bool) {
         self.file = file
         self.offsetFile = offsetFile

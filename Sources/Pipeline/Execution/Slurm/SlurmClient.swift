@@ -9,6 +9,7 @@ import Foundation
 public struct SlurmJobState: Sendable, Equatable, CustomStringConvertible {
     public let name: String
 
+    /// Reads a state as squeue, sacct or scontrol print it; nil for an empty text.
     public init?(_ text: String) {
         let word = text.split(separator: " ").first.map(String.init)?.trimmingCharacters(in: CharacterSet(charactersIn: "+")) ?? ""
         guard !word.isEmpty else { return nil }
@@ -70,16 +71,19 @@ public struct SlurmJobStatus: Sendable, Equatable {
     }
 }
 
+/// A Slurm command failed, with what it said.
 public struct SlurmError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
 
+/// Runs the Slurm commands for one executor (it remembers whether accounting answers).
 public final class SlurmClient {
     private let environment: [String: String]
     /// Nil until `sacct` was tried; false once it said accounting is disabled.
     private(set) var accountingAvailable: Bool?
 
+    /// The commands run with `environment` (`SLURM_CONF` and `PATH` among it).
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
     }

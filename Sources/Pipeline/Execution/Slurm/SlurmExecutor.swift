@@ -13,6 +13,7 @@
 import Foundation
 import LoomCore
 
+/// Runs stage attempts as Slurm batch jobs (see the file header).
 public final class SlurmExecutor: StageExecutor {
     public struct Options {
         /// The path of each executable, as the compute nodes see it (a shared filesystem).
@@ -41,6 +42,7 @@ public final class SlurmExecutor: StageExecutor {
     private var inFlight: [SlurmExecution] = []
     private var lastPoll = 0.0
 
+    /// Submits for the runs of `store`, which this executor also records the jobs' reports into.
     public init(store: RunStore, options: Options, client: SlurmClient = SlurmClient()) {
         self.store = store
         self.options = options
