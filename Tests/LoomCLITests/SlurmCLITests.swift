@@ -20,6 +20,9 @@ enum SlurmCluster {
             return "sinfo cannot be run"
         }
         guard result.status == 0 else {
+            if ProcessInfo.processInfo.environment["SLURM_CONF"] == nil, !FileManager.default.fileExists(atPath: "/etc/slurm/slurm.conf") {
+                return "SLURM_CONF is not set and there is no /etc/slurm/slurm.conf"
+            }
             return "sinfo failed: \(result.stderr.split(separator: "\n").first ?? "exit status \(result.status)")"
         }
         let states = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -96,7 +96,12 @@ public final class SlurmClient {
         }
         do {
             let result = try ChildProcess.capture("sinfo", ["--noheader", "--format=%P"], environment: environment)
-            guard result.exit.succeeded else { return "sinfo \(result.exit): \(Self.firstLine(result.stderr))" }
+            guard result.exit.succeeded else {
+                if environment["SLURM_CONF"] == nil, !FileManager.default.fileExists(atPath: "/etc/slurm/slurm.conf") {
+                    return "SLURM_CONF is not set and there is no /etc/slurm/slurm.conf"
+                }
+                return "sinfo \(result.exit): \(Self.firstLine(result.stderr))"
+            }
             return nil
         } catch {
             return "\(error) (install the Slurm client commands, or run on a cluster's login node)"
