@@ -2,7 +2,7 @@
 SWIFT ?= swift
 LOOM_HOME ?= runs
 
-.PHONY: deps venv-hf venv-bench build release test demo demo-real bench clean
+.PHONY: deps venv-hf venv-bench build release test test-slurm demo demo-real bench clean
 
 # Debian packages and the project virtual environment .venv/ (the pinned torch the shim links).
 deps:
@@ -28,6 +28,17 @@ test: deps
 	-@$(MAKE) --no-print-directory $(SMOLLM2_GGUF)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The Slurm executor against a real Slurm: installs Debian's slurmctld, slurmd, slurm-client and munge,
+# starts a one-node cluster on this machine (scripts/slurm-cluster.sh, state under $LOOM_SLURM_DIR or
+# /tmp/loom-slurm), runs the Slurm tests (which `make test` skips when no cluster answers), and stops it.
+test-slurm:
+	@scripts/install-deps.sh slurm
+	$(SWIFT) build --build-tests
+	scripts/slurm-cluster.sh start
+	eval "$$(scripts/slurm-cluster.sh env)"; \
+	  LOOM_REQUIRE_SLURM=1 $(SWIFT) test --skip-build --filter 'SlurmCLITests|SlurmClusterTests'; status=$$?; \
+	  scripts/slurm-cluster.sh stop; exit $$status
 
 # The whole demo recipe on the embedded default data, end to end; then the variants side by side and
 # the HTML report. A second `make demo` finds every stage in the cache.

@@ -4,7 +4,8 @@
 # pinned torch (whose libtorch the shim links) and tokenizers (scripts/requirements.txt).
 # `install-deps.sh hf` also adds Hugging Face's reference stack (scripts/requirements-hf.txt) for the
 # fixture scripts, the benchmarks' anchors and scripts/check-hf-load.py; `install-deps.sh bench` adds
-# the orchestrator benchmark's anchors, DVC and MLflow (scripts/requirements-bench.txt).
+# the orchestrator benchmark's anchors, DVC and MLflow (scripts/requirements-bench.txt); `install-deps.sh
+# slurm` adds Debian's Slurm and munge, for `make test-slurm` (scripts/slurm-cluster.sh runs them).
 # Quiet when everything is already there. LOOM_PYTHON picks the interpreter that makes the venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,10 @@ packages=(
 )
 # The English fortunes the tokenizer fixtures train on besides fortunes-ru (scripts/make-tokenizer-fixtures.py).
 if [ "${1:-}" = hf ]; then packages+=(fortunes); fi
+if [ "${1:-}" = slurm ]; then
+  # A one-node cluster for the Slurm executor's tests; no slurmdbd, so sacct reports accounting disabled.
+  packages+=(slurmctld slurmd slurm-client munge)
+fi
 
 if ! command -v swift >/dev/null; then
   echo "install-deps: swift is not on PATH; install Swift 6.1 or later (https://www.swift.org/install/linux/)" >&2

@@ -16,6 +16,7 @@ struct RunCommand: ParsableCommand {
               loom run recipes/demo.yaml --variant core -j 2  # one variant, two stages at a time
               loom run recipes/demo.yaml --force train        # rerun train and what depends on it
               loom run recipes/demo.yaml --dry-run            # what would run, and why
+              loom run recipes/demo.yaml --executor slurm     # one sbatch job per stage
             """)
 
     @OptionGroup var store: StoreOptions
@@ -26,8 +27,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Run only this variant (repeatable).", valueName: "name"))
     var variant: [String] = []
 
-    @Option(name: [.short, .long], help: "Stages to execute at once.")
-    var jobs: Int = 1
+    @OptionGroup var execution: ExecutorOptions
 
     @Option(name: .long, help: ArgumentHelp("Execute this stage even if cached, and everything after it (repeatable).", valueName: "stage"))
     var force: [String] = []
@@ -37,10 +37,6 @@ struct RunCommand: ParsableCommand {
 
     @Flag(name: .long, help: "With --dry-run: print JSON.")
     var json = false
-
-    func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-    }
 
     func run() throws {
         try Output.guarded {
@@ -56,8 +52,9 @@ struct RunCommand: ParsableCommand {
                 printDryRun(recipe: recipe, plans: plans, forecasts: forecasts)
                 return
             }
-            let runs = try preparation.createRuns(plans, recipe: recipe)
-            let statuses = try StageRunning.execute(runs, store: store, jobs: jobs, forcedStages: Set(force))
+            let (executor, jobs) = try StageRunning.executor(execution.executor ?? .local, options: execution, store: store, plans: plans)
+            let runs = try preparation.createRuns(plans, recipe: recipe, executor: executor.name)
+            let statuses = try StageRunning.execute(runs, store: store, executor: executor, jobs: jobs, forcedStages: Set(force))
             try StageRunning.exit(for: statuses)
         }
     }

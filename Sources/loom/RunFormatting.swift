@@ -15,8 +15,10 @@ enum RunFormatting {
         return StageStatus.allCases.compactMap { status in counts[status].map { "\($0) \(status.rawValue)" } }.joined(separator: ", ")
     }
 
+    /// One row per stage; a `slurm job` column (id and state) when some attempt ran as a Slurm job.
     static func stageTable(_ stages: [StageRecord]) -> String {
-        var table = TextTable(header: ["stage", "kind", "status", "attempt", "time", "fingerprint", "detail"])
+        let jobs = stages.contains { $0.jobID != nil }
+        var table = TextTable(header: ["stage", "kind", "status", "attempt", "time", "fingerprint"] + (jobs ? ["slurm job"] : []) + ["detail"])
         for stage in stages {
             var detail = ""
             if let stale = stage.staleReason() {
@@ -28,8 +30,9 @@ enum RunFormatting {
             } else if stage.status == .cached, let source = stage.sourceRunID {
                 detail = "output of run \(source)"
             }
+            let job = stage.jobID.map { "\($0) \(stage.jobState ?? "")".trimmingCharacters(in: .whitespaces) } ?? "-"
             table.add([stage.name, stage.kind, stage.status.rawValue, stage.attempt > 0 ? String(stage.attempt) : "-",
-                       Output.duration(stage.startedAt, stage.finishedAt), String(stage.fingerprint.prefix(12)), detail])
+                       Output.duration(stage.startedAt, stage.finishedAt), String(stage.fingerprint.prefix(12))] + (jobs ? [job] : []) + [detail])
         }
         return table.render(indent: "  ")
     }
@@ -42,6 +45,7 @@ enum RunFormatting {
             "variant": .string(run.variant),
             "status": .string(run.status.rawValue),
             "interrupted": .bool(run.runnerIsGone),
+            "executor": .string(run.executor),
             "created": .double(run.createdAt),
         ]
         if let started = run.startedAt { object["started"] = .double(started) }
@@ -67,6 +71,8 @@ enum RunFormatting {
         if let source = stage.sourceRunID { object["source_run"] = .int(Int(source)) }
         if let progress = stage.progress { object["progress"] = progress.json }
         if let stale = stage.staleReason() { object["stale"] = .string(stale) }
+        if let jobID = stage.jobID { object["slurm_job"] = .string(jobID) }
+        if let jobState = stage.jobState { object["slurm_state"] = .string(jobState) }
         return .object(object)
     }
 }

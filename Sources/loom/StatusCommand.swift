@@ -61,7 +61,8 @@ struct StatusCommand: ParsableCommand {
                     text += "  run \(record.id) \(record.label): \(RunFormatting.status(record)) · \(RunFormatting.stageCounts(stages))\n"
                     for stage in stages where stage.status == .running {
                         let progress = stage.staleReason().map { "stale: \($0)" } ?? stage.progress?.summary ?? ""
-                        text += "    \(stage.name)  \(Output.duration(stage.startedAt, nil))  \(progress)\n"
+                        let job = stage.jobID.map { "  slurm job \($0) \(stage.jobState ?? "")" } ?? ""
+                        text += "    \(stage.name)  \(Output.duration(stage.startedAt, nil))\(job)  \(progress)\n"
                     }
                 }
                 text += "\n"

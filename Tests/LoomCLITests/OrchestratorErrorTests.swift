@@ -40,6 +40,27 @@ import Testing
         #expect(zero.stderr.contains("--attempt must be at least 1, got 0"), "\(zero.stderr)")
     }
 
+    @Test func executorOptionsAreCheckedBeforeAnythingRuns() throws {
+        let gpus = try project.loom(["run", "recipes/ok.yaml", "--gpus", "0", "--executor", "local"])
+        #expect(gpus.status == 64)
+        #expect(gpus.stderr.contains("--gpus asks Slurm for GPUs: use it with --executor slurm"), "\(gpus.stderr)")
+        let negative = try project.loom(["run", "recipes/ok.yaml", "--gpus=-1", "--executor", "slurm"])
+        #expect(negative.status == 64)
+        #expect(negative.stderr.contains("--gpus must be 0 or more, got -1"), "\(negative.stderr)")
+        let unknown = try project.loom(["run", "recipes/ok.yaml", "--executor", "pbs"])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.contains("'pbs'") && unknown.stderr.contains("local"), "\(unknown.stderr)")
+
+        // A Slurm that does not answer is said so once, before any run is recorded.
+        let noCluster = try runProcess(project.loom, ["run", "recipes/ok.yaml", "--executor", "slurm", "--home", project.home],
+                                       environment: ["SLURM_CONF": project.root.appendingPathComponent("no-slurm.conf").path],
+                                       currentDirectory: project.root)
+        #expect(noCluster.status == 1)
+        #expect(noCluster.stderr.hasPrefix("loom: --executor slurm: no Slurm cluster answers here (SLURM_CONF is "), "\(noCluster.stderr)")
+        #expect(noCluster.stderr.contains("scripts/slurm-cluster.sh start"), "\(noCluster.stderr)")
+        #expect(try project.loom(["runs"]).stdout.contains("no runs") || !FileManager.default.fileExists(atPath: project.home + "/loom.sqlite"))
+    }
+
     @Test func jsonOutputEndsWithANewline() throws {
         #expect(try project.loom(["run", "recipes/ok.yaml"]).status == 0)
         for arguments in [["runs"], ["status"], ["status", "1"], ["show", "1"], ["compare", "1"], ["gc", "--dry-run"], ["run", "recipes/ok.yaml", "--dry-run"]] {

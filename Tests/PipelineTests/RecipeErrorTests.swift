@@ -197,7 +197,7 @@ import Testing
 
     @Test func unknownTopLevelKeySuggests() throws {
         let message = try onlyError("pipeline: train\nvariant: {}\n")
-        #expect(message.hasSuffix("recipes/r.yaml:2:1: variant: unknown recipe key — did you mean variants? (valid: pipeline, description, extends, params, stages, variants, sweep)"), "\(message)")
+        #expect(message.hasSuffix("recipes/r.yaml:2:1: variant: unknown recipe key — did you mean variants? (valid: pipeline, description, extends, params, stages, variants, sweep, executor)"), "\(message)")
     }
 
     @Test func everyErrorIsReportedAtOnce() throws {

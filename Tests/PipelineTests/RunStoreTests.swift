@@ -61,7 +61,7 @@ import Testing
     @Test func aMetricsLoggerWritesInBatches() throws {
         let store = try project.store()
         let run = try createRuns(store)[0]
-        let logger = MetricsLogger(store: store, run: run, stage: "train", batchSize: 100)
+        let logger = MetricsLogger(recorder: StoreRecorder(store: store, run: run, stage: "train"), batchSize: 100)
         for step in 0..<250 { logger.log("loss", Double(250 - step), step: step) }
         #expect(logger.rowsWritten == 200, "two full batches written while logging")
         logger.log("loss", .nan, step: 250)

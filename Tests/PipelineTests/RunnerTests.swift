@@ -199,7 +199,7 @@ import Testing
         _ = try store.startAttempt(run: run.id, stage: "train", pid: nil)
         try store.stageProcessStarted(run: run.id, stage: "train", pid: alive.pid)
         #expect {
-            try preparation.prepareResume(run.id)
+            try preparation.prepareResume(run.id, executor: InProcessExecutor(registry: project.registry))
         } throws: {
             "\($0)" == "stage train of run \(run.id) is still running (pid \(alive.pid) on \(ProcessState.hostName)); wait for it or stop it"
         }

@@ -52,6 +52,10 @@ import Testing
     @Test func roundTripsThroughArguments() throws {
         let invocation = StageInvocation(home: URL(fileURLWithPath: "/tmp/h"), run: 7, stage: "train", attempt: 2, force: true, parentPID: 99)
         #expect(try StageInvocation(arguments: invocation.arguments) == invocation)
+        let job = StageInvocation(home: URL(fileURLWithPath: "/tmp/h"), run: 7, stage: "train", attempt: 2, force: false, parentPID: nil,
+                                  jobDirectory: URL(fileURLWithPath: "/tmp/h/jobs/7/train.2"))
+        #expect(job.arguments.suffix(2) == ["--job-dir", "/tmp/h/jobs/7/train.2"])
+        #expect(try StageInvocation(arguments: job.arguments) == job)
     }
 
     @Test func badArgumentsSayWhatIsWrong() {
@@ -138,6 +142,22 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: orphan.path))
         #expect(!FileManager.default.fileExists(atPath: leftover.path))
         #expect(store.layout.isCached(kept))
+    }
+
+    @Test func removesTheJobDirectoriesOfAttemptsThatEnded() throws {
+        let project = try TestProject(reportFiles: true)
+        try project.write("recipes/r.yaml", "stages:\n  a: {kind: write, params: {text: one}}\n  b: {kind: write, params: {text: two}}\n")
+        let run = try project.run("recipes/r.yaml")
+        let store = try project.store()
+        let ended = store.layout.jobDirectory(run: run.id, stage: "a", attempt: 1)
+        #expect(FileManager.default.fileExists(atPath: ended.report.path))
+        _ = try store.startAttempt(run: run.id, stage: "b", pid: nil)
+        let running = store.layout.jobDirectory(run: run.id, stage: "b", attempt: 2)
+        try FileManager.default.createDirectory(at: running.url, withIntermediateDirectories: true)
+
+        let result = try GarbageCollector(store: store).collect(dryRun: false)
+        #expect(result.removed.map(\.path) == [ended.url.path, store.layout.jobDirectory(run: run.id, stage: "b", attempt: 1).url.path])
+        #expect(FileManager.default.fileExists(atPath: running.url.path), "a running attempt keeps its job directory")
     }
 }
 

@@ -7,12 +7,15 @@ import TestSupport
 final class TestProject {
     let files: ScratchProject
     let registry: StageKindRegistry
+    /// Stages record through report files that the runner ingests (the Slurm route) instead of the store.
+    let reportFiles: Bool
     var root: URL { files.root }
     var home: URL { root.appendingPathComponent("runs") }
 
-    init(registry: StageKindRegistry = testRegistry()) throws {
+    init(registry: StageKindRegistry = testRegistry(), reportFiles: Bool = false) throws {
         files = try ScratchProject("loom-pipeline")
         self.registry = registry
+        self.reportFiles = reportFiles
     }
 
     @discardableResult
@@ -58,13 +61,17 @@ final class TestProject {
 
     func resume(_ run: Int64, jobs: Int = 1, reporter: CollectingReporter = CollectingReporter()) throws -> RunStatus? {
         let store = try store()
-        let scheduled = try RunPreparation(store: store, registry: registry).prepareResume(run)
+        let scheduled = try RunPreparation(store: store, registry: registry).prepareResume(run, executor: executor())
         return try runner(store: store, jobs: jobs, cancellation: CancellationFlag(), reporter: reporter).execute([scheduled])[run]
     }
 
     func runner(store: RunStore, jobs: Int, cancellation: CancellationFlag, reporter: CollectingReporter) -> Runner {
-        Runner(store: store, executor: InProcessExecutor(registry: registry, heartbeatInterval: 0.1), reporter: reporter,
+        Runner(store: store, executor: executor(), reporter: reporter,
                cancellation: cancellation, options: Runner.Options(jobs: jobs, gracePeriod: 5, pollInterval: 0.01, displayInterval: 0.05))
+    }
+
+    func executor() -> InProcessExecutor {
+        InProcessExecutor(registry: registry, heartbeatInterval: 0.1, reportFiles: reportFiles)
     }
 
     /// Lines of executions.log: "stage variant attempt" per execution.

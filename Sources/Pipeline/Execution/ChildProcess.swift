@@ -53,9 +53,10 @@ public final class ChildProcess: Sendable {
     /// Starts `executable` (a path) with `arguments` (argv[1…]).
     /// - newProcessGroup: true puts the child in a group of its own; false keeps it in ours.
     /// - outputFile: stdout and stderr are appended there (nil: inherited).
+    /// - errorFile: stderr goes there instead, apart from stdout.
     public static func spawn(
         executable: String, arguments: [String], environment: [String: String], workingDirectory: String? = nil,
-        outputFile: String? = nil, newProcessGroup: Bool
+        outputFile: String? = nil, errorFile: String? = nil, newProcessGroup: Bool
     ) throws -> ChildProcess {
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
@@ -63,7 +64,11 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
         if let outputFile {
             posix_spawn_file_actions_addopen(&fileActions, 1, outputFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-            posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
+            if let errorFile {
+                posix_spawn_file_actions_addopen(&fileActions, 2, errorFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            } else {
+                posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
+            }
         }
         if let workingDirectory {
             guard let addChdir = ChildProcess.addChdirAction else {
@@ -144,7 +149,33 @@ public final class ChildProcess: Sendable {
     }
 }
 
+/// What a short command printed, and how it ended.
+public struct CapturedOutput: Sendable {
+    public let exit: ChildExit
+    public let stdout: String
+    public let stderr: String
+}
+
 extension ChildProcess {
+    /// Runs a short command (`sbatch`, `squeue`…) to completion with its stdout and stderr captured apart —
+    /// through temporary files, so that a large output never blocks it on a full pipe.
+    public static func capture(_ name: String, _ arguments: [String], environment: [String: String]) throws -> CapturedOutput {
+        guard let path = resolveExecutable(name, path: environment["PATH"]) else {
+            throw ChildProcessError(executable: name, reason: "not found on PATH")
+        }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("loom-\(getpid())-\(UUID().uuidString.prefix(8))")
+        let out = base.path + ".out", err = base.path + ".err"
+        defer {
+            unlink(out)
+            unlink(err)
+        }
+        let child = try spawn(executable: path, arguments: arguments, environment: environment, outputFile: out, errorFile: err,
+                              newProcessGroup: true)
+        let exit = child.wait()
+        let read = { (file: String) in (try? String(contentsOfFile: file, encoding: .utf8)) ?? "" }
+        return CapturedOutput(exit: exit, stdout: read(out), stderr: read(err))
+    }
+
     /// glibc's posix_spawn_file_actions_addchdir_np (2.29+), looked up at run time: Swift's Glibc
     /// module does not import the GNU extensions of <spawn.h>.
     private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32

@@ -1,6 +1,7 @@
 // ExecStageMain — the whole of an `exec-stage` subcommand, shared by `loom` and `loom-torch` (each
-// passes its registry and who it is): parse the invocation, open the store, turn SIGTERM/SIGINT/SIGHUP
-// into cancellation, run the stage driver, and return the exit status.
+// passes its registry and who it is): parse the invocation, open the store (or, in a batch job, the
+// job directory's plan and report file), turn SIGTERM/SIGINT/SIGHUP into cancellation, run the stage
+// driver, and return the exit status.
 import Foundation
 
 public enum ExecStageMain {
@@ -12,19 +13,48 @@ public enum ExecStageMain {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             return 2
         }
-        let store: RunStore
-        do {
-            store = try RunStore(home: invocation.home)
-        } catch {
-            FileHandle.standardError.write(Data("exec-stage: cannot open the run store in \(invocation.home.path): \(error)\n".utf8))
-            return 2
-        }
         let cancellation = CancellationFlag()
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP]) { signal in
             cancellation.cancel(reason: "received \(ChildExit.signalName(signal) ?? "signal \(signal)")")
         }
         defer { signals.stop() }
         let driver = StageDriver(registry: registry, role: role, childrenJoinProcessGroup: true)
+        if let jobDirectory = invocation.jobDirectory {
+            return runJob(invocation, directory: JobDirectory(url: jobDirectory), driver: driver, cancellation: cancellation)
+        }
+        let store: RunStore
+        do {
+            store = try RunStore(home: invocation.home)
+        } catch {
+            return refuse("cannot open the run store in \(invocation.home.path): \(error)")
+        }
         return driver.execute(invocation, store: store, cancellation: cancellation).exitCode
+    }
+
+    /// A batch job (possibly on another node): the store is the runner's alone.
+    private static func runJob(_ invocation: StageInvocation, directory: JobDirectory, driver: StageDriver,
+                               cancellation: CancellationFlag) -> Int32 {
+        let recorder: ReportFileRecorder
+        do {
+            recorder = try ReportFileRecorder(file: directory.report)
+        } catch {
+            return refuse("cannot write to \(directory.url.path): \(error)")
+        }
+        let plan: Plan
+        do {
+            plan = try Plan(json: JSONValue.parse(Data(contentsOf: directory.plan)))
+        } catch {
+            let message = "cannot read the plan in \(directory.plan.path): \(ErrorText.describe(error))"
+            try? recorder.finish(.failed, exitCode: nil, error: message)
+            return refuse(message)
+        }
+        return driver.execute(invocation, plan: plan, layout: StoreLayout(home: invocation.home), recorder: recorder,
+                              cancellation: cancellation).exitCode
+    }
+
+    /// The attempt cannot even start: says why on stderr (the attempt's log) and returns status 2.
+    private static func refuse(_ message: String) -> Int32 {
+        FileHandle.standardError.write(Data("exec-stage: \(message)\n".utf8))
+        return 2
     }
 }

@@ -14,21 +14,27 @@ public final class LocalProcessExecutor: StageExecutor {
     }
 
     public func start(_ launch: StageLaunch) throws -> any StageExecution {
-        guard let path = executables[launch.executable] else {
-            throw ChildProcessError(executable: launch.executable.rawValue, reason: "no path configured")
-        }
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw ChildProcessError(
-                executable: path,
-                reason: launch.executable == .loomTorch
-                    ? "not found (build it with `swift build --product loom-torch`, or set LOOM_TORCH)"
-                    : "not found or not executable")
-        }
+        let path = try Self.path(of: launch.executable, in: executables)
         try FileManager.default.createDirectory(at: launch.logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         let child = try ChildProcess.spawn(
             executable: path, arguments: ["exec-stage"] + launch.invocation.arguments, environment: environment,
             outputFile: launch.logFile.path, newProcessGroup: true)
         return LocalProcessExecution(child: child)
+    }
+
+    /// The path of `executable` in `executables`, checked.
+    static func path(of executable: StageExecutable, in executables: [StageExecutable: String]) throws -> String {
+        guard let path = executables[executable] else {
+            throw ChildProcessError(executable: executable.rawValue, reason: "no path configured")
+        }
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw ChildProcessError(
+                executable: path,
+                reason: executable == .loomTorch
+                    ? "not found (build it with `swift build --product loom-torch`, or set LOOM_TORCH)"
+                    : "not found or not executable")
+        }
+        return path
     }
 }
 

@@ -1,12 +1,11 @@
 // MetricsLogger — how a stage reports metrics: `log(key, value, step:)`. Rows are buffered and written
 // in batches (one transaction per batch) when the buffer fills, every second from the heartbeat, and
-// at the end of the stage, so a training loop logging every step never waits on SQLite.
+// at the end of the stage, so a training loop logging every step never waits on SQLite (or on the
+// report file a Slurm job records into).
 import Foundation
 
 public final class MetricsLogger: Sendable {
-    private let store: RunStore
-    private let run: Int64
-    private let stage: String
+    private let recorder: any StageRecorder
     private let batchSize: Int
     private let buffer = Locked<[MetricPoint]>([])
     /// Serialises flushes so batches land in the order they were logged.
@@ -19,10 +18,8 @@ public final class MetricsLogger: Sendable {
         var failure: Error?
     }
 
-    public init(store: RunStore, run: Int64, stage: String, batchSize: Int = 20_000) {
-        self.store = store
-        self.run = run
-        self.stage = stage
+    public init(recorder: any StageRecorder, batchSize: Int = 20_000) {
+        self.recorder = recorder
         self.batchSize = batchSize
     }
 
@@ -64,7 +61,7 @@ public final class MetricsLogger: Sendable {
                 defer { pending.removeAll(keepingCapacity: true) }
                 return pending
             }
-            try store.appendMetrics(run: run, stage: stage, batch)
+            try recorder.appendMetrics(batch)
             state.withLock { $0.written += batch.count }
         }
         if let failure = state.withLock({ $0.failure }) { throw failure }

@@ -3,17 +3,22 @@
 // and otherwise is executed by the executor, up to `jobs` at a time. Stages of different runs with
 // the same fingerprint are executed once: the first is launched, the others wait for it and then
 // reuse its output. Cancellation (Ctrl-C) asks every attempt to stop, then kills what is left after
-// the grace period; stages that never started stay `pending` for `loom resume`.
+// the grace period; stages that never started stay `pending` for `loom resume`. A failed stage is
+// started again up to the recipe's `executor.retries` times; attempts that `loom resume` re-attached to
+// (Slurm jobs still queued or running) are followed, not started again.
 import Foundation
 
 /// A run the runner should bring to completion, with the plan it was created from.
-public struct ScheduledRun: Sendable {
+public struct ScheduledRun {
     public let id: Int64
     public let plan: Plan
+    /// Attempts left running by a runner that died and taken over again, by stage name.
+    public let attached: [String: any StageExecution]
 
-    public init(id: Int64, plan: Plan) {
+    public init(id: Int64, plan: Plan, attached: [String: any StageExecution] = [:]) {
         self.id = id
         self.plan = plan
+        self.attached = attached
     }
 }
 
@@ -56,15 +61,20 @@ public final class Runner {
         for run in runs {
             let records = Dictionary(try store.stages(ofRun: run.id).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             let forced = run.plan.downstream(of: forcedStages.intersection(run.plan.stages.map(\.name)))
+            var attachedNotes: [String] = []
             for stage in run.plan.stages {
                 let job = Job(run: run.id, plan: run.plan, stage: stage, forced: forced.contains(stage.name))
                 if let record = records[stage.name], record.status.isDone, !job.forced, layout.isCached(stage.fingerprint) {
                     job.state = .done(record.status)
+                } else if let execution = run.attached[stage.name], let record = records[stage.name] {
+                    job.state = .running(execution, attempt: record.attempt, started: record.startedAt ?? ProcessState.now)
+                    attachedNotes.append("  \(job.label): re-attached\(execution.label.map { " to \($0)" } ?? "")\(record.jobState.map { " (\($0))" } ?? "")")
                 }
                 jobs.append(job)
             }
             let toDo = jobs.filter { $0.run == run.id && !$0.isDone }.count
             reporter.note("run \(run.id) \(run.plan.label): \(run.plan.stages.count) stages\(toDo < run.plan.stages.count ? ", \(run.plan.stages.count - toDo) already done" : "")")
+            for note in attachedNotes { reporter.note(note) }
         }
 
         var cancelRequestedAt: Double?
@@ -86,6 +96,14 @@ public final class Runner {
                 guard case .running(let execution, let attempt, let started) = job.state, let exit = execution.poll() else { continue }
                 changed = true
                 let status = try settle(job, exit: exit, attempt: attempt, started: started, cancelling: cancelRequestedAt != nil)
+                if status == .failed, cancelRequestedAt == nil, job.retries < job.plan.executor.retries {
+                    job.retries += 1
+                    let retry = "retry \(job.retries) of \(job.plan.executor.retries)"
+                    try store.resetStage(run: job.run, stage: job.stage.name, reason: "\(retry) after attempt \(attempt) failed")
+                    reporter.note("  \(job.label): \(retry)")
+                    job.state = .waiting
+                    continue
+                }
                 job.state = .done(status)
                 job.executedHere = status == .succeeded
                 if status == .succeeded { freshFingerprints.insert(job.stage.fingerprint) }
@@ -177,7 +195,8 @@ public final class Runner {
             do {
                 let execution = try executor.start(launch)
                 job.state = .running(execution, attempt: attempt, started: ProcessState.now)
-                reporter.note("  \(job.label): started\(attempt > 1 ? " (attempt \(attempt))" : "")")
+                let details = [attempt > 1 ? "attempt \(attempt)" : nil, execution.label].compactMap { $0 }
+                reporter.note("  \(job.label): started\(details.isEmpty ? "" : " (\(details.joined(separator: ", ")))")")
             } catch {
                 try store.finishStage(run: job.run, stage: job.stage.name, status: .failed, error: "\(error)")
                 reporter.note("  \(job.label): failed to start: \(error)")
@@ -244,7 +263,8 @@ public final class Runner {
             case .following(let owner):
                 return ActiveStage(label: job.label, status: "waiting", startedAt: nil, progress: StageProgress(message: "for \(owner.label)"))
             case .running(_, _, let started):
-                return ActiveStage(label: job.label, status: "running", startedAt: started, progress: record?.progress)
+                let queued = record?.jobState.flatMap(SlurmJobState.init)?.isQueued == true
+                return ActiveStage(label: job.label, status: queued ? "queued" : "running", startedAt: started, progress: record?.progress)
             default:
                 return ActiveStage(label: job.label, status: "", startedAt: nil, progress: nil)
             }
@@ -270,6 +290,8 @@ private final class Job {
     var state: State = .waiting
     /// Executed (and succeeded) by this runner, as opposed to done before it started or reused.
     var executedHere = false
+    /// Failed attempts started again so far.
+    var retries = 0
 
     init(run: Int64, plan: Plan, stage: PlannedStage, forced: Bool) {
         self.run = run

@@ -1,6 +1,7 @@
 // StageDriver — executes one attempt of one stage, given a registry of kind implementations: it is
 // the body of `loom exec-stage` and `loom-torch exec-stage` (each passes its own registry) and of the
-// in-process executor.
+// in-process executor. What it records goes through a StageRecorder: straight into the store, or, in
+// a Slurm job, into the attempt's report file for the runner to ingest.
 //
 // Order of work: take the fingerprint's lock (one executor per fingerprint across every process on
 // this store; the kernel drops it if we die), reuse the cache entry if another process completed it
@@ -40,32 +41,44 @@ public struct StageDriver: Sendable {
         self.heartbeatInterval = heartbeatInterval
     }
 
+    /// Executes the attempt of a local process or an in-process stage: reads the plan from the store
+    /// and records into it.
     public func execute(_ invocation: StageInvocation, store: RunStore, cancellation: CancellationFlag) -> StageOutcome {
+        let recorder = StoreRecorder(store: store, run: invocation.run, stage: invocation.stage)
+        let plan: Plan
+        do {
+            plan = try store.plan(ofRun: invocation.run)
+        } catch {
+            let message = "cannot read the plan of run \(invocation.run): \(error)"
+            try? recorder.finish(.failed, exitCode: nil, error: message)
+            return .failed(message)
+        }
+        return execute(invocation, plan: plan, layout: store.layout, recorder: recorder, cancellation: cancellation)
+    }
+
+    /// Executes the attempt of `plan`'s stage, recording through `recorder` (the store, or a Slurm job's
+    /// report file).
+    public func execute(
+        _ invocation: StageInvocation, plan: Plan, layout: StoreLayout, recorder: any StageRecorder, cancellation: CancellationFlag
+    ) -> StageOutcome {
         let run = invocation.run, stageName = invocation.stage
         func finish(_ outcome: StageOutcome, log: StageLog?) -> StageOutcome {
             switch outcome {
             case .failed(let message):
                 log?.error(message)
-                try? store.finishStage(run: run, stage: stageName, status: .failed, error: message)
+                try? recorder.finish(.failed, exitCode: nil, error: message)
             case .cancelled(let reason):
                 log?.info("cancelled: \(reason)")
-                try? store.finishStage(run: run, stage: stageName, status: .cancelled, error: reason)
+                try? recorder.finish(.cancelled, exitCode: nil, error: reason)
             case .succeeded, .cached:
                 break
             }
             return outcome
         }
 
-        let plan: Plan
-        do {
-            plan = try store.plan(ofRun: run)
-        } catch {
-            return finish(.failed("cannot read the plan of run \(run): \(error)"), log: nil)
-        }
         guard let stage = plan.stage(named: stageName) else {
             return finish(.failed("run \(run) has no stage '\(stageName)'"), log: nil)
         }
-        let layout = store.layout
         let log: StageLog
         do {
             log = try StageLog(file: layout.logFile(run: run, stage: stageName, attempt: invocation.attempt))
@@ -81,13 +94,13 @@ public struct StageDriver: Sendable {
         guard let implementation = registry.implementation(named: stage.kind) else {
             return finish(.failed("stage kind '\(stage.kind)' runs in `\(descriptor.executable.rawValue) exec-stage`; \(role.rawValue) has no implementation of it"), log: log)
         }
-        try? store.stageProcessStarted(run: run, stage: stageName, pid: ProcessState.currentPID)
+        try? recorder.processStarted(pid: ProcessState.currentPID, host: ProcessState.hostName)
         log.info("stage \(stageName) of run \(run) (\(plan.label)): kind \(stage.kind) v\(stage.kindVersion), attempt \(invocation.attempt), fingerprint \(stage.fingerprint)")
 
         let progress = ProgressReporter()
-        let metrics = MetricsLogger(store: store, run: run, stage: stageName)
+        let metrics = MetricsLogger(recorder: recorder)
         let heartbeat = Heartbeat(interval: heartbeatInterval) {
-            try? store.heartbeat(run: run, stage: stageName, progress: progress.takeUnsent())
+            try? recorder.heartbeat(progress: progress.takeUnsent())
             metrics.flushRecordingFailure()
             if let parent = invocation.parentPID, getppid() != parent {
                 cancellation.cancel(reason: "the runner (pid \(parent)) exited")
@@ -118,7 +131,7 @@ public struct StageDriver: Sendable {
         if !invocation.force, layout.isCached(stage.fingerprint) {
             let manifest = CacheManifest.read(layout, fingerprint: stage.fingerprint)
             log.info("a complete cache entry appeared meanwhile; reusing it")
-            try? store.markCached(run: run, stage: stageName, sourceRun: manifest?.producerRun, sourceStage: manifest?.producerStage)
+            try? recorder.markCached(sourceRun: manifest?.producerRun, sourceStage: manifest?.producerStage)
             return .cached
         }
 
@@ -175,7 +188,7 @@ public struct StageDriver: Sendable {
             log.warning("\(metrics.droppedCount) non-finite metric values (NaN or infinity) were not recorded")
         }
         do {
-            try promote(stage: stage, invocation: invocation, output: output, context: context, store: store, log: log)
+            try promote(stage: stage, invocation: invocation, output: output, context: context, layout: layout, recorder: recorder, log: log)
         } catch {
             return finish(.failed(ErrorText.describe(error)), log: log)
         }
@@ -184,8 +197,10 @@ public struct StageDriver: Sendable {
     }
 
     /// Digests the outputs, writes the manifest, and renames the output directory into the cache.
-    private func promote(stage: PlannedStage, invocation: StageInvocation, output: URL, context: StageContext, store: RunStore, log: StageLog) throws {
-        let layout = store.layout
+    private func promote(
+        stage: PlannedStage, invocation: StageInvocation, output: URL, context: StageContext, layout: StoreLayout,
+        recorder: any StageRecorder, log: StageLog
+    ) throws {
         if FileManager.default.fileExists(atPath: output.appendingPathComponent(StoreLayout.manifestName).path) {
             throw PromotionError("the stage wrote \(StoreLayout.manifestName), a name Loom reserves for the cache manifest")
         }
@@ -211,8 +226,8 @@ public struct StageDriver: Sendable {
         try FileManager.default.moveItem(at: output, to: entry)
         AtomicFile.syncDirectory(layout.cacheRoot)
         if let replaced { try? FileManager.default.removeItem(at: replaced) }
-        try store.recordArtifacts(run: invocation.run, stage: stage.name, artifacts)
-        try store.finishStage(run: invocation.run, stage: stage.name, status: .succeeded, exitCode: 0)
+        try recorder.recordArtifacts(artifacts)
+        try recorder.finish(.succeeded, exitCode: 0, error: nil)
         let bytes = artifacts.reduce(Int64(0)) { $0 + $1.bytes }
         log.info("succeeded: \(artifacts.count) files, \(bytes) bytes, cached as \(stage.fingerprint)")
     }

@@ -1,6 +1,6 @@
 // StageInvocation — the arguments of `exec-stage`, written by the runner and read by the stage
 // process, in one place so both sides agree:
-//   exec-stage --home DIR --run ID --stage NAME --attempt N [--force] [--parent PID]
+//   exec-stage --home DIR --run ID --stage NAME --attempt N [--force] [--parent PID] [--job-dir DIR]
 import Foundation
 
 public struct StageInvocation: Sendable, Equatable {
@@ -12,20 +12,25 @@ public struct StageInvocation: Sendable, Equatable {
     public let force: Bool
     /// The runner's pid: the stage cancels itself if its parent goes away.
     public let parentPID: Int32?
+    /// A batch job's directory (`jobs/<run>/<stage>.<attempt>/`): the stage reads its plan from there and
+    /// records into its report file instead of opening the run store.
+    public let jobDirectory: URL?
 
-    public init(home: URL, run: Int64, stage: String, attempt: Int, force: Bool, parentPID: Int32?) {
+    public init(home: URL, run: Int64, stage: String, attempt: Int, force: Bool, parentPID: Int32?, jobDirectory: URL? = nil) {
         self.home = home
         self.run = run
         self.stage = stage
         self.attempt = attempt
         self.force = force
         self.parentPID = parentPID
+        self.jobDirectory = jobDirectory
     }
 
     public var arguments: [String] {
         var arguments = ["--home", home.path, "--run", String(run), "--stage", stage, "--attempt", String(attempt)]
         if force { arguments.append("--force") }
         if let parentPID { arguments += ["--parent", String(parentPID)] }
+        if let jobDirectory { arguments += ["--job-dir", jobDirectory.path] }
         return arguments
     }
 
@@ -39,7 +44,7 @@ public struct StageInvocation: Sendable, Equatable {
             case "--force":
                 force = true
                 index += 1
-            case "--home", "--run", "--stage", "--attempt", "--parent":
+            case "--home", "--run", "--stage", "--attempt", "--parent", "--job-dir":
                 guard index + 1 < arguments.count else { throw StageInvocationError("\(argument) needs a value") }
                 values[argument] = arguments[index + 1]
                 index += 2
@@ -57,10 +62,11 @@ public struct StageInvocation: Sendable, Equatable {
             guard let pid = Int32(text) else { throw StageInvocationError("--parent needs a pid") }
             return pid
         }
-        self.init(home: URL(fileURLWithPath: home), run: run, stage: stage, attempt: attempt, force: force, parentPID: parent)
+        self.init(home: URL(fileURLWithPath: home), run: run, stage: stage, attempt: attempt, force: force, parentPID: parent,
+                  jobDirectory: values["--job-dir"].map { URL(fileURLWithPath: $0) })
     }
 
-    public static let usage = "exec-stage --home DIR --run ID --stage NAME --attempt N [--force] [--parent PID]"
+    public static let usage = "exec-stage --home DIR --run ID --stage NAME --attempt N [--force] [--parent PID] [--job-dir DIR]"
 }
 
 public struct StageInvocationError: Error, CustomStringConvertible {

@@ -44,13 +44,17 @@ public struct Plan: Sendable, Equatable {
     /// "" when the recipe has no variants.
     public let variant: String
     public let stages: [PlannedStage]
+    /// The recipe's `executor:` section (retries, Slurm resources); outside every fingerprint.
+    public let executor: ExecutorSettings
 
-    public init(recipeName: String, recipeFile: String, projectDirectory: String, variant: String, stages: [PlannedStage]) {
+    public init(recipeName: String, recipeFile: String, projectDirectory: String, variant: String, stages: [PlannedStage],
+                executor: ExecutorSettings = ExecutorSettings()) {
         self.recipeName = recipeName
         self.recipeFile = recipeFile
         self.projectDirectory = projectDirectory
         self.variant = variant
         self.stages = stages
+        self.executor = executor
     }
 
     public func stage(named name: String) -> PlannedStage? { stages.first { $0.name == name } }
@@ -72,7 +76,7 @@ public struct Plan: Sendable, Equatable {
 
 extension Plan {
     public var json: JSONValue {
-        .object([
+        var object: [String: JSONValue] = [
             "recipe": .string(recipeName),
             "file": .string(recipeFile),
             "project": .string(projectDirectory),
@@ -91,7 +95,9 @@ extension Plan {
                     "fingerprint": .string(stage.fingerprint),
                 ])
             }),
-        ])
+        ]
+        if !executor.isEmpty { object["executor"] = executor.json }
+        return .object(object)
     }
 
     public init(json: JSONValue) throws {
@@ -117,7 +123,7 @@ extension Plan {
         }
         self.init(recipeName: try string(json["recipe"], "recipe"), recipeFile: try string(json["file"], "file"),
                   projectDirectory: try string(json["project"], "project"), variant: try string(json["variant"], "variant"),
-                  stages: stages)
+                  stages: stages, executor: json["executor"].map(ExecutorSettings.init(json:)) ?? ExecutorSettings())
     }
 }
 

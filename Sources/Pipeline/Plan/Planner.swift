@@ -65,7 +65,7 @@ public struct Planner {
                 fingerprint: fingerprint))
         }
         return Plan(recipeName: recipe.name, recipeFile: recipe.file.path, projectDirectory: recipe.projectDirectory.path,
-                    variant: variant, stages: stages)
+                    variant: variant, stages: stages, executor: recipe.executor)
     }
 
     public static func fingerprint(

@@ -20,6 +20,8 @@ public struct Recipe: Sendable {
     public let variantsLocation: SourceLocation
     /// Stages with parameters per variant ("" when the recipe has no variants).
     public let variants: [String: [ResolvedStage]]
+    /// The `executor:` section: retries and Slurm resources (empty when the recipe has none).
+    public let executor: ExecutorSettings
 }
 
 /// One stage of one variant after validation.

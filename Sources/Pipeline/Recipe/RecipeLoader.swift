@@ -6,7 +6,7 @@ import Foundation
 public struct RecipeLoader {
     public let registry: StageKindRegistry
 
-    static let recipeKeys = ["pipeline", "description", "extends", "params", "stages", "variants", "sweep"]
+    static let recipeKeys = ["pipeline", "description", "extends", "params", "stages", "variants", "sweep", "executor"]
     static let pipelineKeys = ["description", "stages"]
     static let stageKeys = ["kind", "after", "params", "description"]
     static let variantKeys = ["description", "params"]
@@ -35,6 +35,15 @@ public struct RecipeLoader {
         let path = url.standardizedFileURL.path
         if path.hasPrefix(cwd + "/") { return String(path.dropFirst(cwd.count + 1)) }
         return path
+    }
+
+    /// One error per key of `entries` that is not `allowed`. Keys starting with `x-` are free (as in
+    /// docker-compose): a place to define YAML anchors.
+    static func unknownKeys(_ entries: [SourceEntry], allowed: [String], what: String) -> [RecipeError] {
+        entries.filter { !allowed.contains($0.key) && !$0.key.hasPrefix("x-") }.map { entry in
+            RecipeError("unknown \(what)\(NearestName.hint(for: entry.key, among: allowed)) (valid: \(allowed.joined(separator: ", ")))",
+                        at: entry.keyLocation, keyPath: entry.value.keyPath)
+        }
     }
 
     /// The nearest ancestor of `file` holding a `pipelines/` directory, else the file's directory.
@@ -153,12 +162,15 @@ private struct LoadSession {
             checkTierNames(resolved, written: written, owners: owners)
             variants[variantName] = resolved
         }
+        var executorSection = ExecutorSection(kindNames: registry.kindNames, stageNames: stageNames)
+        let executor = executorSection.read(root["executor"])
+        for error in executorSection.errors { report(error) }
         guard errors.isEmpty else { return nil }
         return Recipe(
             name: file.deletingPathExtension().lastPathComponent, file: file, displayPath: displayPath,
             projectDirectory: projectDirectory, description: root["description"]?.scalarText,
             pipelineName: pipelineName, variantNames: variantNodes.map(\.name),
-            variantsLocation: root.entry("variants")?.keyLocation ?? root.location, variants: variants)
+            variantsLocation: root.entry("variants")?.keyLocation ?? root.location, variants: variants, executor: executor)
     }
 
     /// Runs the kind's rules between keys on the resolved parameters; a broken rule is reported at the key
@@ -495,13 +507,8 @@ private struct LoadSession {
         return combinations
     }
 
-    /// Keys starting with `x-` are free (as in docker-compose): a place to define YAML anchors.
     mutating func checkKeys(_ entries: [SourceEntry], allowed: [String], what: String) {
-        for entry in entries where !allowed.contains(entry.key) && !entry.key.hasPrefix("x-") {
-            report(RecipeError(
-                "unknown \(what)\(NearestName.hint(for: entry.key, among: allowed)) (valid: \(allowed.joined(separator: ", ")))",
-                at: entry.keyLocation, keyPath: entry.value.keyPath))
-        }
+        for error in RecipeLoader.unknownKeys(entries, allowed: allowed, what: what) { report(error) }
     }
 
     func yamlFiles(in directory: URL) -> [String] {

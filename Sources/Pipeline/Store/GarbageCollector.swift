@@ -1,6 +1,7 @@
 // GarbageCollector — frees what no run needs: cache entries whose fingerprint no stage of any run
 // names, work directories of such fingerprints, and attempt leftovers of fingerprints nobody is
-// executing (their lock is free). Resume checkpoints of referenced fingerprints are kept.
+// executing (their lock is free), and the job directories of batch attempts that are no longer running.
+// Resume checkpoints of referenced fingerprints are kept.
 import Foundation
 
 public struct GarbageCollector {
@@ -55,6 +56,16 @@ public struct GarbageCollector {
             for leftover in (try? fileManager.contentsOfDirectory(atPath: work.path))?.sorted() ?? [] where leftover != "resume" {
                 try remove(work.appendingPathComponent(leftover), why: "left by an attempt that ended")
             }
+        }
+        for run in (try? fileManager.contentsOfDirectory(atPath: layout.jobRoot.path))?.sorted() ?? [] {
+            let runDirectory = layout.jobRoot.appendingPathComponent(run)
+            let running = Set(try Int64(run).map { try store.stages(ofRun: $0) }?.filter { $0.status == .running }
+                .map { "\($0.name).\($0.attempt)" } ?? [])
+            let jobs = (try? fileManager.contentsOfDirectory(atPath: runDirectory.path))?.sorted() ?? []
+            for job in jobs where !running.contains(job) {
+                try remove(runDirectory.appendingPathComponent(job), why: "job directory of an attempt that ended")
+            }
+            if running.isEmpty, !dryRun { try? fileManager.removeItem(at: runDirectory) }
         }
         return Result(removed: removed, keptEntries: kept)
     }

@@ -34,7 +34,7 @@ public final class RunStore: Sendable {
 
     /// Records one run per plan, with its stages `pending` and its flattened params (as written: input
     /// paths relative to the project, so runs compare across checkouts).
-    public func createRuns(_ plans: [Plan], gitCommit: String?) throws -> [Int64] {
+    public func createRuns(_ plans: [Plan], gitCommit: String?, executor: String = "local") throws -> [Int64] {
         let now = ProcessState.now
         return try pool.write { db in
             try plans.map { plan in
@@ -44,10 +44,10 @@ public final class RunStore: Sendable {
                                                       arguments: [plan.recipeName])!
                 try db.execute(sql: """
                     INSERT INTO runs (experiment_id, recipe_file, variant, status, created_at, started_at, git_commit,
-                                      runner_pid, runner_host, plan)
-                    VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)
+                                      runner_pid, runner_host, plan, executor)
+                    VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [experimentID, plan.recipeFile, plan.variant, now, now, gitCommit,
-                                     ProcessState.currentPID, ProcessState.hostName, plan.json.canonicalJSON])
+                                     ProcessState.currentPID, ProcessState.hostName, plan.json.canonicalJSON, executor])
                 let runID = db.lastInsertedRowID
                 for (position, stage) in plan.stages.enumerated() {
                     try db.execute(sql: """
@@ -77,7 +77,7 @@ public final class RunStore: Sendable {
 
     static let runColumns = """
         runs.id, experiments.name AS recipe, runs.recipe_file, runs.variant, runs.status, runs.created_at,
-        runs.started_at, runs.finished_at, runs.git_commit, runs.runner_pid, runs.runner_host
+        runs.started_at, runs.finished_at, runs.git_commit, runs.runner_pid, runs.runner_host, runs.executor
         """
 
     public func run(_ id: Int64) throws -> RunRecord? {
@@ -121,14 +121,14 @@ public final class RunStore: Sendable {
         return (row["id"], try Plan(json: JSONValue.parse(text)))
     }
 
-    /// The runner taking charge of a run (a new `loom run`, or `loom resume`).
-    public func claimRun(_ id: Int64) throws {
+    /// The runner taking charge of a run (a new `loom run`, or `loom resume`) with `executor`.
+    public func claimRun(_ id: Int64, executor: String = "local") throws {
         try pool.write { db in
             try db.execute(sql: """
                 UPDATE runs SET status = 'running', finished_at = NULL, runner_pid = ?, runner_host = ?,
-                                started_at = COALESCE(started_at, ?)
+                                started_at = COALESCE(started_at, ?), executor = ?
                 WHERE id = ?
-                """, arguments: [ProcessState.currentPID, ProcessState.hostName, ProcessState.now, id])
+                """, arguments: [ProcessState.currentPID, ProcessState.hostName, ProcessState.now, executor, id])
         }
     }
 
@@ -172,7 +172,7 @@ public final class RunStore: Sendable {
             try db.execute(sql: """
                 UPDATE stages SET status = 'running', attempt = attempt + 1, pid = ?, host = ?, heartbeat_at = ?,
                     started_at = ?, finished_at = NULL, exit_code = NULL, error = NULL, progress = NULL,
-                    source_run_id = NULL, source_stage = NULL
+                    source_run_id = NULL, source_stage = NULL, job_id = NULL, job_state = NULL
                 WHERE run_id = ? AND name = ?
                 """, arguments: [pid, ProcessState.hostName, now, now, run, stage])
             let attempt = try Int.fetchOne(db, sql: "SELECT attempt FROM stages WHERE run_id = ? AND name = ?", arguments: [run, stage]) ?? 1
@@ -181,18 +181,38 @@ public final class RunStore: Sendable {
         }
     }
 
-    /// The stage process reports itself (its own pid: the runner knew only the child it spawned).
-    public func stageProcessStarted(run: Int64, stage: String, pid: Int32) throws {
+    /// The stage process reports itself (its own pid: the runner knew only the child it spawned, or a job).
+    public func stageProcessStarted(run: Int64, stage: String, pid: Int32, host: String = ProcessState.hostName,
+                                    at time: Double = ProcessState.now) throws {
         try pool.write { db in
             try db.execute(sql: "UPDATE stages SET pid = ?, host = ?, heartbeat_at = ? WHERE run_id = ? AND name = ?",
-                           arguments: [pid, ProcessState.hostName, ProcessState.now, run, stage])
+                           arguments: [pid, host, time, run, stage])
         }
     }
 
-    public func heartbeat(run: Int64, stage: String, progress: StageProgress?) throws {
+    /// The stage was alive at `time` (now, unless a report file said when), with its latest progress.
+    public func heartbeat(run: Int64, stage: String, progress: StageProgress?, at time: Double = ProcessState.now) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE stages SET heartbeat_at = ?, progress = COALESCE(?, progress) WHERE run_id = ? AND name = ?",
-                           arguments: [ProcessState.now, progress?.json.canonicalJSON, run, stage])
+            try db.execute(sql: """
+                UPDATE stages SET heartbeat_at = MAX(COALESCE(heartbeat_at, 0), ?), progress = COALESCE(?, progress)
+                WHERE run_id = ? AND name = ?
+                """, arguments: [time, progress?.json.canonicalJSON, run, stage])
+        }
+    }
+
+    /// The batch job an attempt was submitted as (a Slurm job id) and the scheduler's latest word on it.
+    public func recordJob(run: Int64, stage: String, jobID: String, state: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE stages SET job_id = ?, job_state = ? WHERE run_id = ? AND name = ?",
+                           arguments: [jobID, state, run, stage])
+            try addEvent(db, run: run, stage: stage, kind: "submitted", message: "submitted as Slurm job \(jobID)")
+        }
+    }
+
+    /// The scheduler's latest state of the attempt's job (`PENDING`, `RUNNING`, `TIMEOUT`…).
+    public func updateJobState(run: Int64, stage: String, state: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE stages SET job_state = ? WHERE run_id = ? AND name = ?", arguments: [state, run, stage])
         }
     }
 

@@ -4,6 +4,7 @@
 //   work/<fingerprint>/      attempts in progress (`attempt-*`) and the stage's `resume/` directory
 //   locks/<fingerprint>.lock held (flock) by the one process executing that fingerprint
 //   logs/<run>/<stage>.<attempt>.log
+//   jobs/<run>/<stage>.<attempt>/  a batch job's plan, script and report file (Slurm; see JobDirectory)
 import Foundation
 
 public struct StoreLayout: Sendable {
@@ -21,6 +22,7 @@ public struct StoreLayout: Sendable {
     public var workRoot: URL { home.appendingPathComponent("work") }
     public var lockRoot: URL { home.appendingPathComponent("locks") }
     public var logRoot: URL { home.appendingPathComponent("logs") }
+    public var jobRoot: URL { home.appendingPathComponent("jobs") }
 
     public func cacheEntry(_ fingerprint: String) -> URL { cacheRoot.appendingPathComponent(fingerprint) }
     public func manifest(_ fingerprint: String) -> URL { cacheEntry(fingerprint).appendingPathComponent(Self.manifestName) }
@@ -33,8 +35,25 @@ public struct StoreLayout: Sendable {
         logRoot.appendingPathComponent(String(run)).appendingPathComponent("\(stage).\(attempt).log")
     }
 
+    public func jobDirectory(run: Int64, stage: String, attempt: Int) -> JobDirectory {
+        JobDirectory(url: jobRoot.appendingPathComponent(String(run)).appendingPathComponent("\(stage).\(attempt)"))
+    }
+
     /// A cache entry is complete when its manifest exists (it is written before the entry is renamed in).
     public func isCached(_ fingerprint: String) -> Bool {
         access(manifest(fingerprint).path, F_OK) == 0
     }
+}
+
+/// The files through which the runner and a batch job's stage process talk, on the filesystem they share:
+/// the runner writes the plan and the job script; the stage appends to the report file (status,
+/// heartbeat, metrics, progress, artifacts) and never opens the run store; the runner ingests the report
+/// and saves how far it got, so that a runner that resumes the run continues from there.
+public struct JobDirectory: Sendable, Equatable {
+    public let url: URL
+
+    public var plan: URL { url.appendingPathComponent("plan.json") }
+    public var script: URL { url.appendingPathComponent("job.sh") }
+    public var report: URL { url.appendingPathComponent("report.jsonl") }
+    public var reportOffset: URL { url.appendingPathComponent("report.offset") }
 }

@@ -15,6 +15,8 @@ public struct RunRecord: Sendable, Equatable {
     public let gitCommit: String?
     public let runnerPID: Int32?
     public let runnerHost: String?
+    /// The executor its runner uses (`local`, `slurm`).
+    public let executor: String
 
     /// `demo/core`, or `demo` without variants.
     public var label: String { variant.isEmpty ? recipe : "\(recipe)/\(variant)" }
@@ -31,6 +33,7 @@ public struct RunRecord: Sendable, Equatable {
         gitCommit = row["git_commit"]
         runnerPID = row["runner_pid"]
         runnerHost = row["runner_host"]
+        executor = row["executor"] ?? "local"
     }
 
     /// Marked running, but its runner process is gone (killed, crashed, machine restarted).
@@ -59,6 +62,10 @@ public struct StageRecord: Sendable, Equatable {
     public let sourceRunID: Int64?
     public let sourceStage: String?
     public let progress: StageProgress?
+    /// The batch job of the attempt (a Slurm job id) when an executor submitted it as one.
+    public let jobID: String?
+    /// The scheduler's latest state of that job (`PENDING`, `RUNNING`, `COMPLETED`, `TIMEOUT`…).
+    public let jobState: String?
 
     /// A heartbeat older than this marks a `running` stage stale even when its pid cannot be checked.
     public static let staleAfterSeconds: Double = 60
@@ -82,6 +89,8 @@ public struct StageRecord: Sendable, Equatable {
         sourceStage = row["source_stage"]
         let progressText: String? = row["progress"]
         progress = progressText.flatMap { try? JSONValue.parse($0) }.map(StageProgress.init(json:))
+        jobID = row["job_id"]
+        jobState = row["job_state"]
     }
 
     /// Where this stage's metrics and artifacts are recorded (itself, or the producer of its cache entry).
@@ -93,6 +102,8 @@ public struct StageRecord: Sendable, Equatable {
     /// Why a `running` stage is known to be dead, or nil if it may still be running.
     public func staleReason(now: Double = ProcessState.now) -> String? {
         guard status == .running else { return nil }
+        // A job waiting in the queue has no process to beat yet.
+        if jobID != nil, let jobState, SlurmJobState(jobState)?.isQueued == true { return nil }
         if let pid, host == ProcessState.hostName, !ProcessState.isAlive(pid) {
             return "process \(pid) is gone"
         }

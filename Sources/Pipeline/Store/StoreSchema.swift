@@ -101,6 +101,14 @@ enum StoreSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-executors") { db in
+            // Which executor a run's runner uses, and per stage attempt the batch job it was submitted as.
+            try db.execute(sql: """
+                ALTER TABLE runs ADD COLUMN executor TEXT NOT NULL DEFAULT 'local';
+                ALTER TABLE stages ADD COLUMN job_id TEXT;
+                ALTER TABLE stages ADD COLUMN job_state TEXT;
+                """)
+        }
         return migrator
     }
 }
