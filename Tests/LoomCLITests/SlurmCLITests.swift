@@ -86,6 +86,11 @@ struct SlurmCLITests {
                 return (Int(text.split(separator: " ").first ?? "") ?? 0) >= 5
             }
         }
+        // The job runs, but the store says so only after the runner's next poll: wait for it, so that a
+        // runner killed now leaves RUNNING recorded (under load the poll can lag the job's start).
+        try project.waitUntil("the runner recorded the train job as running", timeout: 30) {
+            (try? project.latestStages()["train"]?["slurm_state"] as? String) == "RUNNING"
+        }
         return (runner, hold, clean)
     }
 
