@@ -14,9 +14,6 @@
 // tokenizer encodes a training document — its prefix (BOS where the tokenizer adds one), the text's
 // tokens, and its suffix or else EOS; `suffixTokens` says how many trailing ids are not the prompt.
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// store.json.
 public struct TokenStoreHeader: Codable, Sendable, Equatable {
@@ -122,7 +119,8 @@ public final class TokenStore: @unchecked Sendable {
     public let header: TokenStoreHeader
     private let recordBytes: Data
     private let lock = NSLock()
-    private var mapped: [Int: MappedFile] = [:]
+    /// Each document's token file, mapped read-only (as GGUFReader maps its file) when first read.
+    private var mapped: [Int: Data] = [:]
 
     public init(directory: URL) throws {
         self.directory = directory
@@ -174,7 +172,7 @@ public final class TokenStore: @unchecked Sendable {
     public func appendTokens(document index: Int, range: Range<Int>, to output: inout [Int64]) throws {
         let file = try map(index)
         let dtype = header.dtype
-        file.bytes.withUnsafeBytes { raw in
+        file.withUnsafeBytes { raw in
             switch dtype {
             case .uint16:
                 for position in range { output.append(Int64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * position, as: UInt16.self)))) }
@@ -191,15 +189,20 @@ public final class TokenStore: @unchecked Sendable {
         return output.map { Int($0) }
     }
 
-    private func map(_ index: Int) throws -> MappedFile {
+    private func map(_ index: Int) throws -> Data {
         lock.lock()
         defer { lock.unlock() }
         if let file = mapped[index] { return file }
         let document = header.documents[index]
         let url = directory.appendingPathComponent(document.file)
-        let file = try MappedFile(url: url)
-        guard file.bytes.count == document.tokens * header.dtype.bytes else {
-            throw TokenStoreError(file: url.path, problem: "holds \(file.bytes.count) bytes, expected \(document.tokens) \(header.dtype.rawValue) tokens")
+        let file: Data
+        do {
+            file = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw TokenStoreError(file: url.path, problem: "cannot read: \(SystemErrorText.reason(error))")
+        }
+        guard file.count == document.tokens * header.dtype.bytes else {
+            throw TokenStoreError(file: url.path, problem: "holds \(file.count) bytes, expected \(document.tokens) \(header.dtype.rawValue) tokens")
         }
         mapped[index] = file
         return file
@@ -225,32 +228,5 @@ public final class TokenStore: @unchecked Sendable {
             }
         }
         return documents
-    }
-}
-
-/// A file mapped read-only (an empty file maps to nothing).
-final class MappedFile: @unchecked Sendable {
-    let bytes: UnsafeRawBufferPointer
-    private let length: Int
-
-    init(url: URL) throws {
-        let descriptor = open(url.path, O_RDONLY)
-        guard descriptor >= 0 else { throw TokenStoreError(file: url.path, problem: "cannot open (\(String(cString: strerror(errno))))") }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw TokenStoreError(file: url.path, problem: "cannot stat (\(String(cString: strerror(errno))))") }
-        length = Int(status.st_size)
-        guard length > 0 else {
-            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-            return
-        }
-        guard let address = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
-            throw TokenStoreError(file: url.path, problem: "cannot map (\(String(cString: strerror(errno))))")
-        }
-        bytes = UnsafeRawBufferPointer(start: address, count: length)
-    }
-
-    deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), length) }
     }
 }
