@@ -25,6 +25,9 @@ public enum TokenStoreBuilder {
         /// Bytes of text encoded here (not linked), and the seconds encoding and writing took.
         public var encodedBytes = 0
         public var seconds = 0.0
+
+        /// MiB of text encoded here per second.
+        public var encodedMegabytesPerSecond: Double { seconds > 0 ? Double(encodedBytes) / 1_048_576 / seconds : 0 }
     }
 
     /// Progress as the build goes: scenes done of all, text bytes done, tokens, documents reused.
@@ -73,10 +76,9 @@ public enum TokenStoreBuilder {
         var records = Data()
         var pending: [PendingDocument] = []
         var pendingBytes = 0
-        var bytesDone = 0
 
         func report() {
-            progress(Progress(scenes: summary.scenes, totalScenes: totalScenes, bytes: bytesDone, totalBytes: totalBytes,
+            progress(Progress(scenes: summary.scenes, totalScenes: totalScenes, bytes: summary.bytes, totalBytes: totalBytes,
                               tokens: summary.tokens, reused: summary.reused, seconds: Date().timeIntervalSince(started)))
         }
 
@@ -120,7 +122,6 @@ public enum TokenStoreBuilder {
                 summary.scenes += sceneTokens.count
                 summary.tokens += offset
                 summary.bytes += document.bytes
-                bytesDone += document.bytes
             }
             summary.documents = documents.count
             pending = []

@@ -49,10 +49,9 @@ public struct TokenizeStage: StageKind {
         let summary = try Self.build(
             context, corpus: try upstream.corpus(), tokenizerDirectory: try Self.tokenizerDirectory(upstream),
             into: context.outputDirectory, threads: parameters.threads)
-        let rate = summary.seconds > 0 ? Double(summary.encodedBytes) / 1_048_576 / summary.seconds : 0
         context.metrics.log([
             "tokenize/tokens": Double(summary.tokens), "tokenize/documents": Double(summary.documents),
-            "tokenize/reused_documents": Double(summary.reused), "tokenize/mb_per_second": rate,
+            "tokenize/reused_documents": Double(summary.reused), "tokenize/mb_per_second": summary.encodedMegabytesPerSecond,
             "tokenize/bytes_per_token": summary.tokens > 0 ? Double(summary.bytes) / Double(summary.tokens) : 0,
         ], step: 0)
         context.registerArtifact(name: "store", path: TokenStoreHeader.fileName)
@@ -82,8 +81,7 @@ public struct TokenizeStage: StageKind {
                         + (progress.reused > 0 ? ", \(progress.reused) documents linked" : ""))
             },
             checkCancellation: { try context.checkCancellation() })
-        let rate = summary.seconds > 0 ? Double(summary.encodedBytes) / 1_048_576 / summary.seconds : 0
-        context.log.info("\(summary.tokens) tokens in \(summary.scenes) scenes of \(summary.documents) documents (\(summary.encoded) encoded at \(String(format: "%.1f", rate)) MB/s, \(summary.reused) linked from earlier stores) in \(String(format: "%.1f", summary.seconds)) s")
+        context.log.info("\(summary.tokens) tokens in \(summary.scenes) scenes of \(summary.documents) documents (\(summary.encoded) encoded at \(String(format: "%.1f", summary.encodedMegabytesPerSecond)) MB/s, \(summary.reused) linked from earlier stores) in \(String(format: "%.1f", summary.seconds)) s")
         return summary
     }
 
