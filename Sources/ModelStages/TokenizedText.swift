@@ -24,17 +24,16 @@ enum TokenizedText {
     ) throws -> (training: TokenWindows, validation: TokenWindows?) {
         let store = try TokenizeStage.store(context, corpus: corpus, tokenizerDirectory: tokenizerDirectory)
         var trainName = "the train split of \(tiers.joined(separator: ", "))"
-        var trainDocuments = store.documents(split: .train, tiers: tiers)
+        let selection = store.documents(store.documents(split: .train, tiers: tiers), firstBooks: books, seed: booksSeed)
+        let trainDocuments = selection.documents
         if books > 0 {
-            let selection = store.documents(trainDocuments, firstBooks: books, seed: booksSeed)
-            trainDocuments = selection.documents
             trainName = "\(selection.books) of the \(selection.of) books of " + trainName
             context.log.info("training on \(trainName) (books_seed \(booksSeed))")
             if books > selection.of { context.log.warning("books: \(books) asked, the tiers hold \(selection.of): training on all of them") }
         }
         // The number of books trained on: the saturation curve's x.
         let prefix = metric.split(separator: "/").first.map(String.init) ?? "train"
-        context.metrics.log("\(prefix)/books", Double(Set(trainDocuments.map { store.documents[$0].source }).count), step: 0)
+        context.metrics.log("\(prefix)/books", Double(selection.books), step: 0)
         let training: TokenWindows
         do {
             training = try TokenWindows(store: store, documents: trainDocuments, sequenceLength: sequenceLength, name: trainName)
