@@ -56,9 +56,8 @@ struct EvalStage: StageKind {
         // QLoRA's base quantised as its training quantised it: the adapter's own targets.
         let tuned = try ModelLoading.load(tunedDirectory, method: method, targets: nil, adapter: adapterDirectory, computeDType: computeDType, device: device)
         // The tuned model's prompts from the token store its training read, when there is one.
-        let split: CorpusSplit = parameters.split == "train" ? .train : .validation
         let tunedPrompts = try TokenizeStage.upstreamStore(context, tokenizerDirectory: tunedDirectory)?
-            .scenePrompts(split: split, tiers: [parameters.tier], count: scenes.count) ?? scenes.map { tunedTokenizer.encodePrompt($0) }
+            .scenePrompts(split: parameters.corpusSplit, tiers: [parameters.tier], count: scenes.count) ?? scenes.map { tunedTokenizer.encodePrompt($0) }
         let tunedScore = try HeldOutScoring.score(
             model: tuned, windows: tunedPrompts.flatMap { TokenizedText.scoringWindows($0, length: parameters.seqLen) },
             bytes: bytes, batchSize: parameters.batchSize)
@@ -152,10 +151,9 @@ struct EvalStage: StageKind {
 
     /// The scene texts evaluated: corpus order, at most `max_scenes` of them and until `max_bytes`.
     static func scenes(of corpus: CorpusReader, parameters: EvalKind.Parameters) throws -> [String] {
-        let split: CorpusSplit = parameters.split == "train" ? .train : .validation
         var scenes: [String] = []
         var bytes = 0
-        try corpus.forEachScene(split: split, tiers: [parameters.tier]) { scene in
+        try corpus.forEachScene(split: parameters.corpusSplit, tiers: [parameters.tier]) { scene in
             if parameters.maxScenes > 0, scenes.count >= parameters.maxScenes { return }
             if parameters.maxBytes > 0, bytes >= parameters.maxBytes { return }
             scenes.append(scene.text)

@@ -8,6 +8,7 @@
 // bytes per token of both tokenizers; KL(base‖tuned) and top-1 agreement on a probe set; and seeded
 // generations for `prompts`, written to generations.json ([{prompt, base, tuned, seed}]).
 // All metrics at step 0, named as in the README's "Stage kinds" section (eval/…).
+import Corpus
 import Foundation
 import Pipeline
 
@@ -49,6 +50,8 @@ public enum EvalKind {
     public struct Parameters: KindParameters, Sendable, Equatable {
         public var tier: String
         public var split: String
+        /// `split` as the corpus names it.
+        public var corpusSplit: CorpusSplit { split == "train" ? .train : .validation }
         public var maxScenes: Int
         public var maxBytes: Int
         public var seqLen: Int
