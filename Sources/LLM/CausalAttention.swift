@@ -25,13 +25,18 @@ enum CausalAttention {
         let keysT = try k.reshape([batch * kvHeads, keyLength, headDim]).transpose(1, 2)
         let vals = try v.reshape([batch * kvHeads, keyLength, headDim])
         let scale = scale ?? 1 / Double(headDim).squareRoot()
-        var mask = try mask(queries: length, keys: keyLength, slidingWindow: slidingWindow, group: group, device: q.device)
+        let mask: Tensor?
         if let documentMask {
-            // (B, 1, T, S) → one (group·T, S) block per batch row and KV head, the window added.
+            // (B, 1, T, S) → one (group·T, S) block per batch row and KV head; a window's mask added.
             var rows = try documentMask.reshape([batch, 1, 1, length, keyLength]).expand([batch, kvHeads, group, length, keyLength])
                 .reshape([batch * kvHeads, group * length, keyLength])
-            if let window = mask, slidingWindow != nil { rows = try rows + window }
+            if slidingWindow != nil,
+               let window = try Self.mask(queries: length, keys: keyLength, slidingWindow: slidingWindow, group: group, device: q.device) {
+                rows = try rows + window
+            }
             mask = rows
+        } else {
+            mask = try Self.mask(queries: length, keys: keyLength, slidingWindow: slidingWindow, group: group, device: q.device)
         }
         var scores: Tensor
         if let softcap {
