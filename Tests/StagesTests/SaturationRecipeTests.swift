@@ -109,18 +109,10 @@ import Testing
             at: TestPaths.packageRoot.appendingPathComponent("pipelines/saturation.yaml"),
             to: project.root.appendingPathComponent("pipelines/saturation.yaml"))
         try project.addFortuneTiers()
-        let recipe = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("recipes/demo.yaml"), encoding: .utf8)
-            .components(separatedBy: "\nvariants:")[0]
-            .replacingOccurrences(of: "/usr/share/games/fortunes/ru/", with: "books/")
-        let corpus = """
-            params:
-              corpus:
-                tiers:
-                  - {name: core, paths: [books/core]}
-                  - {name: orbit, paths: [books/orbit]}
-                  - {name: fractal, paths: [books/fractal]}
-            """
-        try project.write("recipes/sweep.yaml", recipe.components(separatedBy: "\nparams:")[0] + "\n" + corpus + """
+        // The demo's pipeline and description, over the fortune tiers under books/.
+        let demo = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("recipes/demo.yaml"), encoding: .utf8)
+        let recipe = demo.components(separatedBy: "\nparams:")[0] + "\n" + SyntheticBooks.corpusParams
+        try project.write("recipes/sweep.yaml", recipe + """
 
             sweep:
               train.books: [1, 3, 0]
@@ -141,7 +133,7 @@ import Testing
         let train = try #require(plans.first { $0.variant == "all+books-3+books_seed-1" }?.stage(named: "train"))
         #expect(train.params["books"] == .int(3) && train.params["books_seed"] == .int(1) && train.params["tiers"] == .array([]))
 
-        try project.write("recipes/bad.yaml", recipe.components(separatedBy: "\nparams:")[0] + "\n" + corpus + """
+        try project.write("recipes/bad.yaml", recipe + """
 
             sweep:
               trian.books: [1]
@@ -152,7 +144,7 @@ import Testing
         #expect(errors.contains("sweep.trian.books: expected STAGE.KEY with a stage of the recipe"), "\(errors)")
         #expect(errors.contains("did you mean train?"), "\(errors)")
         #expect(errors.contains("sweep.train.steps: expected a non-empty list of values to sweep over, got 10"), "\(errors)")
-        try project.write("recipes/range.yaml", recipe.components(separatedBy: "\nparams:")[0] + "\n" + corpus + """
+        try project.write("recipes/range.yaml", recipe + """
 
             sweep:
               train.books: [2, -1]

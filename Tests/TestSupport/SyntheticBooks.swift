@@ -56,18 +56,24 @@ public enum SyntheticBooks {
 }
 
 extension SyntheticBooks {
-    /// A miniature of recipes/demo.yaml over the synthetic books: every stage kind of the saturation
-    /// pipeline at toy sizes (seconds per stage in a debug build). Variants: `core`, `core+orbit`, and
-    /// `core-qlora` (QLoRA on core, with gradient checkpointing), `core-masked` (LoRA on core with masked packing).
-    public static let miniatureRecipe = """
-        pipeline: saturation
-        description: the demo in miniature, on generated text
+    /// The recipe `params:` of a corpus stage over the three tiers under `books/` (what `write(to:)` and
+    /// StagesProject.addFortuneTiers lay out).
+    public static let corpusParams = """
         params:
           corpus:
             tiers:
               - {name: core, paths: [books/core]}
               - {name: orbit, paths: [books/orbit]}
               - {name: fractal, paths: [books/fractal]}
+        """
+
+    /// A miniature of recipes/demo.yaml over the synthetic books: every stage kind of the saturation
+    /// pipeline at toy sizes (seconds per stage in a debug build). Variants: `core`, `core+orbit`, and
+    /// `core-qlora` (QLoRA on core, with gradient checkpointing), `core-masked` (LoRA on core with masked packing).
+    public static let miniatureRecipe = """
+        pipeline: saturation
+        description: the demo in miniature, on generated text
+        \(corpusParams)
           tokenizer: {tiers: [fractal], vocab_size: 400}
           base:
             tiers: [fractal]
