@@ -72,7 +72,9 @@ extension DecoderModel {
             // The text model of a multimodal checkpoint, as a text-only config.json.
             var promoted = text
             promoted["model_type"] = textModelType
-            promoted["architectures"] = ["Gemma3ForCausalLM"]
+            // The text model's class, as its family writes it (ModelFamily.encodeConfig).
+            let written = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any]
+            promoted["architectures"] = written?["architectures"]
             promoted["tie_word_embeddings"] = config.tieWordEmbeddings
             promoted["final_logit_softcapping"] = config.finalLogitSoftcap ?? NSNull()
             object = promoted

@@ -123,6 +123,7 @@ import Torch
         try model.saveModel(to: scratch.url, mergeAdapter: false)
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.url.appendingPathComponent("config.json"))) as? [String: Any]
         #expect(config?["model_type"] as? String == "gemma3_text" && config?["text_config"] == nil)
+        #expect(config?["architectures"] as? [String] == ["Gemma3ForCausalLM"])
         let names = try SafeTensorsFile(url: scratch.url.appendingPathComponent("model.safetensors")).names
         #expect(names.contains("model.embed_tokens.weight") && !names.contains { $0.contains("vision") || $0.contains("language_model") })
         let text = try loadCausalLM(from: scratch.url)
