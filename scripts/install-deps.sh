@@ -15,6 +15,7 @@ packages=(
   libsentencepiece-dev  # tokenizer training
   fortunes-ru           # the demo corpus (/usr/share/games/fortunes/ru)
   zlib1g-dev            # inflate for EPUB and .fb2.zip (corpus readers)
+  libgloo-dev           # Gloo's headers: the torch shim's data-parallel process groups (libtorch runs Gloo itself)
   python3
   python3-venv          # the project virtual environment (.venv/)
 )

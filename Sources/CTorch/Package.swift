@@ -53,6 +53,18 @@ if let libtorch {
         }
     }
     linkFlags += ["-Xlinker", "-rpath", "-Xlinker", lib]
+    // Data parallelism (ctorch_distributed.cpp): Gloo when its headers exist (the wheel compiles Gloo in
+    // but ships no gloo/*.h; Debian's libgloo-dev has them), NCCL on a CUDA build with NCCL's header.
+    let glooInclude = environment["GLOO_INCLUDE"] ?? "/usr/include"
+    if FileManager.default.fileExists(atPath: "\(glooInclude)/gloo/config.h") {
+        compileFlags += ["-DLOOM_WITH_GLOO", "-DUSE_C10D_GLOO", "-I\(glooInclude)"]
+    }
+    if compileFlags.contains("-DLOOM_WITH_CUDA") {
+        let ncclIncludes = [environment["NCCL_INCLUDE"], "\(libtorch)/../nvidia/nccl/include", "/usr/include"].compactMap { $0 }
+        if let nccl = ncclIncludes.first(where: { FileManager.default.fileExists(atPath: "\($0)/nccl.h") }) {
+            compileFlags += ["-DLOOM_WITH_NCCL", "-DUSE_C10D_NCCL", "-I\(nccl)"]
+        }
+    }
 } else {
     // ctorch_internal.hpp turns this into one #error that says how to get a libtorch.
     compileFlags += ["-DLOOM_LIBTORCH_MISSING"]

@@ -26,8 +26,20 @@ if [ -f "$lib/libtorch_cuda.so" ]; then
   fi
   libs+=(-Wl,--as-needed)
 fi
+# Data parallelism: Gloo when its headers exist (Debian's libgloo-dev, or GLOO_INCLUDE), NCCL on a CUDA
+# build whose NCCL header is found (the nvidia-nccl wheel beside torch, NCCL_INCLUDE, or /usr/include).
+gloo_include="${GLOO_INCLUDE:-/usr/include}"
+if [ -f "$gloo_include/gloo/config.h" ]; then flags+=(-DLOOM_WITH_GLOO -DUSE_C10D_GLOO -I"$gloo_include"); fi
+case " ${flags[*]} " in *LOOM_WITH_CUDA*)
+  for nccl in "${NCCL_INCLUDE:-}" "$libtorch/../nvidia/nccl/include" /usr/include; do
+    if [ -n "$nccl" ] && [ -f "$nccl/nccl.h" ]; then flags+=(-DLOOM_WITH_NCCL -DUSE_C10D_NCCL -I"$nccl"); break; fi
+  done ;;
+esac
 case " ${flags[*]} " in *LOOM_WITH_CUDA*) statistics="with CUDA memory statistics" ;; *) statistics="without CUDA memory statistics" ;; esac
-echo "build-shim: compiling against $libtorch, $statistics (a minute or two)" >&2
+backends=""
+case " ${flags[*]} " in *LOOM_WITH_GLOO*) backends="gloo" ;; esac
+case " ${flags[*]} " in *LOOM_WITH_NCCL*) backends="${backends:+$backends, }nccl" ;; esac
+echo "build-shim: compiling against $libtorch, $statistics, data-parallel backends: ${backends:-none} (a minute or two)" >&2
 # One object per source, compiled in parallel, then linked.
 objects="$(mktemp -d)"
 trap 'rm -rf "$objects"' EXIT

@@ -3,6 +3,13 @@
 // learning-rate schedule and gradient-norm clipping, periodic evaluation on held-out tokens, progress
 // events, and atomic checkpoints from which a fresh Trainer continues bit for bit as if never stopped.
 //
+// Data parallel: given a ProcessGroup of N ranks, each optimizer step draws N times the configuration's
+// sequences; rank r computes the r-th micro-batch of every N, the gradients are averaged over the ranks
+// after backward (one all-reduce) and every rank applies the same update, so N ranks of micro-batch b
+// step like one process of micro-batch N·b. Evaluation batches are shared out between the ranks. Rank 0
+// alone writes checkpoints; every rank resumes from the newest. A dead rank makes the others fail
+// within the group's timeout.
+//
 // Determinism: everything random comes from state the checkpoint saves — the shuffle (ours) and the
 // torch generators the caller names (the model's dropout…). A model must not draw from libtorch's
 // global generator, whose state cannot be saved.
@@ -20,6 +27,11 @@ public final class Trainer<Model: TrainableLanguageModel> {
     public let generators: [String: Generator]
     public let totalSteps: Int
     public let stepsPerEpoch: Int
+    /// The data-parallel group this trainer is one rank of; nil for a single process.
+    public let group: ProcessGroup?
+    /// This trainer's rank and the number of ranks (0 and 1 without a group).
+    public var rank: Int { group?.rank ?? 0 }
+    public var worldSize: Int { group?.worldSize ?? 1 }
 
     /// Optimizer steps completed (restored by `resume`).
     public private(set) var step = 0
@@ -44,9 +56,10 @@ public final class Trainer<Model: TrainableLanguageModel> {
     ///   - evaluation: held-out tokens, packed the same way; evaluated every `evaluationInterval` steps.
     ///   - checkpointDirectory: where `checkpoint-<step>/` directories go.
     ///   - generators: every torch generator the model draws from, by a stable name.
+    ///   - group: the data-parallel group, when this trainer is one of several ranks.
     public init(
         model: Model, configuration: TrainingConfiguration, training: any TrainingSequences, evaluation: (any TrainingSequences)? = nil,
-        checkpointDirectory: URL, generators: [String: Generator] = [:], maskPackedDocuments: Bool = false
+        checkpointDirectory: URL, generators: [String: Generator] = [:], maskPackedDocuments: Bool = false, group: ProcessGroup? = nil
     ) throws {
         try configuration.validate()
         let sources: [(String, any TrainingSequences)] = [("training", training)] + (evaluation.map { [("evaluation", $0)] } ?? [])
@@ -56,7 +69,7 @@ public final class Trainer<Model: TrainableLanguageModel> {
                 key: "sequenceLength", expected: "the \(name) tokens' packing length \(data.sequenceLength)",
                 found: "\(configuration.sequenceLength)")
         }
-        let perStep = configuration.sequencesPerStep
+        let perStep = configuration.sequencesPerStep * (group?.worldSize ?? 1)
         guard training.sequenceCount >= perStep else {
             throw TrainingError.notEnoughSequences(
                 sequences: training.sequenceCount, sequencesPerStep: perStep, microBatchSize: configuration.microBatchSize,
@@ -71,6 +84,11 @@ public final class Trainer<Model: TrainableLanguageModel> {
         self.evaluation = evaluation
         self.checkpoints = CheckpointStore(directory: checkpointDirectory)
         self.generators = generators
+        self.group = group
+        if let group, group.rank != 0 {
+            // Each rank draws its own dropout masks, as each torchrun process seeds its own generators.
+            for generator in generators.values { try generator.reseed(generator.seed &+ UInt64(group.rank) &* 0x9E37_79B9_7F4A_7C15) }
+        }
         self.order = TrainingDataOrder(seed: configuration.shuffleSeed, sequenceCount: training.sequenceCount, sequencesPerStep: perStep)
         self.stepsPerEpoch = order.stepsPerEpoch
         switch configuration.duration {
@@ -82,6 +100,8 @@ public final class Trainer<Model: TrainableLanguageModel> {
             parameters: trainable.map { AdamW.Parameter(name: $0.name, tensor: $0.tensor, weightDecay: withoutDecay.contains($0.name) ? 0 : nil) },
             configuration: configuration.optimizer)
         self.parameters = trainable.map(\.tensor)
+        // Every rank built the same model from the same seeds; rank 0's values make sure of it.
+        if let group { try withNoGrad { try group.broadcast(trainable.map(\.tensor)) } }
         self.maskPackedDocuments = maskPackedDocuments
         // Masked and plain packing compute different losses of the same windows: a checkpoint of one does
         // not resume the other.
@@ -99,8 +119,9 @@ public final class Trainer<Model: TrainableLanguageModel> {
         progress: (TrainingProgress) -> Void = { _ in }, checkCancellation: () throws -> Void = {}
     ) throws -> TrainingResult {
         let schedule = configuration.learningRateSchedule(totalSteps: totalSteps)
+        let tokensPerStep = configuration.tokensPerStep * worldSize
         progress(.started(.init(
-            totalSteps: totalSteps, startStep: step, stepsPerEpoch: stepsPerEpoch, tokensPerStep: configuration.tokensPerStep,
+            totalSteps: totalSteps, startStep: step, stepsPerEpoch: stepsPerEpoch, tokensPerStep: tokensPerStep,
             trainableParameters: parameters.reduce(0) { $0 + $1.count })))
         model.isTraining = true
         let runStart = DispatchTime.now().uptimeNanoseconds
@@ -121,8 +142,8 @@ public final class Trainer<Model: TrainableLanguageModel> {
             let meanSeconds = stepSeconds.reduce(0, +) / Double(stepSeconds.count)
             progress(.step(.init(
                 record: record, totalSteps: totalSteps,
-                epoch: Double(order.epoch) + Double(order.cursor) / Double(stepsPerEpoch * configuration.sequencesPerStep),
-                tokensPerSecond: Double(configuration.tokensPerStep) / seconds,
+                epoch: Double(order.epoch) + Double(order.cursor) / Double(stepsPerEpoch * configuration.sequencesPerStep * worldSize),
+                tokensPerSecond: Double(tokensPerStep) / seconds,
                 elapsedSeconds: Double(DispatchTime.now().uptimeNanoseconds - runStart) / 1e9,
                 remainingSeconds: meanSeconds * Double(totalSteps - step))))
 
@@ -139,7 +160,7 @@ public final class Trainer<Model: TrainableLanguageModel> {
         let sorted = stepSeconds.sorted()
         return TrainingResult(
             history: history, evaluations: evaluations, finalCheckpoint: lastCheckpoint!,
-            medianTokensPerSecond: sorted.isEmpty ? nil : Double(configuration.tokensPerStep) / sorted[sorted.count / 2])
+            medianTokensPerSecond: sorted.isEmpty ? nil : Double(tokensPerStep) / sorted[sorted.count / 2], worldSize: worldSize)
     }
 
     /// The mean loss of the sequences `rows` of `data`, their packed documents kept apart when asked.
@@ -149,24 +170,39 @@ public final class Trainer<Model: TrainableLanguageModel> {
         return try model.loss(tokens: batch, documentStarts: rows.map { data.documentStarts(window: $0) })
     }
 
-    /// One optimizer step: forward/backward over each micro-batch (gradients accumulate), their mean,
-    /// clipping, the AdamW update.
+    /// One optimizer step: forward/backward over each micro-batch (gradients accumulate), their mean
+    /// (over the micro-batches, then over the ranks), clipping, the AdamW update.
     private func trainStep(learningRate: Double) throws -> TrainingStepRecord {
         let sequences = order.nextStep()
         let batchSize = configuration.microBatchSize
         let microBatches = configuration.gradientAccumulationSteps
         var lossSum = 0.0
+        // A rank whose loss is not finite still joins the step's collectives (the others would wait for it
+        // until the timeout); every rank then throws the same error.
+        var nonFinite: (microBatch: Int, loss: Float)?
         for microBatch in 0..<microBatches {
-            let rows = sequences[(microBatch * batchSize)..<((microBatch + 1) * batchSize)]
+            // Micro-batch m of the step spans worldSize·b sequences; this rank takes its b of them.
+            let start = (microBatch * worldSize + rank) * batchSize
+            let rows = sequences[start..<(start + batchSize)]
             let loss = try loss(training, rows)
             let value = try loss.scalar(Float.self)
             guard value.isFinite else {
-                try Gradients.clear(parameters)
-                throw TrainingError.nonFiniteLoss(step: step + 1, microBatch: microBatch + 1, loss: value, lastCheckpoint: lastCheckpoint)
+                nonFinite = (microBatch + 1, value)
+                break
             }
             try loss.backward()
             lossSum += Double(value)
         }
+        if let group {
+            let totals = try group.sum([lossSum, nonFinite == nil ? 0 : 1])
+            if nonFinite == nil, totals[1] > 0 { nonFinite = (0, .nan) }
+            lossSum = totals[0] / Double(worldSize)
+        }
+        if let nonFinite {
+            try Gradients.clear(parameters)
+            throw TrainingError.nonFiniteLoss(step: step + 1, microBatch: nonFinite.microBatch, loss: nonFinite.loss, lastCheckpoint: lastCheckpoint)
+        }
+        try group?.averageGradients(parameters)
         if microBatches > 1 { try Gradients.scale(parameters, by: 1 / Double(microBatches)) }
         let norm = try configuration.maxGradientNorm.map { try Gradients.clipNorm(parameters, maxNorm: $0) }
             ?? Gradients.totalNorm(parameters)
@@ -178,7 +214,7 @@ public final class Trainer<Model: TrainableLanguageModel> {
         try optimizer.step()
         try optimizer.zeroGrad()
         step += 1
-        tokensTrained += configuration.tokensPerStep
+        tokensTrained += configuration.tokensPerStep * worldSize
         return TrainingStepRecord(step: step, loss: lossSum / Double(microBatches), learningRate: learningRate, gradientNorm: norm)
     }
 
@@ -195,11 +231,17 @@ public final class Trainer<Model: TrainableLanguageModel> {
         var weightedSum = 0.0
         var sequences = 0
         try withNoGrad {
-            for range in batches {
+            // Ranks share the batches out (batch i to rank i mod N) and add up their sums.
+            for (index, range) in batches.enumerated() where index % worldSize == rank {
                 let loss = try self.loss(evaluation, Array(range)).scalar(Float.self)
                 weightedSum += Double(loss) * Double(range.count)
                 sequences += range.count
             }
+        }
+        if let group {
+            let totals = try group.sum([weightedSum, Double(sequences)])
+            weightedSum = totals[0]
+            sequences = Int(totals[1])
         }
         return EvaluationRecord(step: step, loss: weightedSum / Double(sequences), sequences: sequences)
     }
@@ -209,15 +251,22 @@ public final class Trainer<Model: TrainableLanguageModel> {
     /// `cpu` or `cuda`: generators of one kind share a state format whatever the index.
     static func deviceKind(_ device: String) -> String { device.hasPrefix("cuda") ? "cuda" : device }
 
-    /// Writes the checkpoint of the current step now (atomically) and returns its directory.
+    /// Writes the checkpoint of the current step now (atomically) and returns its directory. Of several
+    /// ranks only rank 0 writes (they all hold the same state); the others return where it is written.
     @discardableResult
     public func saveCheckpoint() throws -> URL {
+        guard rank == 0 else {
+            let url = checkpoints.url(step: step)
+            lastCheckpoint = url
+            lastCheckpointStep = step
+            return url
+        }
         let state = TrainerState(
             format: TrainerState.currentFormat, step: step, totalSteps: totalSteps, configuration: configuration,
             trainingSequences: training.sequenceCount, trainingDigest: trainingDigest, data: order.position,
             generators: try generators.mapValues { try Data($0.stateBytes()) },
             generatorDevices: generators.mapValues { $0.device.description }, tokensTrained: tokensTrained,
-            history: history, evaluations: evaluations)
+            history: history, evaluations: evaluations, worldSize: worldSize)
         let url = try checkpoints.write(step: step, keep: configuration.checkpointsToKeep) { directory in
             let trainable = directory.appendingPathComponent(TrainerState.trainableDirectory, isDirectory: true)
             try FileManager.default.createDirectory(at: trainable, withIntermediateDirectories: false)
@@ -255,6 +304,8 @@ public final class Trainer<Model: TrainableLanguageModel> {
             throw mismatch("training_digest", state.trainingDigest, trainingDigest)
         }
         guard state.totalSteps == totalSteps else { throw mismatch("total_steps", state.totalSteps, totalSteps) }
+        // The data position counts sequences of N ranks' steps: another number of ranks reads other data.
+        guard (state.worldSize ?? 1) == worldSize else { throw mismatch("world_size", state.worldSize ?? 1, worldSize) }
         guard Set(state.generators.keys) == Set(generators.keys) else {
             throw mismatch("generators", state.generators.keys.sorted(), generators.keys.sorted())
         }
@@ -264,7 +315,10 @@ public final class Trainer<Model: TrainableLanguageModel> {
         resumeNotes = []
         for (name, generator) in generators {
             let savedDevice = state.generatorDevices?[name] ?? "cpu"
-            if Self.deviceKind(savedDevice) == Self.deviceKind(generator.device.description) {
+            if rank != 0 {
+                // The checkpoint holds rank 0's streams; another rank continues its own from the step.
+                try generator.reseed(generator.seed &+ UInt64(state.step) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(rank))
+            } else if Self.deviceKind(savedDevice) == Self.deviceKind(generator.device.description) {
                 try generator.setState(bytes: [UInt8](state.generators[name]!))
             } else {
                 // A checkpoint from another kind of device: its generator state cannot be taken over. The
@@ -274,7 +328,7 @@ public final class Trainer<Model: TrainableLanguageModel> {
                 resumeNotes.append("the \(name) generator's state was saved on \(savedDevice) and cannot be restored on \(generator.device): reseeded from step \(state.step) (the run continues from the same step, optimizer state and data position, but not bit for bit)")
             }
         }
-        order = TrainingDataOrder(position: state.data, sequenceCount: training.sequenceCount, sequencesPerStep: configuration.sequencesPerStep)
+        order = TrainingDataOrder(position: state.data, sequenceCount: training.sequenceCount, sequencesPerStep: configuration.sequencesPerStep * worldSize)
         step = state.step
         history = state.history
         evaluations = state.evaluations

@@ -31,6 +31,9 @@ struct TrainerState: Codable, Equatable {
     var tokensTrained: Int
     var history: [TrainingStepRecord]
     var evaluations: [EvaluationRecord]
+    /// The number of data-parallel ranks that trained it (their steps draw N times the sequences). nil in
+    /// checkpoints written before data parallelism (one process).
+    var worldSize: Int? = nil
 
     static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()

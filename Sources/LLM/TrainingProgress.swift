@@ -62,6 +62,8 @@ public struct TrainingResult: Sendable {
     public var finalCheckpoint: URL
     /// Median tokens per second over the steps this run trained (nil when it trained none).
     public var medianTokensPerSecond: Double?
+    /// Data-parallel ranks that trained together (1: one process); a step saw this many micro-batches.
+    public var worldSize: Int = 1
 }
 
 extension TrainingProgress: CustomStringConvertible {

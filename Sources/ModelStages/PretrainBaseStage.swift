@@ -33,6 +33,7 @@ struct PretrainBaseStage: StageKind {
             return
         }
 
+        let ranks = try DataParallelRanks.start(context, processes: parameters.loop.processes, timeoutSeconds: parameters.loop.groupTimeout)
         let upstream = UpstreamOutputs(context)
         let corpus = try upstream.corpus()
         let tokenizerDirectory = try upstream.baseTokenizerDirectory()
@@ -51,7 +52,7 @@ struct PretrainBaseStage: StageKind {
             numAttentionHeads: shape.numAttentionHeads, numKeyValueHeads: shape.keyValueHeads, vocabSize: tokenizer.vocabularySize,
             ropeTheta: shape.ropeTheta, rmsNormEps: shape.rmsNormEps, tieWordEmbeddings: shape.tieWordEmbeddings,
             maxPositionEmbeddings: loop.seqLen, bosTokenId: special.bos, eosTokenIds: special.eos.map { [$0] } ?? [])
-        let device = try ModelLoading.device(loop.device, log: context.log)
+        let device = ranks.device(try ModelLoading.device(loop.device, log: context.log), requested: loop.device)
         let model = try randomCausalLM(config: config, seed: UInt64(loop.seed), device: device)
         context.metrics.log("pretrain/parameters", Double(model.parameterCount), step: 0)
         context.log.info("pretraining a Llama of \(model.parameterCount) parameters (hidden \(shape.hiddenSize), \(shape.numHiddenLayers) layers, vocabulary \(config.vocabSize)) on \(training.tokenCount) tokens of \(tiers.joined(separator: ", "))")
@@ -60,7 +61,7 @@ struct PretrainBaseStage: StageKind {
         let trainable = try model.fullParameterTraining()
         let result = try StageTraining.run(
             context, model: trainable, configuration: configuration, training: training, evaluation: validation,
-            generators: [:], metricPrefix: "pretrain", device: device)
+            generators: [:], metricPrefix: "pretrain", device: device, ranks: ranks)
 
         try model.saveModel(to: context.outputDirectory, mergeAdapter: false, companionsFrom: tokenizerDirectory)
         try TrainingSummary(

@@ -39,14 +39,21 @@ enum StageTraining {
     static func run<Model: TrainableLanguageModel>(
         _ context: StageContext, model: Model, configuration: TrainingConfiguration, training: any TrainingSequences,
         evaluation: (any TrainingSequences)?, generators: [String: Generator], metricPrefix: String, device: Device = .cpu,
-        maskPackedDocuments: Bool = false
+        maskPackedDocuments: Bool = false, ranks: DataParallelRanks? = nil
     ) throws -> TrainingResult {
         do {
-            return try train(context, model: model, configuration: configuration, training: training, evaluation: evaluation,
-                             generators: generators, metricPrefix: metricPrefix, device: device, maskPackedDocuments: maskPackedDocuments)
+            let group = try ranks?.group(device: device)
+            let result = try train(context, model: model, configuration: configuration, training: training, evaluation: evaluation,
+                                   generators: generators, metricPrefix: metricPrefix, device: device, maskPackedDocuments: maskPackedDocuments,
+                                   group: group)
+            try ranks?.finish()
+            return result
         } catch let error as TorchError where Self.isOutOfMemory(error) {
             throw OutOfMemoryError(description: Self.outOfMemoryAdvice(
                 error, stage: context.stage, configuration: configuration, device: device, adapter: metricPrefix == "train"))
+        } catch {
+            // A collective that failed because a rank this process started died says which one.
+            throw ranks?.explain(error) ?? error
         }
     }
 
@@ -71,12 +78,12 @@ enum StageTraining {
     private static func train<Model: TrainableLanguageModel>(
         _ context: StageContext, model: Model, configuration: TrainingConfiguration, training: any TrainingSequences,
         evaluation: (any TrainingSequences)?, generators: [String: Generator], metricPrefix: String, device: Device,
-        maskPackedDocuments: Bool
+        maskPackedDocuments: Bool, group: ProcessGroup?
     ) throws -> TrainingResult {
         let trainer = try Trainer(
             model: model, configuration: configuration, training: training, evaluation: evaluation,
             checkpointDirectory: context.resumeDirectory.appendingPathComponent("checkpoints", isDirectory: true),
-            generators: generators, maskPackedDocuments: maskPackedDocuments)
+            generators: generators, maskPackedDocuments: maskPackedDocuments, group: group)
         if let checkpoint = try trainer.resumeFromLatestCheckpoint() {
             context.log.info("continuing from \(checkpoint.lastPathComponent) (step \(trainer.step) of \(trainer.totalSteps))")
             for note in trainer.resumeNotes { context.log.warning(note) }

@@ -24,6 +24,8 @@ struct TrainStage: StageKind {
 
     func run(_ context: StageContext) throws {
         let parameters = try TrainKind.Parameters.load(context.params)
+        // The other data-parallel ranks start first, so that they load the model and data meanwhile.
+        let ranks = try DataParallelRanks.start(context, processes: parameters.loop.processes, timeoutSeconds: parameters.loop.groupTimeout)
         let upstream = UpstreamOutputs(context)
         let corpus = try upstream.corpus()
         let modelDirectory = try upstream.optionalDirectory(ofKind: ExtendVocabKind.descriptor.name) ?? upstream.baseModelDirectory()
@@ -38,7 +40,7 @@ struct TrainStage: StageKind {
             context.log.info("lora.targets \(parameters.lora.targets.joined(separator: ", ")) on this model: \(targets.map(\.rawValue).joined(separator: ", "))")
         }
 
-        let device = try ModelLoading.device(parameters.loop.device, log: context.log)
+        let device = ranks.device(try ModelLoading.device(parameters.loop.device, log: context.log), requested: parameters.loop.device)
         let model = try ModelLoading.load(modelDirectory, method: parameters.method, targets: targets, computeDType: computeDType, device: device)
         model.gradientCheckpointing = parameters.gradientCheckpointing
         let newRows = parameters.trainNewRows ? try ModelLoading.newTokenIds(in: modelDirectory) : []
@@ -68,7 +70,7 @@ struct TrainStage: StageKind {
         let generators = model.dropoutGenerator.map { ["lora_dropout": $0] } ?? [:]
         let result = try StageTraining.run(
             context, model: model, configuration: configuration, training: training, evaluation: validation,
-            generators: generators, metricPrefix: "train", device: device, maskPackedDocuments: parameters.packing == "masked")
+            generators: generators, metricPrefix: "train", device: device, maskPackedDocuments: parameters.packing == "masked", ranks: ranks)
 
         let output = context.outputDirectory
         try model.saveAdapter(to: output)

@@ -27,6 +27,8 @@ struct TrainingSummary: Codable, Equatable {
     var trainableParameters: Int
     /// The device the model trained on (`cpu`, `cuda:0`); nil in summaries written before devices.
     var device: String?
+    /// Data-parallel ranks (nil in summaries written before data parallelism: one).
+    var processes: Int?
 
     init(result: TrainingResult, configuration: TrainingConfiguration, corpusTokens: Int, tiers: [String], method: String? = nil,
          trainableParameters: Int, device: String? = nil) {
@@ -34,7 +36,8 @@ struct TrainingSummary: Codable, Equatable {
         finalLoss = result.history.last?.loss
         validation = result.evaluations.map { Evaluation(step: $0.step, loss: $0.loss) }
         self.corpusTokens = corpusTokens
-        tokensSeen = steps * configuration.tokensPerStep
+        tokensSeen = steps * configuration.tokensPerStep * result.worldSize
+        processes = result.worldSize
         medianTokensPerSecond = result.medianTokensPerSecond
         self.tiers = tiers
         self.method = method
@@ -43,7 +46,7 @@ struct TrainingSummary: Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case steps, validation, tiers, method, device
+        case steps, validation, tiers, method, device, processes
         case finalLoss = "final_loss"
         case corpusTokens = "corpus_tokens"
         case tokensSeen = "tokens_seen"

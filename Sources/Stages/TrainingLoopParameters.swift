@@ -23,6 +23,10 @@ public struct TrainingLoopParameters: Decodable, Sendable, Equatable {
     public var seed: Int
     /// auto, cpu, cuda or cuda:N (DeviceParameter; not in the fingerprint).
     public var device: String
+    /// Data-parallel ranks (each takes batch_size sequences of every step).
+    public var processes: Int
+    /// Seconds a rank waits for the others (rendezvous, each collective) before the stage fails.
+    public var groupTimeout: Double
 
     /// The defaults one kind gives these keys, and how its metrics are prefixed (`pretrain`, `train`).
     struct Defaults {
@@ -55,6 +59,11 @@ public struct TrainingLoopParameters: Decodable, Sendable, Equatable {
                  doc: "steps between checkpoints (weights, optimizer, RNG, data position) in the resume directory (0: none; a killed stage starts over)"),
             .int("seed", default: 0, minimum: 0, doc: "seeds initialisation, dropout and batch order"),
             DeviceParameter.spec,
+            .int("processes", default: 1, range: 1...1024,
+                 doc: "data-parallel ranks: N processes on this node (Gloo on the CPU, NCCL on CUDA, one GPU each), or the ranks srun/torchrun started; batch_size is per rank, so a step sees N × batch_size sequences"),
+            .float("group_timeout", default: 600, range: ParamRange(minimum: 1, maximum: 86_400),
+                   doc: "seconds a rank waits for the others (rendezvous, every all-reduce) before the stage fails: a rank that died fails the stage instead of hanging it")
+                .notFingerprinted(),
         ]
     }
 

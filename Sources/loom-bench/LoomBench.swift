@@ -13,7 +13,7 @@ struct LoomBench: ParsableCommand {
         commandName: "loom-bench",
         abstract: "Loom's benchmark instruments (run by bench/*/run); each prints JSON.",
         version: LoomVersion.string,
-        subcommands: [BenchLoRATrain.self, Parity.self, ProbeLoRAStep.self, TorchOps.self, ProbeTensorChurn.self]
+        subcommands: [BenchLoRATrain.self, Parity.self, ProbeLoRAStep.self, TorchOps.self, ProbeTensorChurn.self, ProcessGroupCheck.self]
     )
 }
 

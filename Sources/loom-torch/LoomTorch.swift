@@ -32,9 +32,11 @@ struct TorchInfo: ParsableCommand {
         let cuda = try TorchRuntime.cudaIsAvailable()
         let cudaDevices = cuda ? try TorchRuntime.cudaDeviceCount() : 0
         let threads = try TorchRuntime.numThreads()
+        let backends = ProcessGroupBackend.available.map(\.rawValue)
         var object: [String: Any] = [
             "libtorch": version, "library": location.loaded, "built_against": location.builtAgainst, "blas": blas,
             "cpu_capability": capability, "cuda": cuda, "cuda_devices": cudaDevices, "threads": threads,
+            "process_group_backends": backends,
         ]
         let devices = ["cpu"] + (0..<cudaDevices).map { "cuda:\($0)" }
         var lines = [
@@ -45,6 +47,7 @@ struct TorchInfo: ParsableCommand {
             "cuda      \(cuda ? "available, \(cudaDevices) device(s)" : "not available")",
             "devices   \(devices.joined(separator: ", "))",
             "threads   \(threads)",
+            "parallel  \(backends.isEmpty ? "no process-group backend (data parallelism needs Gloo's headers when the shim is built)" : backends.joined(separator: ", "))",
         ]
         if benchmark {
             let gflops = try TorchRuntime.fp32MatmulGFLOPS(size: 2048)

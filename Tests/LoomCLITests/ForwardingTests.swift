@@ -20,6 +20,8 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         #expect((object?["libtorch"] as? String)?.isEmpty == false)
+        // `make` installs Gloo's headers, so this machine's shim has the CPU data-parallel backend.
+        #expect((object?["process_group_backends"] as? [String])?.contains("gloo") == true, "\(object ?? [:])")
     }
 
     @Test func loomHelpListsEveryLoomTorchVerb() throws {

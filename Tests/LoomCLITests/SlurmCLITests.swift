@@ -150,6 +150,26 @@ struct SlurmCLITests {
         #expect(log.contains("kind train"), "\(log)")
     }
 
+    @Test func aDataParallelStageRunsItsTwoRanksThroughSrun() throws {
+        try installDataParallelBooks(in: project.root)
+        try project.write("dp.yaml", dataParallelRecipe(train: "      steps: 5", variants: """
+              two: {params: {train: {batch_size: 2, processes: 2, group_timeout: 120}}}
+              accumulated: {params: {train: {batch_size: 2, grad_accum: 2}}}
+            """) + "\nexecutor: {poll_seconds: 1}\n")
+        let run = try project.loom(["run", "dp.yaml", "--executor", "slurm", "--gpus", "0"])
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let script = try String(contentsOfFile: "\(project.home)/jobs/1/train.1/job.sh", encoding: .utf8)
+        #expect(script.contains("exec srun --ntasks=2 --kill-on-bad-exit=1 "), "\(script)")
+        let log = try project.loom(["logs", "1", "train"]).stdout
+        #expect(log.contains("data parallel: rank 0 of 2"), "\(log)")
+        #expect(log.contains("joined the gloo process group as rank 0 of 2"), "\(log)")
+        // The two srun tasks step exactly as one process accumulating their two micro-batches.
+        let curve = { (run: Int) in
+            try project.sql("SELECT value FROM metrics WHERE run_id = \(run) AND stage = 'train' AND key = 'train/loss' ORDER BY step, rowid")
+        }
+        #expect(try curve(1) == curve(2) && curve(1).split(separator: "\n").count == 5)
+    }
+
     @Test func aScancelledStageFailsWithSlurmsReasonAndResumesToTheSameMetrics() throws {
         let (runner, hold, clean) = try startHeldTraining(output: "scancel.out")
         defer { try? FileManager.default.removeItem(at: hold) }  // never leave a stage waiting

@@ -3,6 +3,7 @@
 // line), turned into sbatch options, and every mistake reported at its file:line:column and key.
 import Foundation
 import Pipeline
+import TestSupport
 import Testing
 
 @Suite struct ExecutorSectionTests {
@@ -52,6 +53,11 @@ import Testing
             "--partition=cpu", "--account=lab", "--cpus-per-task=1", "--mem=4G", "--time=30", "--exclusive",
         ])
         #expect(settings.resources(for: try stage("train"), commandLine: SlurmResources(gpus: 0)).gpus == 0)
+        // A data-parallel stage: one task per rank, each with its own CPUs and GPUs.
+        #expect(train.sbatchOptions(tasks: 2) == [
+            "--ntasks=2", "--partition=gpu", "--account=lab", "--qos=high", "--cpus-per-task=8", "--gpus-per-task=2", "--mem=4G",
+            "--time=2:00:00", "--constraint=a100",
+        ])
     }
 
     @Test func modelKindsAskForOneGPUUnlessTheRecipeSaysNone() throws {
@@ -114,5 +120,34 @@ import Testing
             try? project.write("recipes/r.yaml", recipe(bad))
             #expect(project.errors("recipes/r.yaml").count == 1, "\(bad)")
         }
+    }
+}
+
+/// Which rank a process is, as launchers say it in the environment.
+@Suite struct DataParallelLaunchTests {
+    @Test func torchrunsVariablesAndSrunsTasksAreRead() throws {
+        let torchrun = try #require(try DataParallelLaunch.fromEnvironment([
+            "RANK": "1", "WORLD_SIZE": "4", "LOCAL_RANK": "1", "MASTER_ADDR": "node7", "MASTER_PORT": "29500",
+        ]))
+        #expect(torchrun == DataParallelLaunch(rank: 1, localRank: 1, worldSize: 4, masterAddress: "node7", masterPort: 29500))
+        #expect(torchrun.environment["WORLD_SIZE"] == "4" && torchrun.environment["MASTER_ADDR"] == "node7")
+        let srun = try #require(try DataParallelLaunch.fromEnvironment([
+            "SLURM_PROCID": "3", "SLURM_STEP_NUM_TASKS": "4", "SLURM_LOCALID": "1", "MASTER_ADDR": "node1", "MASTER_PORT": "21234",
+        ]))
+        #expect(srun == DataParallelLaunch(rank: 3, localRank: 1, worldSize: 4, masterAddress: "node1", masterPort: 21234))
+        // One process: a batch job of one task, a world of one, or no launcher at all.
+        #expect(try DataParallelLaunch.fromEnvironment(["SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "1"]) == nil)
+        #expect(try DataParallelLaunch.fromEnvironment(["RANK": "0", "WORLD_SIZE": "1"]) == nil)
+        #expect(try DataParallelLaunch.fromEnvironment(["PATH": "/usr/bin"]) == nil)
+        #expect(try DataParallelLaunch.freePort() > 0)
+    }
+
+    @Test func anIncompleteOrWrongLaunchSaysWhichVariable() {
+        let message = { (environment: [String: String]) in errorMessage { _ = try DataParallelLaunch.fromEnvironment(environment) } ?? "" }
+        #expect(message(["RANK": "0", "WORLD_SIZE": "2", "MASTER_PORT": "29500"]).contains("MASTER_ADDR is not set"))
+        #expect(message(["RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "h"]).contains("MASTER_PORT is not set"))
+        #expect(message(["RANK": "2", "WORLD_SIZE": "2", "MASTER_ADDR": "h", "MASTER_PORT": "1"]).contains("RANK is 2; expected less than WORLD_SIZE (2)"))
+        #expect(message(["RANK": "x", "WORLD_SIZE": "2"]).contains("RANK is 'x'; expected a whole number"))
+        #expect(message(["RANK": "0", "WORLD_SIZE": "2", "MASTER_ADDR": "h", "MASTER_PORT": "70000"]).contains("MASTER_PORT is 70000; expected 1…65535"))
     }
 }

@@ -19,8 +19,15 @@ public enum ExecStageMain {
         }
         defer { signals.stop() }
         let driver = StageDriver(registry: registry, role: role, childrenJoinProcessGroup: true)
+        let launch: DataParallelLaunch?
+        do {
+            launch = try DataParallelLaunch.fromEnvironment()
+        } catch {
+            return refuse("\(error)")
+        }
+        if let launch, launch.rank != 0 { return runFollower(invocation, launch: launch, driver: driver, cancellation: cancellation) }
         if let jobDirectory = invocation.jobDirectory {
-            return runJob(invocation, directory: JobDirectory(url: jobDirectory), driver: driver, cancellation: cancellation)
+            return runJob(invocation, directory: JobDirectory(url: jobDirectory), driver: driver, cancellation: cancellation, launch: launch)
         }
         let store: RunStore
         do {
@@ -28,12 +35,32 @@ public enum ExecStageMain {
         } catch {
             return refuse("cannot open the run store in \(invocation.home.path): \(error)")
         }
-        return driver.execute(invocation, store: store, cancellation: cancellation).exitCode
+        return driver.execute(invocation, store: store, cancellation: cancellation, dataParallel: launch).exitCode
+    }
+
+    /// A data-parallel rank other than 0: reads the plan (from the job directory, or the store) and
+    /// computes beside rank 0, recording nothing.
+    private static func runFollower(_ invocation: StageInvocation, launch: DataParallelLaunch, driver: StageDriver,
+                                    cancellation: CancellationFlag) -> Int32 {
+        let plan: Plan
+        do {
+            if let jobDirectory = invocation.jobDirectory {
+                plan = try Plan(json: JSONValue.parse(Data(contentsOf: JobDirectory(url: jobDirectory).plan)))
+            } else {
+                plan = try RunStore(home: invocation.home).plan(ofRun: invocation.run)
+            }
+        } catch {
+            return refuse("rank \(launch.rank): cannot read the plan of run \(invocation.run): \(ErrorText.describe(error))")
+        }
+        let outcome = driver.executeFollower(invocation, plan: plan, layout: StoreLayout(home: invocation.home), launch: launch,
+                                             cancellation: cancellation)
+        if case .failed(let message) = outcome { FileHandle.standardError.write(Data("rank \(launch.rank): \(message)\n".utf8)) }
+        return outcome.exitCode
     }
 
     /// A batch job (possibly on another node): the store is the runner's alone.
     private static func runJob(_ invocation: StageInvocation, directory: JobDirectory, driver: StageDriver,
-                               cancellation: CancellationFlag) -> Int32 {
+                               cancellation: CancellationFlag, launch: DataParallelLaunch?) -> Int32 {
         let recorder: ReportFileRecorder
         do {
             recorder = try ReportFileRecorder(file: directory.report)
@@ -49,7 +76,7 @@ public enum ExecStageMain {
             return refuse(message)
         }
         return driver.execute(invocation, plan: plan, layout: StoreLayout(home: invocation.home), recorder: recorder,
-                              cancellation: cancellation).exitCode
+                              cancellation: cancellation, dataParallel: launch).exitCode
     }
 
     /// The attempt cannot even start: says why on stderr (the attempt's log) and returns status 2.

@@ -44,7 +44,18 @@ public struct SlurmResources: Sendable, Equatable {
     }
 
     /// The `sbatch` options that ask for these resources.
-    public var sbatchOptions: [String] {
+    public var sbatchOptions: [String] { sbatchOptions(tasks: 1) }
+
+    /// The `sbatch` options for a job of `tasks` data-parallel ranks: `--ntasks`, and `cpus` and `gpus`
+    /// per rank (`--gpus-per-task`), each rank taking its own GPU.
+    public func sbatchOptions(tasks: Int) -> [String] {
+        guard tasks > 1 else { return singleTaskOptions }
+        return ["--ntasks=\(tasks)"] + singleTaskOptions.map { option in
+            option.hasPrefix("--gres=gpu:") ? "--gpus-per-task=\(option.dropFirst("--gres=gpu:".count))" : option
+        }
+    }
+
+    private var singleTaskOptions: [String] {
         var options: [String] = []
         if let partition { options.append("--partition=\(partition)") }
         if let account { options.append("--account=\(account)") }

@@ -32,6 +32,11 @@ public final class StageContext: Sendable {
     /// of earlier outputs to link instead of computing them again (the token store's per-book files).
     /// nil where the stage runs outside a Loom home.
     public let cacheRoot: URL?
+    /// Which rank of a data-parallel stage this process is (nil: the only one). Rank 0 is the stage;
+    /// another rank is a follower whose output directory is private and whose records are dropped.
+    public let dataParallel: DataParallelLaunch?
+    /// True for a data-parallel rank other than 0.
+    public var isFollower: Bool { (dataParallel?.rank ?? 0) != 0 }
 
     public let params: StageParameters
     /// The resolved parameters as a JSON file (`$LOOM_PARAMS` for commands).
@@ -50,9 +55,11 @@ public final class StageContext: Sendable {
         run: Int64, stage: String, kind: String, variant: String, attempt: Int, fingerprint: String,
         outputDirectory: URL, resumeDirectory: URL, scratchDirectory: URL, inputDirectories: [String: URL],
         projectDirectory: URL, params: StageParameters, paramsFile: URL, metrics: MetricsLogger,
-        progress: ProgressReporter, log: StageLog, cancellation: CancellationFlag, childrenJoinProcessGroup: Bool, cacheRoot: URL? = nil
+        progress: ProgressReporter, log: StageLog, cancellation: CancellationFlag, childrenJoinProcessGroup: Bool, cacheRoot: URL? = nil,
+        dataParallel: DataParallelLaunch? = nil
     ) {
         self.cacheRoot = cacheRoot
+        self.dataParallel = dataParallel
         self.run = run
         self.stage = stage
         self.kind = kind

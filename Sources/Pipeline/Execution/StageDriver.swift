@@ -43,7 +43,9 @@ public struct StageDriver: Sendable {
 
     /// Executes the attempt of a local process or an in-process stage: reads the plan from the store
     /// and records into it.
-    public func execute(_ invocation: StageInvocation, store: RunStore, cancellation: CancellationFlag) -> StageOutcome {
+    public func execute(
+        _ invocation: StageInvocation, store: RunStore, cancellation: CancellationFlag, dataParallel: DataParallelLaunch? = nil
+    ) -> StageOutcome {
         let recorder = StoreRecorder(store: store, run: invocation.run, stage: invocation.stage)
         let plan: Plan
         do {
@@ -53,13 +55,14 @@ public struct StageDriver: Sendable {
             try? recorder.finish(.failed, exitCode: nil, error: message)
             return .failed(message)
         }
-        return execute(invocation, plan: plan, layout: store.layout, recorder: recorder, cancellation: cancellation)
+        return execute(invocation, plan: plan, layout: store.layout, recorder: recorder, cancellation: cancellation, dataParallel: dataParallel)
     }
 
     /// Executes the attempt of `plan`'s stage, recording through `recorder` (the store, or a Slurm job's
     /// report file).
     public func execute(
-        _ invocation: StageInvocation, plan: Plan, layout: StoreLayout, recorder: any StageRecorder, cancellation: CancellationFlag
+        _ invocation: StageInvocation, plan: Plan, layout: StoreLayout, recorder: any StageRecorder, cancellation: CancellationFlag,
+        dataParallel: DataParallelLaunch? = nil
     ) -> StageOutcome {
         let run = invocation.run, stageName = invocation.stage
         func finish(_ outcome: StageOutcome, log: StageLog?) -> StageOutcome {
@@ -167,7 +170,8 @@ public struct StageDriver: Sendable {
             fingerprint: stage.fingerprint, outputDirectory: output, resumeDirectory: resume, scratchDirectory: scratch,
             inputDirectories: inputs, projectDirectory: URL(fileURLWithPath: plan.projectDirectory),
             params: StageParameters(stage.params), paramsFile: paramsFile, metrics: metrics, progress: progress, log: log,
-            cancellation: cancellation, childrenJoinProcessGroup: childrenJoinProcessGroup, cacheRoot: layout.cacheRoot)
+            cancellation: cancellation, childrenJoinProcessGroup: childrenJoinProcessGroup, cacheRoot: layout.cacheRoot,
+            dataParallel: dataParallel)
 
         do {
             try implementation.run(context)
@@ -193,6 +197,78 @@ public struct StageDriver: Sendable {
             return finish(.failed(ErrorText.describe(error)), log: log)
         }
         try? FileManager.default.removeItem(at: work)
+        return .succeeded
+    }
+
+    /// Executes a data-parallel rank other than 0 of the attempt: the same kind with the same inputs and
+    /// resume directory (rank 0's checkpoints), joining rank 0's collectives, but recording nothing —
+    /// no lock, no heartbeat, no metrics, an output directory of its own that is removed at the end.
+    /// Its log is `<stage>.<attempt>.rank-<r>.log` beside the attempt's. A follower started by rank 0
+    /// on this node (LOOM_RANK_PARENT) stops when rank 0 is gone.
+    public func executeFollower(
+        _ invocation: StageInvocation, plan: Plan, layout: StoreLayout, launch: DataParallelLaunch, cancellation: CancellationFlag
+    ) -> StageOutcome {
+        let stageName = invocation.stage
+        let attemptLog = layout.logFile(run: invocation.run, stage: stageName, attempt: invocation.attempt)
+        let logFile = attemptLog.deletingPathExtension().appendingPathExtension("rank-\(launch.rank).log")
+        let log: StageLog
+        do {
+            log = try StageLog(file: logFile)
+        } catch {
+            return .failed(ErrorText.describe(error))
+        }
+        func fail(_ message: String) -> StageOutcome {
+            log.error(message)
+            return .failed(message)
+        }
+        guard let stage = plan.stage(named: stageName) else { return fail("run \(invocation.run) has no stage '\(stageName)'") }
+        guard let descriptor = registry.descriptor(named: stage.kind), descriptor.version == stage.kindVersion,
+              let implementation = registry.implementation(named: stage.kind) else {
+            return fail("stage kind '\(stage.kind)' v\(stage.kindVersion) has no implementation in \(role.rawValue)")
+        }
+        log.info("stage \(stageName) of run \(invocation.run): \(launch); rank 0 records the stage")
+        let rankParent = ProcessInfo.processInfo.environment["LOOM_RANK_PARENT"].flatMap { Int32($0) }
+        let watchdog = Heartbeat(interval: heartbeatInterval) {
+            if let rankParent, getppid() != rankParent { cancellation.cancel(reason: "rank 0 (pid \(rankParent)) exited") }
+        }
+        watchdog.start()
+        defer { watchdog.stop() }
+
+        let own = FileManager.default.temporaryDirectory
+            .appendingPathComponent("loom-rank-\(stage.fingerprint.prefix(16))-\(launch.rank)-\(ProcessState.currentPID)", isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: own) }
+        let output = own.appendingPathComponent("out"), scratch = own.appendingPathComponent("scratch")
+        let paramsFile = own.appendingPathComponent("params.json")
+        var inputs: [String: URL] = [:]
+        do {
+            for directory in [output, scratch] { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+            try AtomicFile.write(stage.params.prettyJSON, to: paramsFile)
+            for upstream in stage.after {
+                guard let fingerprint = stage.inputFingerprints[upstream], layout.isCached(fingerprint) else {
+                    return fail("the output of upstream stage '\(upstream)' is missing from the cache")
+                }
+                inputs[upstream] = layout.cacheEntry(fingerprint)
+            }
+        } catch {
+            return fail("cannot prepare the rank's directories: \(ErrorText.describe(error))")
+        }
+        let context = StageContext(
+            run: invocation.run, stage: stageName, kind: stage.kind, variant: plan.variant, attempt: invocation.attempt,
+            fingerprint: stage.fingerprint, outputDirectory: output, resumeDirectory: layout.resumeDirectory(stage.fingerprint),
+            scratchDirectory: scratch, inputDirectories: inputs, projectDirectory: URL(fileURLWithPath: plan.projectDirectory),
+            params: StageParameters(stage.params), paramsFile: paramsFile, metrics: MetricsLogger(recorder: FollowerRecorder()),
+            progress: ProgressReporter(), log: log, cancellation: cancellation, childrenJoinProcessGroup: childrenJoinProcessGroup,
+            cacheRoot: layout.cacheRoot, dataParallel: launch)
+        do {
+            try implementation.run(context)
+        } catch let cancelled as StageCancelled {
+            log.info("cancelled: \(cancelled.reason)")
+            return .cancelled(cancelled.reason)
+        } catch {
+            if let reason = cancellation.reason { return .cancelled(reason) }
+            return fail(ErrorText.describe(error))
+        }
+        log.info("rank \(launch.rank) finished")
         return .succeeded
     }
 

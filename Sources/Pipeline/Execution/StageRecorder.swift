@@ -59,3 +59,14 @@ public struct StoreRecorder: StageRecorder {
         try store.markCached(run: run, stage: stage, sourceRun: sourceRun, sourceStage: sourceStage)
     }
 }
+
+/// What a data-parallel rank other than 0 records: nothing. Rank 0 records the stage (its metrics are
+/// the group's: losses are averaged over the ranks before they are logged).
+struct FollowerRecorder: StageRecorder {
+    func processStarted(pid: Int32, host: String) throws {}
+    func heartbeat(progress: StageProgress?) throws {}
+    func appendMetrics(_ points: [MetricPoint]) throws {}
+    func recordArtifacts(_ artifacts: [ArtifactRecord]) throws {}
+    func finish(_ status: StageStatus, exitCode: Int32?, error: String?) throws {}
+    func markCached(sourceRun: Int64?, sourceStage: String?) throws {}
+}

@@ -63,12 +63,13 @@ public final class SlurmExecutor: StageExecutor {
         try AtomicFile.write(plan.json.canonicalJSON, to: directory.plan)
         let jobInvocation = StageInvocation(home: invocation.home, run: invocation.run, stage: invocation.stage, attempt: invocation.attempt,
                                             force: invocation.force, parentPID: nil, jobDirectory: directory.url)
-        try AtomicFile.write(Self.script(executable: executable, invocation: jobInvocation, plan: plan), to: directory.script)
+        let processes = max(1, stage.params["processes"]?.intValue ?? 1)
+        try AtomicFile.write(Self.script(executable: executable, invocation: jobInvocation, plan: plan, processes: processes), to: directory.script)
         chmod(directory.script.path, 0o755)
 
         let resources = plan.executor.resources(for: stage, commandLine: options.resources)
         let sbatchOptions = ["--job-name=loom-\(invocation.run)-\(stage.name)", "--output=\(launch.logFile.path)", "--open-mode=append",
-                             "--chdir=\(plan.projectDirectory)"] + resources.sbatchOptions
+                             "--chdir=\(plan.projectDirectory)"] + resources.sbatchOptions(tasks: processes)
         let jobID: String
         do {
             jobID = try client.submit(script: directory.script, options: sbatchOptions)
@@ -117,14 +118,25 @@ public final class SlurmExecutor: StageExecutor {
         return plan
     }
 
-    /// The batch script: one exec of the stage driver, in the project directory (`--chdir`).
-    static func script(executable: String, invocation: StageInvocation, plan: Plan) -> String {
+    /// The batch script: one exec of the stage driver, in the project directory (`--chdir`). A
+    /// data-parallel stage (`processes: N`, submitted with `--ntasks=N`) runs its N ranks through `srun`:
+    /// each reads its rank from SLURM_PROCID, and they meet at the job's first node on a port derived
+    /// from the job id; `--kill-on-bad-exit` stops every rank when one fails.
+    static func script(executable: String, invocation: StageInvocation, plan: Plan, processes: Int = 1) -> String {
         let quoted = ([executable, "exec-stage"] + invocation.arguments).map(shellQuoted).joined(separator: " ")
-        return """
+        let header = """
             #!/bin/sh
             # Loom run \(invocation.run) (\(plan.label)), stage \(invocation.stage), attempt \(invocation.attempt):
             # written by the runner and submitted with sbatch. The stage reports through report.jsonl beside it.
-            exec \(quoted)
+
+            """
+        guard processes > 1 else { return header + "exec \(quoted)\n" }
+        return header + """
+            # \(processes) data-parallel ranks; rank 0 (SLURM_PROCID 0) reports for the stage.
+            MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
+            MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))
+            export MASTER_ADDR MASTER_PORT
+            exec srun --ntasks=\(processes) --kill-on-bad-exit=1 \(quoted)
 
             """
     }

@@ -590,6 +590,37 @@ int ctorch_profiler_start(const char *path, ctorch_profiler *out, char **err);
 /* Stops the recording and writes its trace. NULL is ignored. Never fails (a write error is lost). */
 void ctorch_profiler_stop(ctorch_profiler profiler);
 
+/* ───────────────────────────── data parallel (c10d) ───────────────────────────── */
+
+/* A c10d process group: the ranks of one data-parallel job. Opaque. */
+typedef struct ctorch_process_group_s *ctorch_process_group;
+
+/*
+ * The collective backends this build of the shim can create, comma-separated ("gloo", "nccl", both, or
+ * ""), as a malloc'd string the caller frees with ctorch_free_string. Never fails.
+ */
+char *ctorch_process_group_backends(void);
+
+/*
+ * Joins the process group of `world_size` ranks as `rank`: rendezvous through c10d's TCPStore at
+ * host:port (rank 0 serves it), then a `backend` ("gloo" for CPU tensors, "nccl" for CUDA tensors)
+ * group. `timeout_ms` bounds the rendezvous and every collective: a rank that died or hangs makes the
+ * others fail within it rather than wait forever. Caller owns `*out`.
+ */
+int ctorch_process_group_new(const char *host, int port, int rank, int world_size, const char *backend, int64_t timeout_ms,
+                             ctorch_process_group *out, char **err);
+/* Leaves the group (its connections close). NULL is ignored. Never fails. */
+void ctorch_process_group_free(ctorch_process_group group);
+/*
+ * Sums `count` tensors over every rank, in place, as one flattened buffer (one collective whatever
+ * `count`), then multiplies them by `scale` (1/world_size averages). Every rank must pass tensors of the
+ * same shapes and dtypes in the same order.
+ */
+int ctorch_process_group_all_reduce(ctorch_process_group group, const ctorch_tensor *tensors, size_t count, double scale,
+                                    char **err);
+/* Copies `count` tensors of rank `root` into every other rank's tensors of the same shapes, in place. */
+int ctorch_process_group_broadcast(ctorch_process_group group, const ctorch_tensor *tensors, size_t count, int root, char **err);
+
 #ifdef __cplusplus
 }
 #endif
