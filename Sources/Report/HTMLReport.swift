@@ -418,7 +418,8 @@ public enum HTMLReport {
             if !report.booksLeftOff.isEmpty {
                 section.element("p", [("class", "hint")],
                                 text: "Left off the curve: \(report.booksLeftOff.map { report.labels[$0] }.joined(separator: ", ")) — "
-                                    + "they differ from its runs in more than the tier set, the book count and seeds.")
+                                    + (report.booksLeftOff.count == 1 ? "it differs" : "they differ")
+                                    + " from its runs in more than the tier set, the book count and seeds.")
             }
             section.element("table", [("class", "saturation")]) { table in
                 table.element("thead") { head in

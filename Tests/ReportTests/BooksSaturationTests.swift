@@ -57,7 +57,7 @@ import Testing
         let document = try XMLDocument(xmlString: HTMLReport.render(report), options: [])
         let section = try #require(try document.elements("section", where: "@id='books'").first)
         #expect(try section.elements("p", where: "@class='hint'").last?.stringValue
-            == "Left off the curve: a-other — they differ from its runs in more than the tier set, the book count and seeds.")
+            == "Left off the curve: a-other — it differs from its runs in more than the tier set, the book count and seeds.")
         #expect(try document.elements("li", where: "@data-topic='saturation'").first?.elements("span", where: "@class='answer'").first?.stringValue
             == "Saturation begins at 10 books: going on to 100 lowers mean held-out bits per byte by 0.01, less than a tenth of the first step's 0.3 (1 → 10 books).")
     }
