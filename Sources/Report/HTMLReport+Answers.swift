@@ -53,14 +53,6 @@ extension HTMLReport {
         return "\(source.stages.joined(separator: ", ")) computed by \(producer)\(when)\(took)"
     }
 
-    static func seconds(_ value: Double) -> String {
-        guard value >= 0.5 else { return "under a second" }
-        let seconds = Int(value.rounded())
-        if seconds < 60 { return "\(seconds) s" }
-        if seconds < 3600 { return "\(seconds / 60) min \(seconds % 60) s" }
-        return "\(seconds / 3600) h \(seconds % 3600 / 60) min"
-    }
-
     /// The metrics an ablation is judged on, in the order the table shows them.
     static let ablationMetrics = [
         (key: Findings.extendedBitsPerByte, title: "before training", base: Findings.baseBitsPerByte),

@@ -81,7 +81,12 @@ public enum HTMLReport {
 
     static func duration(_ run: RunRecord) -> String {
         guard let start = run.startedAt, let end = run.finishedAt else { return "–" }
-        let seconds = Int((end - start).rounded())
+        return seconds(end - start)
+    }
+
+    static func seconds(_ value: Double) -> String {
+        guard value >= 0.5 else { return "under a second" }
+        let seconds = Int(value.rounded())
         if seconds < 60 { return "\(seconds) s" }
         if seconds < 3600 { return "\(seconds / 60) min \(seconds % 60) s" }
         return "\(seconds / 3600) h \(seconds % 3600 / 60) min"
