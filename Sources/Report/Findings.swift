@@ -9,7 +9,6 @@
 //     with `eval/extended_bits_per_byte` (the extended model before training) beside it when measured.
 // Each finding carries its basis: the metrics and runs it was read from.
 import Foundation
-import Pipeline
 
 public struct Finding: Sendable, Equatable {
     /// What it answers (`tiers`, `saturation`, `hyperwords`, `ablation`).
