@@ -1,6 +1,7 @@
-// HTMLReport — `loom report` as one self-contained page: inline CSS and SVG charts, no script, no
-// network, and well-formed XML (an XHTML polyglot) so tools and tests can parse it. The same store
-// gives the same bytes: the only times on the page are the runs' own.
+// HTMLReport — `loom report` as one self-contained page: inline CSS and SVG charts, one inline script
+// (the smoothing slider; the page reads fully without it), no network, and well-formed XML (an XHTML
+// polyglot) so tools and tests can parse it. The same store gives the same bytes: the only times on the
+// page are the runs' own.
 import Foundation
 import LoomCore
 import Pipeline
@@ -21,17 +22,20 @@ public enum HTMLReport {
         page.element("body") { body in
             body.element("main") { main in
                 header(report, &main)
+                findingsSection(report, &main)
                 runsSection(report, &main)
                 paramsSection(report, &main)
                 metricsSection(report, &main)
+                if !report.ablations.isEmpty { ablationsSection(report, &main) }
                 lossSection(report, &main)
                 evalSection(report, &main)
                 saturationSection(report, &main)
                 if !report.booksSaturation.points.isEmpty { booksSection(report, &main) }
                 generationsSection(report, &main)
                 main.element("footer", text: "Written by loom \(LoomVersion.string) from its run store. "
-                    + "This file is self-contained: no scripts, no network.")
+                    + "This file is self-contained: one inline script (the smoothing slider), no network.")
             }
+            script(&body)
         }
         page.close("html")
         page.newline()
@@ -77,7 +81,12 @@ public enum HTMLReport {
 
     static func duration(_ run: RunRecord) -> String {
         guard let start = run.startedAt, let end = run.finishedAt else { return "–" }
-        let seconds = Int((end - start).rounded())
+        return seconds(end - start)
+    }
+
+    static func seconds(_ value: Double) -> String {
+        guard value >= 0.5 else { return "under a second" }
+        let seconds = Int(value.rounded())
         if seconds < 60 { return "\(seconds) s" }
         if seconds < 3600 { return "\(seconds / 60) min \(seconds % 60) s" }
         return "\(seconds / 3600) h \(seconds % 3600 / 60) min"
@@ -152,12 +161,13 @@ public enum HTMLReport {
                             row.element("td", text: run.variant.isEmpty ? "–" : run.variant)
                             row.element("td", [("class", "status-\(run.status.rawValue)")], text: run.status.rawValue)
                             row.element("td", text: date(run.createdAt))
-                            row.element("td", text: duration(run))
+                            row.element("td", text: runDuration(report, index))
                             row.element("td", [("class", "mono")], text: run.gitCommit.map { String($0.prefix(12)) } ?? "–")
                         }
                     }
                 }
             }
+            provenanceNotes(report, &section)
         }
     }
 
@@ -265,15 +275,17 @@ public enum HTMLReport {
                     + "(train/loss, train/val_loss).", &section)
                 return
             }
+            smoothingControl(report, &section)
             for curve in report.lossCurves {
                 section.element("figure", [("class", "chart loss-chart"), ("data-key", curve.key)]) { figure in
                     figure.element("h3", [("class", "mono")], text: curve.key)
-                    let chart = LineChart(
+                    var chart = LineChart(
                         title: "\(curve.key) by step", xLabel: "step", yLabel: curve.key,
                         series: curve.series.map { series in
                             LineChart.Series(label: report.labels[series.run], color: ChartPalette.run(series.run),
                                              points: series.points.map { (Double($0.step), $0.value) })
                         })
+                    chart.smoothing = report.smoothing
                     figure.append(chart.render())
                     var notes: [String] = []
                     if !curve.runsWithout.isEmpty {
@@ -408,6 +420,12 @@ public enum HTMLReport {
             section.element("p", [("class", "finding")], text: curve.saturationBooks.map {
                 "Saturation begins at \(RunComparison.number($0)) books."
             } ?? "No saturation by that definition among these counts\(curve.points.count < 3 ? " (it needs three or more)" : "").")
+            if !report.booksLeftOff.isEmpty {
+                section.element("p", [("class", "hint")],
+                                text: "Left off the curve: \(report.booksLeftOff.map { report.labels[$0] }.joined(separator: ", ")) — "
+                                    + (report.booksLeftOff.count == 1 ? "it differs" : "they differ")
+                                    + " from its runs in more than the tier set, the book count and seeds.")
+            }
             section.element("table", [("class", "saturation")]) { table in
                 table.element("thead") { head in
                     head.element("tr") { row in

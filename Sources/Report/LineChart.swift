@@ -2,6 +2,9 @@
 // optional markers and point labels, and dashed horizontal reference lines (the base model's level).
 // Series longer than the plot is wide are thinned per pixel column, keeping each column's first,
 // lowest, highest and last point, so spikes survive and a 100k-step curve stays a few kilobytes.
+// With `smoothing` set, each series is drawn twice: the raw curve faint, and over it the exponential
+// moving average (CurveSmoothing) of its sampled points, which carry those points as JSON (`data-points`)
+// and the SVG its scales (`data-x-map`, `data-y-map`), so the page's script can redraw it at another weight.
 import Foundation
 
 public struct LineChart {
@@ -49,6 +52,8 @@ public struct LineChart {
     public var series: [Series]
     public var references: [Reference] = []
     public var xScale: XScale = .linear
+    /// The EMA weight of the smoothed curve drawn over each faint raw one; nil draws the raw curves only.
+    public var smoothing: Double?
     public var width = 1100.0
     public var height = 380.0
 
@@ -72,7 +77,11 @@ public struct LineChart {
         let y = ChartScale.linear(ys, including: references.map(\.y), range: (frame.bottom, frame.top))
 
         var svg = Markup()
-        svg.open("svg", ChartFrame.svgAttributes(width: width, height: height, title: title))
+        var attributes = ChartFrame.svgAttributes(width: width, height: height, title: title)
+        if let smoothing {
+            attributes += [("data-x-map", Self.mapJSON(x)), ("data-y-map", Self.mapJSON(y)), ("data-smoothing", ChartScale.short(smoothing))]
+        }
+        svg.open("svg", attributes)
         svg.element("title", text: title)
         frame.drawAxes(&svg, x: x, y: y, xLabel: xLabel + (x.kind == .log ? " (log scale)" : ""), yLabel: yLabel)
         legend.draw(&svg, left: ChartFrame.sidePadding, top: ChartFrame.sidePadding)
@@ -99,12 +108,22 @@ public struct LineChart {
                     svg.element("title", text: "\(line.label): \(ChartScale.short(line.points[index].x)): \(ChartScale.short(bar.low)) – \(ChartScale.short(bar.high))")
                 }
             }
-            let drawn = Self.thinned(pixels)
-            svg.element("polyline", [("class", "series"), ("data-series", line.label), ("points", drawn.map {
-                "\(ChartFrame.format($0.x)),\(ChartFrame.format($0.y))"
-            }.joined(separator: " ")), ("fill", "none"), ("stroke", line.color), ("stroke-width", "2"),
-                ("stroke-linejoin", "round"), ("stroke-linecap", "round")]) { svg in
-                svg.element("title", text: line.label)
+            let raw: Markup.Attributes = smoothing == nil
+                ? [("class", "series"), ("stroke-width", "2")]
+                : [("class", "series raw"), ("stroke-width", "1.5"), ("stroke-opacity", "0.28")]
+            svg.element("polyline", raw + [("data-series", line.label), ("points", Self.pointList(Self.thinned(pixels))), ("fill", "none"),
+                                           ("stroke", line.color), ("stroke-linejoin", "round"), ("stroke-linecap", "round")]) { svg in
+                svg.element("title", text: smoothing == nil ? line.label : "\(line.label), raw")
+            }
+            if let smoothing {
+                let sampled = CurveSmoothing.sample(line.points)
+                let smoothed = zip(sampled, CurveSmoothing.ema(sampled.map(\.y), weight: smoothing)).map { (x: x.map($0.x), y: y.map($1)) }
+                let data = "[" + sampled.map { "[\(Self.json($0.x)),\(Self.json($0.y))]" }.joined(separator: ",") + "]"
+                svg.element("polyline", [("class", "series smoothed"), ("data-series", line.label), ("data-points", data),
+                                         ("points", Self.pointList(smoothed)), ("fill", "none"), ("stroke", line.color), ("stroke-width", "2"),
+                                         ("stroke-linejoin", "round"), ("stroke-linecap", "round")]) { svg in
+                    svg.element("title", text: "\(line.label), smoothed")
+                }
             }
             if line.markers || pixels.count == 1 {
                 for (index, point) in pixels.enumerated() {
@@ -125,6 +144,21 @@ public struct LineChart {
         }
         svg.close("svg")
         return svg
+    }
+
+    static func pointList(_ points: [(x: Double, y: Double)]) -> String {
+        points.map { "\(ChartFrame.format($0.x)),\(ChartFrame.format($0.y))" }.joined(separator: " ")
+    }
+
+    /// A finite double as JSON, in the shortest form that reads back as the same double.
+    static func json(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
+    }
+
+    /// What the page's script needs to place a value on `scale`: `{"kind":"linear","domain":[lo,hi],"range":[a,b]}`.
+    static func mapJSON(_ scale: ChartScale) -> String {
+        let kind = scale.kind == .log ? "log" : "linear"
+        return "{\"kind\":\"\(kind)\",\"domain\":[\(json(scale.lower)),\(json(scale.upper))],\"range\":[\(json(scale.rangeStart)),\(json(scale.rangeEnd))]}"
     }
 
     /// Above the point (below when the line comes from above, so the label does not sit on it), or

@@ -51,6 +51,18 @@ enum ReportStylesheet {
         svg.chart .bar-value.best { font-weight: 700; fill: #065f46; }
         svg.chart .bar-value.missing { fill: var(--muted); font-style: italic; }
         table.saturation { margin-top: 4px; }
+        ol.findings { margin: 0; padding-left: 22px; }
+        ol.findings li { margin: 0 0 10px; font-size: 15px; }
+        ol.findings .question { font-weight: 600; }
+        ol.findings .basis { display: block; font-size: 12px; color: var(--muted); }
+        ul.provenance { color: var(--muted); margin: 10px 0 0; padding-left: 20px; }
+        .ablation { margin-bottom: 18px; }
+        tr.base-row td { color: var(--muted); font-style: italic; }
+        .winner { margin: 6px 0 0; font-weight: 600; color: #065f46; }
+        .smoothing-control { margin: 0 0 12px; display: flex; align-items: center; gap: 10px; }
+        .smoothing-control[hidden] { display: none; }
+        .smoothing-control input { width: 240px; }
+        .smoothing-control output { font-variant-numeric: tabular-nums; min-width: 3em; }
         .generation { border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; margin-bottom: 16px; }
         pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
         pre.prompt { background: var(--soft); border-left: 3px solid var(--accent); padding: 6px 10px; margin-bottom: 10px; }

@@ -1,6 +1,7 @@
-// RunReport — everything `loom report` shows, read from the run store: the comparison (params that
-// differ, final metrics with the base model's column), per-step loss curves, eval metrics for base and
-// tuned model, the saturation curve (eval bits per byte against training tokens) and generations.
+// RunReport — everything `loom report` shows, read from the run store: the findings, where cached
+// stages came from, the comparison (params that differ, final metrics with the base model's column),
+// ablations, per-step loss curves, eval metrics for base and tuned model, the saturation curves (eval
+// bits per byte against training tokens and against books) and generations.
 // Metric names follow METRICS-CONTRACT.md; what a run lacks is collected as notes for the page to say.
 import Foundation
 import Pipeline
@@ -64,14 +65,31 @@ public struct RunReport: Sendable {
     public let evalMetrics: [EvalMetric]
     public let saturation: Saturation
     public let booksSaturation: BooksSaturation
+    /// Runs with a book count left off that curve: they differ from its runs in more than the tier set,
+    /// the book count and seeds (an init variant at the same count is no seed to pool).
+    public let booksLeftOff: [Int]
     public let generations: GenerationTable
     /// Runs (by index) that recorded no metric at all.
     public let runsWithoutMetrics: [Int]
+    /// Each run's parameters: canonical JSON by `stage.key`.
+    public let params: [[String: String]]
+    /// Each run's final metric values by key (the first stage in pipeline order that reports the key).
+    public let finalValues: [[String: Double]]
+    /// Runs that differ in exactly one parameter, per parameter.
+    public let ablations: [Ablation]
+    public let findings: [Finding]
+    /// Per run: which stages it executed and which runs computed its cached ones.
+    public let provenance: [CacheProvenance]
+    /// Which way is better for each metric.
+    public let goals: MetricGoals
+    /// The EMA weight the training curves open with.
+    public let smoothing = CurveSmoothing.defaultWeight
 
     /// Reads the runs' records. Throws `ReportError.noMetrics` when none of the runs recorded a metric.
     public init(store: RunStore, runs: [RunRecord], goals: MetricGoals) throws {
         guard !runs.isEmpty else { throw ReportError.noRuns }
         self.runs = runs
+        self.goals = goals
         labels = Self.labels(runs)
         comparison = try RunComparison(store: store, runs: runs, goals: goals)
 
@@ -87,12 +105,24 @@ public struct RunReport: Sendable {
             return byKey
         }
         let keys = Self.keysInOrder(finals)
+        let finalValues = values.map { $0.mapValues(\.value) }
+        let params = try runs.map { run in
+            Dictionary(try store.params(ofRun: run.id).map { ("\($0.stage).\($0.key)", $0.value) }) { first, _ in first }
+        }
+        self.finalValues = finalValues
+        self.params = params
 
         lossCurves = try Self.lossCurves(store: store, runs: runs, keys: keys, values: values)
         evalMetrics = Self.evalMetrics(keys: keys, values: values, goals: goals)
         saturation = Self.saturation(values: values, labels: labels)
-        booksSaturation = BooksSaturation(values: values.map { $0.mapValues(\.value) })
+        let books = Self.booksCurveRuns(params: params, values: finalValues)
+        booksSaturation = BooksSaturation(values: finalValues.indices.map { books.runs.contains($0) ? finalValues[$0] : [:] })
+        booksLeftOff = books.leftOff
         generations = try GenerationTable(store: store, runs: runs, labels: labels)
+        ablations = Ablation.find(params: params)
+        findings = Findings.compute(labels: labels, params: params, values: finalValues, books: booksSaturation,
+                                    ablations: ablations, goals: goals)
+        provenance = try runs.map { try CacheProvenance(store: store, run: $0) }
     }
 
     /// The variant (or the recipe) when that names each run once; otherwise with the run id.
@@ -136,6 +166,28 @@ public struct RunReport: Sendable {
             guard series.contains(where: { $0.points.count > 1 }) else { return nil }
             return LossCurve(key: key, series: series, runsWithout: without, nonFinitePoints: nonFinite)
         }
+    }
+
+    /// The runs one books curve pools: among runs with a book count and bits per byte, those whose
+    /// parameters agree apart from the tier set, the book count and seeds — the group with the most
+    /// counts (then the most runs, then the first). The others are left off.
+    static func booksCurveRuns(params: [[String: String]], values: [[String: Double]]) -> (runs: [Int], leftOff: [Int]) {
+        let candidates = values.indices.filter { index in
+            [BooksSaturation.booksKey, BooksSaturation.bitsPerByteKey].allSatisfy { values[index][$0]?.isFinite == true }
+        }
+        var order: [String] = []
+        var groups: [String: [Int]] = [:]
+        for index in candidates {
+            let rest = params[index].filter { Ablation.isFactor($0.key) }.sorted { $0.key < $1.key }
+                .map { "\($0.key)\u{0}\($0.value)" }.joined(separator: "\u{1}")
+            if groups[rest] == nil { order.append(rest) }
+            groups[rest, default: []].append(index)
+        }
+        let chosen = order.map { groups[$0]! }.enumerated().max { a, b in
+            let counts = (Set(a.element.map { values[$0][BooksSaturation.booksKey]! }).count, Set(b.element.map { values[$0][BooksSaturation.booksKey]! }).count)
+            return (counts.0, a.element.count, -a.offset) < (counts.1, b.element.count, -b.offset)
+        }?.element ?? []
+        return (chosen, candidates.filter { !chosen.contains($0) })
     }
 
     static func evalMetrics(keys: [String], values: [[String: (stage: String, value: Double)]], goals: MetricGoals) -> [EvalMetric] {

@@ -1,6 +1,6 @@
-// `loom report RUN… --out report.html` — one self-contained HTML page comparing runs: params that
-// differ, final metrics with the base model's, loss curves, eval bars, the saturation curve and
-// generations side by side.
+// `loom report RUN… --out report.html` — one self-contained HTML page comparing runs: the findings,
+// where cached stages came from, params that differ, final metrics with the base model's, ablations,
+// smoothed loss curves, eval bars, the saturation curves and generations side by side.
 import ArgumentParser
 import Foundation
 import Pipeline
@@ -10,10 +10,11 @@ import Stages
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write an HTML report comparing runs: metrics, loss curves, eval bars, saturation curve, generations.",
+        abstract: "Write an HTML report comparing runs: findings, metrics, ablations, loss curves, eval bars, saturation, generations.",
         discussion: """
             A run is an id, `latest`, RECIPE/VARIANT (its latest run) or RECIPE (the latest run of each variant). \
-            The page is one file with inline CSS and SVG: no scripts, no network. It is replaced atomically.
+            The page is one file with inline CSS, SVG and one small script (the smoothing slider of the loss curves; \
+            the page reads fully without it), nothing fetched. It is replaced atomically.
             Examples: loom report demo --out demo.html;  loom report 4 5 6 --out runs-4-6.html
             """)
 

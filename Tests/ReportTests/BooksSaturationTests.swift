@@ -43,4 +43,22 @@ import Testing
         #expect(section.stringValue?.contains("Saturation begins at 10 books.") == true, "\(section.stringValue ?? "")")
         #expect(section.stringValue?.contains(BooksSaturation.definition) == true)
     }
+
+    @Test func aRunThatDiffersInMoreThanTiersBooksAndSeedsIsNotPooledAsASeed() throws {
+        // Three tier sets (1, 10, 100 books) and, on the first, a variant with another note (an init, say).
+        let fixture = try SaturationStore(variants: ["a", "b", "c", "a-other"], notes: ["x", "x", "x", "y"], tiers: ["a", "b", "c", "a"])
+        for (index, (books, bitsPerByte)) in [(1.0, 1.6), (10, 1.3), (100, 1.29), (1, 2.4)].enumerated() {
+            try fixture.logEval(index, bitsPerByte: bitsPerByte, extra: ["train/books": books])
+        }
+        let report = try fixture.report()
+        #expect(report.booksSaturation.points.map(\.runs) == [[0], [1], [2]])
+        #expect(report.booksSaturation.points[0].meanBitsPerByte == 1.6)
+        #expect(report.booksLeftOff == [3])
+        let document = try XMLDocument(xmlString: HTMLReport.render(report), options: [])
+        let section = try #require(try document.elements("section", where: "@id='books'").first)
+        #expect(try section.elements("p", where: "@class='hint'").last?.stringValue
+            == "Left off the curve: a-other — it differs from its runs in more than the tier set, the book count and seeds.")
+        #expect(try document.elements("li", where: "@data-topic='saturation'").first?.elements("span", where: "@class='answer'").first?.stringValue
+            == "Saturation begins at 10 books: going on to 100 lowers mean held-out bits per byte by 0.01, less than a tenth of the first step's 0.3 (1 → 10 books).")
+    }
 }

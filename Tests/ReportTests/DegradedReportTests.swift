@@ -93,7 +93,8 @@ import Testing
         #expect(curve.runsWithout == [2])
         let document = try XMLDocument(xmlString: HTMLReport.render(report), options: [])
         let loss = try #require(try document.elements("figure", where: "@data-key='train/loss'").first)
-        #expect(try loss.elements("polyline").count == 2)
+        #expect(try loss.elements("polyline", where: "@class='series raw'").count == 2)
+        #expect(try loss.elements("polyline", where: "@class='series smoothed'").count == 2)
         #expect(try loss.elements("figcaption").first?.stringValue == "Not recorded by core+orbit+fractal.")
     }
 

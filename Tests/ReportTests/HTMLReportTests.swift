@@ -14,15 +14,15 @@ import Testing
         let fixture = try SaturationStore.complete()
         let document = try fixture.document()
         let sections = try document.elements("section").compactMap { $0.attribute("id") }
-        #expect(sections == ["runs", "params", "metrics", "loss", "eval", "saturation", "generations"])
+        #expect(sections == ["findings", "runs", "params", "metrics", "loss", "eval", "saturation", "generations"])
         let title = try #require(try document.elements("title").first?.stringValue)
         #expect(title == "Loom report · saturation")
         let meta = try #require(try document.elements("p", where: "@class='meta'").first?.stringValue)
         let ids = fixture.runs.map { String($0.id) }.joined(separator: ", ")
         #expect(meta.hasPrefix("runs \(ids) · created "))
         #expect(meta.hasSuffix(" UTC"))
-        // Self-contained: no scripts, no external resources.
-        #expect(try document.elements("script").isEmpty)
+        // Self-contained: one inline script, no external resources.
+        #expect(try document.elements("script").map { $0.attribute("src") } == [nil])
         #expect(try document.elements("link").isEmpty)
         #expect(try document.nodes(forXPath: "//@src | //@href").isEmpty)
         // Every chart coordinate is a finite number.
@@ -53,7 +53,7 @@ import Testing
     @Test func lossChartsHaveOnePolylinePerRunWithEveryStep() throws {
         let document = try SaturationStore.complete().document()
         let loss = try #require(try document.elements("figure", where: "@data-key='train/loss'").first)
-        let lines = try loss.elements("polyline")
+        let lines = try loss.elements("polyline", where: "@class='series raw'")
         #expect(lines.map { $0.attribute("data-series") } == SaturationStore.variants)
         for line in lines {
             let points = (line.attribute("points") ?? "").split(separator: " ")
@@ -62,7 +62,7 @@ import Testing
             #expect(xs == xs.sorted())
         }
         let validation = try #require(try document.elements("figure", where: "@data-key='train/val_loss'").first)
-        #expect(try validation.elements("polyline").map { ($0.attribute("points") ?? "").split(separator: " ").count } == [4, 4, 4])
+        #expect(try validation.elements("polyline").map { ($0.attribute("points") ?? "").split(separator: " ").count } == [4, 4, 4, 4, 4, 4])
         // Logged once, eval/loss is a number in the table, not a curve.
         #expect(try document.elements("figure", where: "@data-key='eval/loss' and contains(@class, 'loss-chart')").isEmpty)
         let legend = try loss.elements("g", where: "@class='legend-entry'").map { $0.stringValue }
@@ -144,7 +144,8 @@ import Testing
         let generations = Self.hostile.map { Generation(prompt: $0, base: "base: " + $0, tuned: "tuned: " + $0, seed: 1) }
         let fixture = try SaturationStore.complete(notes: Self.hostile, generations: generations)
         let html = HTMLReport.render(try fixture.report())
-        #expect(!html.contains("<script>"))
+        // The page's own script is the only one.
+        #expect(html.components(separatedBy: "<script>").count == 2)
         #expect(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39;"))
         let document = try XMLDocument(xmlString: html, options: [])
         let params = try #require(try document.elements("section", where: "@id='params'").first)

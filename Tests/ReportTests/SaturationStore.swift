@@ -16,8 +16,9 @@ final class SaturationStore {
     let store: RunStore
     private(set) var runs: [RunRecord]
 
-    /// One run per variant; `notes[i]` becomes the `train.note` parameter of variant i (escaping tests).
-    init(variants: [String] = SaturationStore.variants, notes: [String]? = nil) throws {
+    /// One run per variant; `notes[i]` becomes the `train.note` parameter of variant i (escaping tests, or
+    /// the one parameter an ablation's variants differ in), `tiers[i]` its `train.tiers` (default: its name).
+    init(variants: [String] = SaturationStore.variants, notes: [String]? = nil, tiers: [String]? = nil) throws {
         scratch = try ScratchDirectory("loom-report")
         var registry = StageKindRegistry()
         registry.declare(StageKindDescriptor(
@@ -31,7 +32,7 @@ final class SaturationStore {
         var recipe = "stages:\n  train: {kind: train}\n  eval: {kind: eval, after: [train]}\nvariants:\n"
         for (index, variant) in variants.enumerated() {
             let note = notes.map { Self.yamlString($0[index]) } ?? "\"\""
-            recipe += "  \(Self.yamlString(variant)): {params: {train: {tiers: \(Self.yamlString(variant)), note: \(note)}}}\n"
+            recipe += "  \(Self.yamlString(variant)): {params: {train: {tiers: \(Self.yamlString(tiers?[index] ?? variant)), note: \(note)}}}\n"
         }
         let file = scratch.path("saturation.yaml")
         try recipe.write(to: file, atomically: true, encoding: .utf8)

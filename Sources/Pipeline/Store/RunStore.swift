@@ -156,6 +156,25 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// The stage that computed a cached stage's cache entry — the source the runner recorded, when that
+    /// stage exists in this store with the same fingerprint (a store recreated beside an old cache has
+    /// new runs under the old ids), otherwise the earliest stage that ran this fingerprint and succeeded.
+    /// Nil for a stage that is not cached, or when no run in this store computed the entry.
+    public func producer(ofCached stage: StageRecord) throws -> StageRecord? {
+        guard stage.status == .cached else { return nil }
+        return try pool.read { db in
+            if let run = stage.sourceRunID, let name = stage.sourceStage,
+               let source = try Row.fetchOne(db, sql: """
+                   SELECT * FROM stages WHERE run_id = ? AND name = ? AND fingerprint = ? AND status = 'succeeded'
+                   """, arguments: [run, name, stage.fingerprint]) {
+                return StageRecord(row: source)
+            }
+            return try Row.fetchOne(db, sql: """
+                SELECT * FROM stages WHERE fingerprint = ? AND status = 'succeeded' ORDER BY finished_at, run_id LIMIT 1
+                """, arguments: [stage.fingerprint]).map(StageRecord.init(row:))
+        }
+    }
+
     /// Stages of many runs at once (the live display polls this).
     public func stages(ofRuns ids: [Int64]) throws -> [StageRecord] {
         guard !ids.isEmpty else { return [] }
