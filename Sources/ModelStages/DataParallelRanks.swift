@@ -47,7 +47,7 @@ final class DataParallelRanks {
         // The other ranks run this very command; a stage run inside another program (the in-process
         // executor of tests and benchmarks) has no command to start again.
         guard CommandLine.arguments.dropFirst().first == "exec-stage" else {
-            throw ParameterConstraintError("processes", "is \(processes), but stage \(context.stage) does not run as a `loom-torch exec-stage` process here (in-process execution): run it with loom run's local or slurm executor")
+            throw ParameterConstraintError("processes", "\(processes) ranks need stage \(context.stage) to run as its own `loom-torch exec-stage` process (loom run's local or slurm executor), but here it runs inside another program")
         }
         let port = try DataParallelLaunch.freePort()
         let launch = DataParallelLaunch(rank: 0, localRank: 0, worldSize: processes, masterAddress: "127.0.0.1", masterPort: port)

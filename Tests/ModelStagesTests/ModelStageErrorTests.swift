@@ -48,6 +48,14 @@ import Torch
         #expect(error.hasPrefix("device: device cuda:\(count) is not available: "), "\(error)")
     }
 
+    @Test func dataParallelRanksNeedTheStageToRunAsItsOwnProcess() throws {
+        // The other ranks run the stage's own command again; in-process there is none, and the stage says so.
+        let runs = try run("in-process-ranks", variants: "  two: {params: {train: {tiers: [core], processes: 2}}}\n")
+        let two = try #require(runs["two"])
+        let error = try #require(project.error(two, "train"))
+        #expect(error.hasPrefix("processes: 2 ranks need stage train to run as its own `loom-torch exec-stage` process"), "\(error)")
+    }
+
     @Test func aTierTheCorpusLacksIsARecipeErrorAtItsValue() throws {
         // train's and eval's tiers are checked against the corpus stage's own tiers before anything runs,
         // variant by variant, at the value's file, line and column.
