@@ -109,7 +109,7 @@ public struct HyperwordsStage: StageKind {
         _ = try CorpusSelection.tiers([heldOutTier], in: corpus, parameter: "heldout_tier")
 
         let options = parameters.options
-        let modelDirectory = try parameters.usesModel ? baseModelDirectory(upstream) : nil
+        let model = try parameters.usesModel ? baseModel(upstream) : nil
 
         let texts = try CorpusSelection.texts(
             of: corpus, split: .train, tiers: tiers, sampleBytes: parameters.sampleMb << 20, seed: parameters.seed)
@@ -117,8 +117,8 @@ public struct HyperwordsStage: StageKind {
             throw UpstreamError("tiers: the train split of \(tiers.joined(separator: ", ")) holds no text to learn hyperwords from")
         }
         var surprisal: HyperwordSurprisal? = nil
-        if let modelDirectory {
-            surprisal = try score(texts, base: base, modelDirectory: modelDirectory, parameters: parameters, context: context)
+        if let model {
+            surprisal = try score(texts, base: base, with: model.scoring, modelDirectory: model.directory, parameters: parameters, context: context)
         }
         context.log.info("learning \(options.targetCount) hyperwords on \(texts.count) scenes of \(tiers.joined(separator: ", ")) over \(base.source), ranked by \(parameters.ranking)")
         try context.checkCancellation()
@@ -161,9 +161,9 @@ public struct HyperwordsStage: StageKind {
         }
     }
 
-    /// The base model `ranking: surprisal` reads; an error naming the key when there is none upstream
-    /// or this executable cannot load one.
-    private func baseModelDirectory(_ upstream: UpstreamOutputs) throws -> URL {
+    /// The base model `ranking: surprisal` reads, and how to score with it; an error naming the key when
+    /// there is none upstream or this executable cannot load one.
+    private func baseModel(_ upstream: UpstreamOutputs) throws -> (directory: URL, scoring: any TokenSurprisalScoring) {
         let kind = PretrainBaseKind.descriptor.name
         guard try upstream.optionalDirectory(ofKind: kind) != nil else {
             let inputs = upstream.inputs.map { "\($0.stage) (\($0.kind ?? "unknown kind"))" }.joined(separator: ", ")
@@ -171,18 +171,18 @@ public struct HyperwordsStage: StageKind {
                 "ranking",
                 "surprisal ranks merges with the base model, but stage \(upstream.stage) has no `\(kind)` stage in its `after:` list (its inputs: \(inputs.isEmpty ? "none" : inputs)): add the base, or rank by tokens or bytes")
         }
-        guard scoring != nil else {
+        guard let scoring else {
             throw ParameterConstraintError("ranking", "surprisal needs the base model, which only `loom-torch exec-stage` loads; this executable ranks by tokens or bytes only")
         }
-        return try upstream.baseModelDirectory()
+        return (try upstream.baseModelDirectory(), scoring)
     }
 
     /// The base model's surprisal of every id of `texts` (their `encode`), each text given to the model
     /// after the tokenizer's prefix (its BOS, as eval scores text).
     private func score(
-        _ texts: [String], base: HFTokenizer, modelDirectory: URL, parameters: Parameters, context: StageContext
+        _ texts: [String], base: HFTokenizer, with scoring: any TokenSurprisalScoring, modelDirectory: URL, parameters: Parameters,
+        context: StageContext
     ) throws -> HyperwordSurprisal {
-        guard let scoring else { throw ParameterConstraintError("ranking", "surprisal needs the base model") }
         let prefix = base.specialTokens.prefix
         let encoded = texts.map { base.encode($0) }
         let tokens = encoded.reduce(0) { $0 + $1.count }
