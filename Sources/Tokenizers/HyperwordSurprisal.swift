@@ -11,7 +11,7 @@
 // by how predictable b is after a. A chunk of text that occurs n times weighs n × w, with each
 // position's gain averaged over those n occurrences. With every gain 0 the score is the occurrence
 // count, so the ranking is then exactly `tokens`. Why the baseline s̄: with w = p(b | context) alone,
-// the second half of a word, which any model predicts well, would outrank every phrase; measured
+// the second half of a word, which any model predicts well, would be favoured over every phrase; measured
 // against how predictable b usually is, " потому" + " что" ranks by how strongly "потому" announces
 // "что" — what makes a collocation.
 import Foundation
