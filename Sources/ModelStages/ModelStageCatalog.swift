@@ -1,5 +1,6 @@
 // ModelStageCatalog — the registry `loom-torch exec-stage` runs with: every kind Stages declares and
-// implements (StageCatalog), plus the implementations of the four kinds that need a model.
+// implements (StageCatalog), plus the implementations of the four kinds that need a model, and
+// `hyperwords` with the base model's scoring plugged in (its `surprisal` ranking).
 import Pipeline
 import Stages
 
@@ -10,6 +11,7 @@ public enum ModelStageCatalog {
         registry.register(ExtendVocabStage())
         registry.register(TrainStage())
         registry.register(EvalStage())
+        registry.register(HyperwordsStage(scoring: HyperwordSurprisalScoring()))
         return registry
     }
 }

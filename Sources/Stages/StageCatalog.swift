@@ -1,7 +1,10 @@
 // StageCatalog — every stage kind Loom knows. Descriptors (name, version, schema, executable) are
 // torch-free and all declared here, so `loom` validates and fingerprints any recipe; implementations
 // are registered by the executable that runs them: `loom` registers the torch-free ones below,
-// `loom-torch` starts from this registry and registers the model kinds from ModelStages.
+// `loom-torch` starts from this registry and registers the model kinds from ModelStages. `hyperwords`
+// runs in `loom-torch` (its `surprisal` ranking reads the base model) but its code is torch-free: it is
+// registered here without the model's scoring, so the torch-free registry runs its frequency rankings
+// in-process (tests), and ModelStages registers it again with the scoring plugged in.
 import Pipeline
 
 public enum StageCatalog {

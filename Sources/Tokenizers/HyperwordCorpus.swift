@@ -1,7 +1,7 @@
 // HyperwordCorpus — training text as the hyperword learner sees it: "chunks" (runs of letter words
 // joined by single spaces, the longest stretch one hyperword may cover) holding the base
-// tokenizer's ids, each id marked where words start and end. Identical chunks are stored once
-// with a count. ExtensionLayout says how a base tokenizer's layout lets tokens span words.
+// tokenizer's ids, each id marked where words start and end, and for the `surprisal` ranking each
+// id's gain (HyperwordSurprisal). Identical chunks are stored once with a count. ExtensionLayout says how a base tokenizer's layout lets tokens span words.
 import Foundation
 
 /// How a base tokenizer can take tokens that span words.
@@ -69,15 +69,29 @@ struct HyperwordCorpus {
     /// Chunk `i` is `tokens[chunkStarts[i]..<chunkStarts[i + 1]]`.
     var chunkStarts: [Int32] = [0]
     var weights: [Int32] = []
+    /// With per-text gains (the `surprisal` ranking): each position's gain, averaged over the
+    /// occurrences of its chunk; else empty.
+    var gains: [Double] = []
     var chunkCount: Int { weights.count }
 
     private var index = ByteStringMap(capacity: 1 << 16)
     private var key: [UInt8] = []
 
-    /// Segments `texts` with `base`, calling `progress` with the number of texts done.
+    /// A value per id of one text's base encoding, and the ids it was computed on.
+    struct TextGains {
+        let ids: [Int32]
+        let gains: [Float]
+    }
+
+    /// Segments `texts` with `base`, calling `progress` with the number of texts done. With
+    /// `textGains` (one per text), every position also takes its gain; the ids they were computed on
+    /// must be the base encoding of the text.
     static func build(
-        base: HFTokenizer, layout: ExtensionLayout, texts: [String], progress: (Int) -> Void
-    ) -> HyperwordCorpus {
+        base: HFTokenizer, layout: ExtensionLayout, texts: [String], textGains: [TextGains]? = nil, progress: (Int) -> Void
+    ) throws -> HyperwordCorpus {
+        if let textGains, textGains.count != texts.count {
+            throw HyperwordError("surprisal: \(textGains.count) scored texts for \(texts.count) training texts; score every text once, in order")
+        }
         var corpus = HyperwordCorpus()
         let chunkScanner = layout.chunkScanner
         let wordScanner = layout.wordScanner
@@ -85,17 +99,32 @@ struct HyperwordCorpus {
         var ids: [Int32] = []
         var marks: [UInt8] = []
         var lengths: [Int32] = []
+        // With gains: the text's whole base encoding as segmented here, to find each chunk's gains by
+        // position and to check that they belong to this text.
+        var textIds: [Int32] = []
+        var mismatch: Int? = nil
         base.withEncoderState { state in
             for (number, text) in texts.enumerated() {
                 if number % 2000 == 0 { progress(number) }
+                let given = textGains?[number]
+                textIds.removeAll(keepingCapacity: true)
+                /// The given gains of the `count` ids from `offset` of this text, nil when it has none.
+                func gains(from offset: Int, count: Int) -> ArraySlice<Float>? {
+                    guard let given else { return nil }
+                    return offset + count <= given.gains.count ? given.gains[offset..<offset + count] : ArraySlice(repeating: 0, count: count)
+                }
                 var text = text
                 text.withUTF8 { bytes in
                     base.forEachNormalizedSegment(bytes) { segment in
-                        guard case .text(let normalized, _) = segment else { return }
+                        guard case .text(let normalized, _) = segment else {
+                            if given != nil, case .token(let token) = segment { textIds.append(Int32(token.id)) }
+                            return
+                        }
                         switch layout {
                         case .byteLevel:
                             chunkScanner.forEachPiece(normalized, 0..<normalized.count) { chunkStart, chunkEnd in
-                                guard HyperwordCorpus.endsWithLetter(normalized, chunkEnd) else { return }
+                                let learnable = HyperwordCorpus.endsWithLetter(normalized, chunkEnd)
+                                guard learnable || given != nil else { return }
                                 ids.removeAll(keepingCapacity: true)
                                 marks.removeAll(keepingCapacity: true)
                                 wordScanner.forEachPiece(normalized, chunkStart..<chunkEnd) { wordStart, wordEnd in
@@ -110,22 +139,34 @@ struct HyperwordCorpus {
                                         marks.append(!isWord || unlearnable.contains(ids[position]) ? 0 : mark)
                                     }
                                 }
-                                corpus.add(ids, marks)
+                                let offset = textIds.count
+                                if given != nil { textIds.append(contentsOf: ids) }
+                                if learnable { corpus.add(ids, marks, gains: gains(from: offset, count: ids.count)) }
                             }
                         case .spaceMarker(let separator):
                             ids.removeAll(keepingCapacity: true)
                             lengths.removeAll(keepingCapacity: true)
                             base.encodePiece(normalized, into: &ids, lengths: &lengths, state: &state)
+                            let offset = textIds.count
+                            if given != nil { textIds.append(contentsOf: ids) }
                             corpus.addSpaceMarked(
                                 normalized, ids: ids, lengths: lengths, chunkScanner: chunkScanner, wordScanner: wordScanner,
-                                separator: separator, unlearnable: unlearnable)
+                                separator: separator, unlearnable: unlearnable, gains: gains(from: offset, count: ids.count))
                         }
                     }
                 }
+                if let given, given.ids != textIds, mismatch == nil { mismatch = number }
             }
+        }
+        if let number = mismatch, let given = textGains?[number] {
+            let encoded = base.encode(texts[number]).map(Int32.init)
+            let first = zip(given.ids, encoded).enumerated().first { $1.0 != $1.1 }?.offset ?? min(given.ids.count, encoded.count)
+            throw HyperwordError(
+                "surprisal of text \(number): it was computed on other ids than the base tokenizer's encoding of the text (\(given.ids.count) ids against \(encoded.count), first different at \(first)): score the base tokenizer's `encode` of each training text")
         }
         progress(texts.count)
         corpus.index = ByteStringMap()
+        if textGains != nil { corpus.averageGains() }
         return corpus
     }
 
@@ -133,7 +174,7 @@ struct HyperwordCorpus {
     /// and a token that crosses a word boundary inside one is never part of a new token.
     private mutating func addSpaceMarked(
         _ text: UnsafeBufferPointer<UInt8>, ids: [Int32], lengths: [Int32], chunkScanner: SplitScanner, wordScanner: SplitScanner,
-        separator: [UInt8], unlearnable: Set<Int32>
+        separator: [UInt8], unlearnable: Set<Int32>, gains: ArraySlice<Float>?
     ) {
         var tokenIndex = 0
         var tokenStart = 0
@@ -171,7 +212,8 @@ struct HyperwordCorpus {
                 index += 1
             }
             guard position == chunkEnd else { return }
-            add(chunkIds, chunkMarks)
+            let first = (gains?.startIndex ?? 0) + tokenIndex
+            add(chunkIds, chunkMarks, gains: gains?[first..<first + chunkIds.count])
         }
     }
 
@@ -192,8 +234,8 @@ struct HyperwordCorpus {
         return UnicodeClasses.classes(of: decodeScalar(text, position).value) & UnicodeClasses.letter != 0
     }
 
-    /// Stores one chunk (or counts it again).
-    private mutating func add(_ ids: [Int32], _ marks: [UInt8]) {
+    /// Stores one chunk (or counts it again), with the gains of its positions when there are any.
+    private mutating func add(_ ids: [Int32], _ marks: [UInt8], gains chunkGains: ArraySlice<Float>? = nil) {
         guard ids.count >= 2 else { return }
         key.removeAll(keepingCapacity: true)
         for (id, mark) in zip(ids, marks) {
@@ -202,12 +244,27 @@ struct HyperwordCorpus {
         }
         let chunk = UInt64(weights.count)
         if !key.withUnsafeBytes({ index.insert($0, value: chunk, replace: false) }) {
-            if let existing = key.withUnsafeBytes({ index.find($0) }) { weights[Int(existing)] += 1 }
+            if let existing = key.withUnsafeBytes({ index.find($0) }) {
+                weights[Int(existing)] += 1
+                if let chunkGains {
+                    let start = Int(chunkStarts[Int(existing)])
+                    for (offset, gain) in chunkGains.enumerated() { gains[start + offset] += Double(gain) }
+                }
+            }
             return
         }
         tokens.append(contentsOf: ids)
         flags.append(contentsOf: marks)
+        if let chunkGains { gains.append(contentsOf: chunkGains.map(Double.init)) }
         chunkStarts.append(Int32(tokens.count))
         weights.append(1)
+    }
+
+    /// Turns each position's summed gain into the mean over its chunk's occurrences.
+    private mutating func averageGains() {
+        for chunk in 0..<chunkCount {
+            let weight = Double(weights[chunk])
+            for position in Int(chunkStarts[chunk])..<Int(chunkStarts[chunk + 1]) { gains[position] /= weight }
+        }
     }
 }

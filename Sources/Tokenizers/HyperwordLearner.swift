@@ -8,7 +8,10 @@
 // are the counts of the finished tokenizer's output. A merge that would leave an earlier new token
 // occurring fewer than `minCount` times (swallowed by longer ones) is refused: every new token
 // stays reachable. Candidates live in a max-heap with lazy re-scoring; each pair keeps the
-// positions where it occurs.
+// positions where it occurs. The `surprisal` ranking sums, instead of occurrences, each occurrence's
+// weight from the gains of the base positions its right part covers (HyperwordSurprisal): each live
+// position keeps the summed gain and the number of base positions under it, and each pair's weight is
+// kept from when it was counted, so removing an occurrence takes back exactly what adding it gave.
 import Foundation
 
 /// One merge the learner chose: `left` + `right` → `token`.
@@ -37,12 +40,19 @@ final class HyperwordLearner {
     private var words: [UInt8]
     /// Occurrences of each token in the current segmentation (weighted).
     private var liveCount: [Int64]
+    /// `surprisal` ranking only (else empty): per position, the summed gain and the number of base
+    /// positions of its token, and the weight its pair with the next position was counted with.
+    private var gainSum: [Double] = []
+    private var covered: [Int32] = []
+    private var pairWeight: [Int64] = []
 
     // Pairs.
     private var pairIndex: [UInt64: Int32] = [:]
     private var pairKeys: [UInt64] = []
     private var qualified: [Int64] = []
     private var total: [Int64] = []
+    /// `surprisal` ranking: Σ occurrence weights of the qualified occurrences.
+    private var weighted: [Int64] = []
     private var occurrences: [[Int32]] = []
     private var banned: [Bool] = []
     private var dirty: [Int32] = []
@@ -63,6 +73,11 @@ final class HyperwordLearner {
         endsWord = corpus.flags.map { $0 & HyperwordCorpus.endsWord != 0 }
         words = corpus.flags.map { $0 & HyperwordCorpus.startsWord != 0 ? 1 : 0 }
         liveCount = [Int64](repeating: 0, count: Int(firstNewId) + options.targetCount + 1)
+        if options.ranking == .surprisal {
+            gainSum = corpus.gains
+            covered = [Int32](repeating: 1, count: count)
+            pairWeight = [Int64](repeating: 0, count: count)
+        }
         for chunk in 0..<corpus.chunkCount {
             let start = Int(corpus.chunkStarts[chunk]), end = Int(corpus.chunkStarts[chunk + 1])
             for position in start..<end {
@@ -103,7 +118,7 @@ final class HyperwordLearner {
             newEntries.insert(merged, value: UInt64(newToken))
             apply(index, left: left, right: right, into: newToken)
             merges.append(LearnedMerge(left: left, right: right, token: newToken))
-            if merges.count % 50 == 0 || merges.count == options.targetCount { progress(merges.count, score) }
+            if merges.count % 50 == 0 || merges.count == options.targetCount { progress(merges.count, qualified[index]) }
         }
         return merges
     }
@@ -116,6 +131,7 @@ final class HyperwordLearner {
     private func score(_ index: Int) -> Int64 {
         switch options.ranking {
         case .tokensSaved: return qualified[index]
+        case .surprisal: return weighted[index]
         case .bytes:
             let key = pairKeys[index]
             let length = tokenBytes[Int(key >> 32)].count + tokenBytes[Int(key & 0xFFFF_FFFF)].count
@@ -149,6 +165,7 @@ final class HyperwordLearner {
         pairKeys.append(key)
         qualified.append(0)
         total.append(0)
+        weighted.append(0)
         occurrences.append([])
         banned.append(false)
         isDirty.append(false)
@@ -160,8 +177,13 @@ final class HyperwordLearner {
         let w = Int64(weight[Int(left)])
         total[index] += w
         occurrences[index].append(left)
+        if !pairWeight.isEmpty {
+            let r = Int(right)
+            pairWeight[Int(left)] = w * HyperwordSurprisal.occurrenceWeight(meanGain: gainSum[r] / Double(covered[r]))
+        }
         if qualifies(left, right) {
             qualified[index] += w
+            if !pairWeight.isEmpty { weighted[index] += pairWeight[Int(left)] }
             if !isDirty[index] {
                 isDirty[index] = true
                 dirty.append(Int32(index))
@@ -173,7 +195,10 @@ final class HyperwordLearner {
         let index = pairSlot(left, right)
         let w = Int64(weight[Int(left)])
         total[index] -= w
-        if qualifies(left, right) { qualified[index] -= w }
+        if qualifies(left, right) {
+            qualified[index] -= w
+            if !pairWeight.isEmpty { weighted[index] -= pairWeight[Int(left)] }
+        }
     }
 
     /// Re-queues pairs whose qualified count grew.
@@ -206,6 +231,10 @@ final class HyperwordLearner {
             liveCount[Int(right)] -= w
             liveCount[Int(newToken)] += w
             token[p] = newToken
+            if !gainSum.isEmpty {
+                gainSum[p] += gainSum[Int(rightPosition)]
+                covered[p] += covered[Int(rightPosition)]
+            }
             endsWord[p] = endsWord[Int(rightPosition)]
             words[p] += words[Int(rightPosition)]
             next[p] = after

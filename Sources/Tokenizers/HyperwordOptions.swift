@@ -1,5 +1,6 @@
 // HyperwordOptions — what hyperword learning is asked for: how many new tokens, how often a piece
-// must occur, how many words it may span, and how candidates are ranked.
+// must occur, how many words it may span, and how candidates are ranked (by frequency, or by
+// frequency weighted with a base model's surprisal: HyperwordSurprisal).
 import Foundation
 
 public struct HyperwordOptions: Sendable, Codable, Equatable {
@@ -11,6 +12,11 @@ public struct HyperwordOptions: Sendable, Codable, Equatable {
         /// Occurrences × UTF-8 bytes of the merged piece: prefers long phrases, which move the most
         /// text under single tokens.
         case bytes
+        /// Occurrences weighted by how much more predictable the base model finds the right part at
+        /// each occurrence than it usually finds those tokens — a collocation scores high, a chance
+        /// neighbour low (see HyperwordSurprisal for the formula). Needs the model's surprisal of the
+        /// training text.
+        case surprisal
     }
 
     /// New tokens to add (whole-word supporting tokens included).

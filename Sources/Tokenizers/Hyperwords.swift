@@ -1,5 +1,6 @@
 // Hyperwords — learn multi-word tokens on a corpus and build the extended tokenizer: segment the
-// text with the base tokenizer (HyperwordCorpus), run the second BPE stage (HyperwordLearner),
+// text with the base tokenizer (HyperwordCorpus, with each position's gain under the base model for
+// the `surprisal` ranking: HyperwordSurprisal), run the second BPE stage (HyperwordLearner),
 // write the new entries and merges into a copy of the base tokenizer.json, then encode the training
 // text with the result and drop any new token it uses fewer than `minCount` times (with the tokens
 // built on it), so that every token that ships is reachable.
@@ -17,14 +18,27 @@ public enum HyperwordProgress: Sendable {
 }
 
 public enum Hyperwords {
-    /// Learns hyperwords on `texts` on top of `base` and returns the extended tokenizer.
+    /// Learns hyperwords on `texts` on top of `base` and returns the extended tokenizer. The `surprisal`
+    /// ranking needs `surprisal`: the base model's surprisal of every text, in the order of `texts`.
     public static func learn(
-        base: HFTokenizer, texts: [String], options: HyperwordOptions, progress: (HyperwordProgress) -> Void = { _ in }
+        base: HFTokenizer, texts: [String], options: HyperwordOptions, surprisal: HyperwordSurprisal? = nil,
+        progress: (HyperwordProgress) -> Void = { _ in }
     ) throws -> ExtendedTokenizer {
         try options.validate()
         let layout = try ExtensionLayout.of(base)
         let started = Date()
-        let corpus = HyperwordCorpus.build(base: base, layout: layout, texts: texts) { progress(.segmenting(texts: $0, of: texts.count)) }
+        var textGains: [HyperwordCorpus.TextGains]? = nil
+        if options.ranking == .surprisal {
+            guard let surprisal else {
+                throw HyperwordError("ranking surprisal: give the base model's surprisal of the training texts (HyperwordSurprisal)")
+            }
+            textGains = zip(surprisal.texts, try surprisal.gains(vocabularySize: base.vocabularySize)).map {
+                HyperwordCorpus.TextGains(ids: $0.ids, gains: $1)
+            }
+        }
+        let corpus = try HyperwordCorpus.build(base: base, layout: layout, texts: texts, textGains: textGains) {
+            progress(.segmenting(texts: $0, of: texts.count))
+        }
 
         let model = base.model
         let firstNewId = Int32(base.vocabularySize)

@@ -94,4 +94,13 @@ struct TokenizerExtendCommand: ParsableCommand {
     }
 }
 
-extension HyperwordOptions.Ranking: ExpressibleByArgument {}
+/// `--rank` takes the frequency rankings only: `surprisal` needs a base model, which this command does not
+/// load (a recipe's `hyperwords` stage after a `pretrain-base` stage ranks by it).
+extension HyperwordOptions.Ranking: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard argument != Self.surprisal.rawValue else { return nil }
+        self.init(rawValue: argument)
+    }
+
+    public static var allValueStrings: [String] { [Self.tokensSaved.rawValue, Self.bytes.rawValue] }
+}

@@ -1,7 +1,8 @@
 // SaturationCLITests — the built `loom` with the saturation recipes and the torch-free stage kinds:
 // `loom run recipes/demo.yaml --dry-run` prints the DAG with the shared stages (no libtorch), `loom
 // kinds` documents the new kinds, and corpus → base-tokenizer → hyperwords run for real in
-// `loom exec-stage` child processes (SentencePiece opened beside the binary), then come from the cache.
+// `loom exec-stage` child processes (hyperwords in `loom-torch exec-stage`, whose surprisal ranking reads
+// a model; SentencePiece opened beside the binaries), then come from the cache.
 import Foundation
 import TestSupport
 import Testing
@@ -53,7 +54,7 @@ import Testing
         }
     }
 
-    @Test func theTorchFreeStagesRunInLoomAndAreCachedAfterwards() throws {
+    @Test func theTokenizerStagesRunAndAreCachedAfterwards() throws {
         for name in ["man_and_woman", "lovers", "2001.06"] {
             try FileManager.default.createDirectory(at: project.root.appendingPathComponent("books"), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: TestPaths.fixture("stages/\(name)"), to: project.root.appendingPathComponent("books/\(name)"))

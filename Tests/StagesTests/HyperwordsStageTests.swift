@@ -144,7 +144,7 @@ import Tokenizers
         #expect(errors == """
             recipes/r.yaml:12:21: stages.hyperwords.params.count: 0 is out of range: must be ≥ 1 and ≤ 1000000
             recipes/r.yaml:12:24: stages.hyperwords.params.max_word: unknown key — did you mean max_words?
-            recipes/r.yaml:12:46: stages.hyperwords.params.ranking: 'byte' is not one of tokens, bytes — did you mean bytes?
+            recipes/r.yaml:12:46: stages.hyperwords.params.ranking: 'byte' is not one of tokens, bytes, surprisal — did you mean bytes?
             recipes/r.yaml:12:63: stages.hyperwords.params.min_count: -1 is out of range: must be ≥ 1
             """)
     }

@@ -11,7 +11,7 @@ import Testing
 @Suite struct SaturationRecipeTests {
     static let sharedStages = ["corpus", "tokenizer", "base", "hyperwords", "extend", "tokens"]
     static let edges: [String: [String]] = [
-        "corpus": [], "tokenizer": ["corpus"], "base": ["corpus", "tokenizer"], "hyperwords": ["corpus", "tokenizer"],
+        "corpus": [], "tokenizer": ["corpus"], "base": ["corpus", "tokenizer"], "hyperwords": ["corpus", "tokenizer", "base"],
         "extend": ["base", "hyperwords"], "tokens": ["corpus", "extend"], "train": ["corpus", "extend", "tokens"], "eval": ["corpus", "base", "extend", "tokens", "train"],
     ]
     static let variants = ["core", "core+orbit", "core+orbit+fractal"]
@@ -38,7 +38,7 @@ import Testing
             let tiers = plan.stage(named: "train")?.params["tiers"]?.arrayValue?.compactMap(\.stringValue)
             #expect(tiers?.joined(separator: "+") == plan.variant)
             #expect(plan.stage(named: "base")?.executable == .loomTorch)
-            #expect(plan.stage(named: "hyperwords")?.executable == .loom)
+            #expect(plan.stage(named: "hyperwords")?.executable == .loomTorch)
         }
         let first = fingerprints(plans[0])
         for plan in plans.dropFirst() {

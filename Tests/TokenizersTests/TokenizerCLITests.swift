@@ -118,6 +118,16 @@ import Testing
         #expect(try String(contentsOf: file, encoding: .utf8) == "x")
     }
 
+    @Test func rankingBySurprisalIsLeftToRecipes() throws {
+        // `--rank surprisal` needs a base model, which `tokenizer extend` does not load.
+        let scratch = try ScratchDirectory("cli-rank")
+        let training = try Self.writeTexts(scratch, "train.txt", ["и в том"])
+        let rank = try Self.run(["tokenizer", "extend", "--tokenizer", Self.llama2, "--input", training, "--output",
+                                 scratch.path("out").path, "--rank", "surprisal"])
+        #expect(rank.status == 64, "\(rank.stderr)")
+        #expect(rank.stderr.hasPrefix("Error: The value 'surprisal' is invalid for '--rank <rank>'. Please provide one of 'tokens' and 'bytes'."), "\(rank.stderr)")
+    }
+
     @Test func negativeCountsAreUsageErrorsNotCrashes() throws {
         let scratch = try ScratchDirectory("cli-negative")
         let training = try Self.writeTexts(scratch, "train.txt", Array(HyperwordFixtures.trainingTexts.prefix(50)))
