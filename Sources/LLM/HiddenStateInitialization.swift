@@ -14,8 +14,10 @@
 // `layer` counts as Hugging Face's `hidden_states` does: 0 the embeddings, i the output of layer i, the
 // last taken after the final norm; negative counts from the end (−1 the last). The forward passes run in
 // batches of sequences of similar length, padded on the right: attention is causal, so the padding never
-// reaches the positions read. The head row (untied heads) is the first piece's, as `firstLast` chooses:
-// predicting the token starts like predicting its first piece.
+// reaches the positions read. The head row (untied heads) is the mean of the pieces' head rows, as `mean`
+// makes it: the hidden state at a word's last piece says what the word is, not where it is predicted, so
+// the head gets the default's row (the first piece's, firstLast's choice, lets the new token score as high
+// as its first piece wherever that piece is likely, though the whole word follows far less often).
 import Torch
 
 /// Settings of the hidden-state initialiser (see the file's header).

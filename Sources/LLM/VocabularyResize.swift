@@ -8,7 +8,7 @@
 //              first piece. With a tied head only the embedding row exists (the last piece's);
 //   random     N(0, σ²) with σ the standard deviation of the existing matrix, from a seeded generator;
 //   hidden     the embedding row from the model's hidden state over the pieces, mapped back to the input
-//              space (HiddenStateInitialization); the head row the first piece's, as firstLast.
+//              space (HiddenStateInitialization); the head row the mean of the pieces', as mean.
 import Torch
 
 public enum NewTokenInitialization: Sendable, Equatable {
@@ -76,7 +76,7 @@ extension DecoderModel {
                 return (try draw(like: embedTokens), try lmHead.map { try draw(like: $0) })
             case .hidden(let settings):
                 let embedding = try hiddenStateRows(decompositions: decompositions, settings: settings, progress: progress)
-                return (embedding, try lmHead.map { try rows(of: $0) { [$0.first!] } })
+                return (embedding, try lmHead.map { try rows(of: $0) { $0 } })
             }
         }
     }

@@ -4,11 +4,11 @@
 // the tuned one (the extended model + the upstream adapter, on NF4 bases again when the adapter was
 // trained with QLoRA) with the extended tokenizer. Measured for each (HeldOutScoring): mean loss per
 // token, perplexity, and bits per byte — the one of the three comparable across vocabularies; the two
-// tokenizers' tokens per word and bytes per token; the extended model's bits per byte before training (the
-// tuned model with its adapter detached: where training started, so that new-row initialisations compare); KL(base‖tuned) and top-1 agreement of next-token
-// distributions on probe windows (ProbeDivergence); what a scene costs each to train on (SceneCompute:
-// tokens per scene, training FLOPs per MB of text, activations of a scene-length batch); and seeded
-// generations for `prompts`.
+// tokenizers' tokens per word and bytes per token; the extended model's bits per byte before training
+// (the tuned model with its adapter detached: where training started, so that new-row initialisations
+// compare); KL(base‖tuned) and top-1 agreement of next-token distributions on probe windows
+// (ProbeDivergence); what a scene costs each to train on (SceneCompute: tokens per scene, training FLOPs
+// per MB of text, activations of a scene-length batch); and seeded generations for `prompts`.
 //
 // Output: eval.json (every measure, with the text's size) and generations.json
 // ([{prompt, base, tuned, seed}]). Metrics `eval/*` at step 0.

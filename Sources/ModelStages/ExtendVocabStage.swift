@@ -2,9 +2,9 @@
 //
 // Loads the base model and the extended tokenizer of the `hyperwords` stage, appends one embedding row
 // (and one head row when the head is untied) per new token, initialised from the token's decomposition
-// into base ids (mean, first-last, random, or hidden: the base model's hidden state over the pieces mapped
-// back to the embedding space, LLM/HiddenStateInitialization), and writes the grown model as a Hugging Face directory
-// with the extended tokenizer beside it (tokenizer.json, hyperwords.json, tokenizer_config.json) — the
+// into base ids (mean, first-last, random, or hidden: the base model's hidden state over the pieces
+// mapped back to the embedding space, LLM/HiddenStateInitialization), and writes the grown model as a
+// Hugging Face directory with the extended tokenizer beside it (tokenizer.json, hyperwords.json, tokenizer_config.json) — the
 // base every adapter of the run trains on. Metrics: how many rows were added and the mean L2 norm of
 // the base rows and of the new ones, for the embedding and for the head.
 import Foundation

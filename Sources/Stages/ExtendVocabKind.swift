@@ -19,7 +19,7 @@ public enum ExtendVocabKind {
         executable: .loomTorch,
         schema: ParamSchema([
             .choice("init", ["mean", "first-last", "random", "hidden"], default: "mean",
-                    doc: "new rows: mean of the base rows each token replaces (mean); embedding row from the last subword and head row from the first, as mergekit does (first-last); normal noise with the base rows' standard deviation, the ablation (random); the base model's hidden state over the subwords mapped back to the embedding space by a ridge regression fitted on base tokens, head row from the first subword (hidden)"),
+                    doc: "new rows: mean of the base rows each token replaces (mean); embedding row from the last subword and head row from the first, as mergekit does (first-last); normal noise with the base rows' standard deviation, the ablation (random); the base model's hidden state over the subwords mapped back to the embedding space by a ridge regression fitted on base tokens, head row the mean of the subwords' (hidden)"),
             .int("seed", default: 0, minimum: 0, doc: "seeds the random initialisation"),
             .int("layer", default: -1, range: -1025...1024,
                  doc: "init: hidden — which hidden state, counted as Hugging Face's hidden_states: 0 the embeddings, i the output of layer i, the last after the final norm; negative from the end (-1: the last)"),
