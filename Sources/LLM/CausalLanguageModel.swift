@@ -58,8 +58,9 @@ public protocol CausalLanguageModel: TrainableLanguageModel {
     /// Replaces the frozen base of `targets` (all projections when nil) by `make(dense)`, e.g. NF4.
     func quantizeBaseLinears(targets: [LoRATarget]?, make: (DenseLinear) throws -> any BaseLinear) throws
 
-    /// Grows the vocabulary with rows initialised from the tokens each new one replaces.
-    func extendVocabulary(decompositions: [[Int]], method: NewTokenInitialization) throws
+    /// Grows the vocabulary with rows initialised from the tokens each new one replaces; `progress(done,
+    /// total)` reports the forward passes an initialisation runs (`hidden`).
+    func extendVocabulary(decompositions: [[Int]], method: NewTokenInitialization, progress: ((Int, Int) -> Void)?) throws
     /// Writes config.json, model.safetensors and the tokenizer files (the adapter folded in, or not).
     func saveModel(to directory: URL, mergeAdapter: Bool, companionsFrom: URL?) throws
     /// Every weight under its Hugging Face name, f32 on the CPU.

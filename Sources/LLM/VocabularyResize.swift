@@ -6,13 +6,16 @@
 //              tokensurgeon does (subword method "first_last"): after reading a whole word the model is
 //              where it was after its last piece, and predicting the word starts like predicting its
 //              first piece. With a tied head only the embedding row exists (the last piece's);
-//   random     N(0, σ²) with σ the standard deviation of the existing matrix, from a seeded generator.
+//   random     N(0, σ²) with σ the standard deviation of the existing matrix, from a seeded generator;
+//   hidden     the embedding row from the model's hidden state over the pieces, mapped back to the input
+//              space (HiddenStateInitialization); the head row the mean of the pieces', as mean.
 import Torch
 
 public enum NewTokenInitialization: Sendable, Equatable {
     case mean
     case firstLast
     case random(seed: UInt64)
+    case hidden(HiddenStateInitialization)
 }
 
 extension DecoderModel {
@@ -42,8 +45,10 @@ extension DecoderModel {
     }
 
     /// Initial embedding and head rows (nil head when tied) for new tokens, one per decomposition (the
-    /// existing ids the token's text tokenises into).
-    public func newTokenRows(decompositions: [[Int]], method: NewTokenInitialization = .mean) throws -> (embedding: Tensor, head: Tensor?) {
+    /// existing ids the token's text tokenises into). `progress(done, total)`: the forward passes of `hidden`.
+    public func newTokenRows(
+        decompositions: [[Int]], method: NewTokenInitialization = .mean, progress: ((Int, Int) -> Void)? = nil
+    ) throws -> (embedding: Tensor, head: Tensor?) {
         guard !decompositions.isEmpty else { throw ModelError("no new tokens to initialise") }
         for (index, pieces) in decompositions.enumerated() {
             guard !pieces.isEmpty else { throw ModelError("new token \(index) has an empty decomposition") }
@@ -69,13 +74,18 @@ extension DecoderModel {
                     return try Tensor.normal([decompositions.count, config.hiddenSize], mean: 0, std: spread, generator: generator).to(device)
                 }
                 return (try draw(like: embedTokens), try lmHead.map { try draw(like: $0) })
+            case .hidden(let settings):
+                let embedding = try hiddenStateRows(decompositions: decompositions, settings: settings, progress: progress)
+                return (embedding, try lmHead.map { try rows(of: $0) { $0 } })
             }
         }
     }
 
     /// Adds one token per decomposition, initialised by `method` — the extend-vocabulary step.
-    public func extendVocabulary(decompositions: [[Int]], method: NewTokenInitialization = .mean) throws {
-        let rows = try newTokenRows(decompositions: decompositions, method: method)
+    public func extendVocabulary(
+        decompositions: [[Int]], method: NewTokenInitialization = .mean, progress: ((Int, Int) -> Void)? = nil
+    ) throws {
+        let rows = try newTokenRows(decompositions: decompositions, method: method, progress: progress)
         try resizeVocabulary(newSize: config.vocabSize + decompositions.count, embeddingRows: rows.embedding, headRows: rows.head)
     }
 }

@@ -4,10 +4,11 @@
 // the tuned one (the extended model + the upstream adapter, on NF4 bases again when the adapter was
 // trained with QLoRA) with the extended tokenizer. Measured for each (HeldOutScoring): mean loss per
 // token, perplexity, and bits per byte — the one of the three comparable across vocabularies; the two
-// tokenizers' tokens per word and bytes per token; KL(base‖tuned) and top-1 agreement of next-token
-// distributions on probe windows (ProbeDivergence); what a scene costs each to train on (SceneCompute:
-// tokens per scene, training FLOPs per MB of text, activations of a scene-length batch); and seeded
-// generations for `prompts`.
+// tokenizers' tokens per word and bytes per token; the extended model's bits per byte before training
+// (the tuned model with its adapter detached: where training started, so that new-row initialisations
+// compare); KL(base‖tuned) and top-1 agreement of next-token distributions on probe windows
+// (ProbeDivergence); what a scene costs each to train on (SceneCompute: tokens per scene, training FLOPs
+// per MB of text, activations of a scene-length batch); and seeded generations for `prompts`.
 //
 // Output: eval.json (every measure, with the text's size) and generations.json
 // ([{prompt, base, tuned, seed}]). Metrics `eval/*` at step 0.
@@ -58,9 +59,8 @@ struct EvalStage: StageKind {
         // The tuned model's prompts from the token store its training read, when there is one.
         let tunedPrompts = try TokenizeStage.upstreamStore(context, tokenizerDirectory: tunedDirectory)?
             .scenePrompts(split: parameters.corpusSplit, tiers: [parameters.tier], count: scenes.count) ?? scenes.map { tunedTokenizer.encodePrompt($0) }
-        let tunedScore = try HeldOutScoring.score(
-            model: tuned, windows: tunedPrompts.flatMap { TokenizedText.scoringWindows($0, length: parameters.seqLen) },
-            bytes: bytes, batchSize: parameters.batchSize)
+        let tunedWindows = tunedPrompts.flatMap { TokenizedText.scoringWindows($0, length: parameters.seqLen) }
+        let tunedScore = try HeldOutScoring.score(model: tuned, windows: tunedWindows, bytes: bytes, batchSize: parameters.batchSize)
         try context.checkCancellation()
 
         context.progress.report(message: "comparing next-token distributions")
@@ -85,6 +85,16 @@ struct EvalStage: StageKind {
             try context.checkCancellation()
         }
 
+        // Step 0 of the tuned model: the extended model as extend-vocab initialised it, without the adapter
+        // (its LoRA and its trained new-token rows detached), on the same windows — what training started from.
+        var extendedScore: HeldOutScore? = nil
+        if tunedDirectory != baseDirectory {
+            context.progress.report(message: "scoring the extended model without the adapter")
+            tuned.removeAdapter()
+            extendedScore = try HeldOutScoring.score(model: tuned, windows: tunedWindows, bytes: bytes, batchSize: parameters.batchSize)
+            try context.checkCancellation()
+        }
+
         var metrics: [String: Double] = [
             "eval/loss": tunedScore.meanLoss, "eval/bits_per_byte": tunedScore.bitsPerByte, "eval/perplexity": tunedScore.perplexity,
             "eval/base_loss": baseScore.meanLoss, "eval/base_bits_per_byte": baseScore.bitsPerByte,
@@ -96,14 +106,16 @@ struct EvalStage: StageKind {
             "eval/activation_mb_per_batch": tunedCompute.activationBytes / 1_048_576,
             "eval/base_activation_mb_per_batch": baseCompute.activationBytes / 1_048_576,
         ]
+        if let extendedScore { metrics["eval/extended_bits_per_byte"] = extendedScore.bitsPerByte }
         if let probe {
             metrics["eval/kl_base_tuned"] = probe.klDivergence
             metrics["eval/top1_agreement"] = probe.topOneAgreement
         }
         context.metrics.log(metrics, step: 0)
         context.log.info(String(
-            format: "bits per byte %.4f (base %.4f); loss %.4f (base %.4f); tokens per word %.3f (base %.3f)%@",
-            tunedScore.bitsPerByte, baseScore.bitsPerByte, tunedScore.meanLoss, baseScore.meanLoss,
+            format: "bits per byte %.4f (base %.4f%@); loss %.4f (base %.4f); tokens per word %.3f (base %.3f)%@",
+            tunedScore.bitsPerByte, baseScore.bitsPerByte,
+            extendedScore.map { String(format: ", extended before training %.4f", $0.bitsPerByte) } ?? "", tunedScore.meanLoss, baseScore.meanLoss,
             tokenizers.extended.tokensPerWord, tokenizers.base.tokensPerWord,
             probe.map { String(format: "; KL(base‖tuned) %.4f, top-1 agreement %.3f", $0.klDivergence, $0.topOneAgreement) } ?? ""))
         context.log.info(String(
@@ -114,6 +126,7 @@ struct EvalStage: StageKind {
         let output = context.outputDirectory
         let report = EvalReport(
             tier: parameters.tier, split: parameters.split, scenes: scenes.count, bytes: bytes, base: baseScore, tuned: tunedScore,
+            extended: extendedScore,
             tokenizers: tokenizers, probe: probe, compute: Compute(base: baseCompute, tuned: tunedCompute), device: device.description,
             metrics: metrics)
         try AtomicFile.writeJSON(report, to: output.appendingPathComponent("eval.json"))
@@ -136,6 +149,8 @@ struct EvalStage: StageKind {
         let bytes: Int
         let base: HeldOutScore
         let tuned: HeldOutScore
+        /// The extended model without the adapter (step 0 of training); nil when nothing extended the base.
+        let extended: HeldOutScore?
         let tokenizers: TokenizerComparison
         let probe: ProbeDivergence.Result?
         let compute: Compute

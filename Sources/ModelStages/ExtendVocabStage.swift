@@ -2,8 +2,9 @@
 //
 // Loads the base model and the extended tokenizer of the `hyperwords` stage, appends one embedding row
 // (and one head row when the head is untied) per new token, initialised from the token's decomposition
-// into base ids (mean, first-last or random), and writes the grown model as a Hugging Face directory
-// with the extended tokenizer beside it (tokenizer.json, hyperwords.json, tokenizer_config.json) — the
+// into base ids (mean, first-last, random, or hidden: the base model's hidden state over the pieces
+// mapped back to the embedding space, LLM/HiddenStateInitialization), and writes the grown model as a
+// Hugging Face directory with the extended tokenizer beside it (tokenizer.json, hyperwords.json, tokenizer_config.json) — the
 // base every adapter of the run trains on. Metrics: how many rows were added and the mean L2 norm of
 // the base rows and of the new ones, for the embedding and for the head.
 import Foundation
@@ -23,7 +24,9 @@ struct ExtendVocabStage: StageKind {
         let baseDirectory = try upstream.baseModelDirectory()
         let tokenizerDirectory = try upstream.extendedTokenizerDirectory()
         let extended = try ExtendedTokenizer(contentsOf: tokenizerDirectory)
-        let model = try loadCausalLM(from: baseDirectory)
+        // Only `hidden` runs the model; the other initialisations read rows, on the CPU.
+        let device = parameters.initialisation == .hidden ? try ModelLoading.device(parameters.device, log: context.log) : .cpu
+        let model = try loadCausalLM(from: baseDirectory, device: device)
         let baseSize = model.config.vocabSize
         guard extended.baseVocabularySize == baseSize else {
             throw UpstreamError(
@@ -42,8 +45,13 @@ struct ExtendVocabStage: StageKind {
         case .mean: .mean
         case .firstLast: .firstLast
         case .random: .random(seed: UInt64(parameters.seed))
+        case .hidden: .hidden(HiddenStateInitialization(
+            layer: parameters.layer, fitTokens: parameters.fitTokens, ridge: parameters.ridge,
+            prefix: extended.specialTokens.prefix, batchSize: parameters.batchSize))
         }
-        try model.extendVocabulary(decompositions: decompositions, method: method)
+        try model.extendVocabulary(decompositions: decompositions, method: method) { done, total in
+            context.progress.report(step: done, total: total, message: "hidden states of base tokens and new tokens")
+        }
         context.log.info("added \(decompositions.count) rows (\(parameters.initialisation.rawValue) initialisation): vocabulary \(baseSize) → \(model.config.vocabSize)")
 
         var metrics = ["extend/new_tokens": Double(decompositions.count)]

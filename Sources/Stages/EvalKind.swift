@@ -4,7 +4,8 @@
 // Inputs: the corpus (`corpus`), the base model (`pretrain-base`), the extended model (`extend-vocab`)
 // and the adapter (`train`). On the same held-out text (whole scenes of `split` of `tier`), for the base
 // model with its own tokenizer and for the tuned one (extended model + adapter) with the extended
-// tokenizer: mean loss, bits per byte (comparable across vocabularies), perplexity; tokens per word and
+// tokenizer: mean loss, bits per byte (comparable across vocabularies), perplexity; the extended model's
+// bits per byte without the adapter (before training: how good the new rows' initialisation is); tokens per word and
 // bytes per token of both tokenizers; KL(base‖tuned) and top-1 agreement on a probe set; and seeded
 // generations for `prompts`, written to generations.json ([{prompt, base, tuned, seed}]).
 // All metrics at step 0, named as in the README's "Stage kinds" section (eval/…).
@@ -15,7 +16,8 @@ import Pipeline
 public enum EvalKind {
     public static let descriptor = StageKindDescriptor(
         // 2: text starts with the tokenizer's own prefix (its template's BOS, if any), not always BOS.
-        name: "eval", version: 2,
+        // 3: eval/extended_bits_per_byte, the extended model without the adapter (step 0 of training).
+        name: "eval", version: 3,
         summary: "Compare base and tuned model on held-out text: loss, bits per byte, perplexity, tokenizer measures, KL and top-1 agreement, generations.",
         executable: .loomTorch,
         schema: ParamSchema([
@@ -39,6 +41,7 @@ public enum EvalKind {
         ]),
         metricGoals: [
             "eval/kl_base_tuned": .none, "eval/top1_agreement": .none,
+            "eval/extended_bits_per_byte": .minimize,
             "eval/base_loss": .none, "eval/base_bits_per_byte": .none, "eval/base_perplexity": .none,
             "eval/base_tokens_per_word": .none, "eval/base_bytes_per_token": .none,
             "eval/tokens_per_scene": .minimize, "eval/train_gflops_per_mb": .minimize, "eval/activation_mb_per_batch": .minimize,

@@ -51,12 +51,12 @@ import Testing
     }
 
     /// The model stages after corpus and tokenizer, with `train` and `eval` parameters as given.
-    func writeModelRecipe(base: String = "{}", train: String, eval: String = "{}") throws {
+    func writeModelRecipe(base: String = "{}", extend: String = "{}", train: String, eval: String = "{}") throws {
         try project.write("recipes/r.yaml", "stages:\n" + StagesProject.corpusStage() + """
               tokenizer: {kind: base-tokenizer, after: [corpus], params: {vocab_size: 400}}
               base: {kind: pretrain-base, after: [corpus, tokenizer], params: \(base)}
               hyperwords: {kind: hyperwords, after: [corpus, tokenizer]}
-              extend: {kind: extend-vocab, after: [base, hyperwords]}
+              extend: {kind: extend-vocab, after: [base, hyperwords], params: \(extend)}
               train: {kind: train, after: [corpus, extend], params: \(train)}
               eval: {kind: eval, after: [corpus, base, extend, train], params: \(eval)}
             """)
@@ -84,6 +84,25 @@ import Testing
             #expect(errors.contains { $0.hasPrefix("recipes/r.yaml:") && $0.hasSuffix(": " + message) }, "missing: \(message)\nin:\n\(errors.joined(separator: "\n"))")
         }
         #expect(errors.count == expected.count)
+    }
+
+    @Test func extendVocabInitialisationsAndTheirSettingsAreChecked() throws {
+        try writeModelRecipe(extend: "{init: hiden, ridge: 0, layer: 5000, fit_tokens: -1, device: tpu}", train: "{}")
+        let errors = try ruleErrors()
+        for message in [
+            "stages.extend.params.init: 'hiden' is not one of mean, first-last, random, hidden — did you mean hidden?",
+            "stages.extend.params.ridge: 0 is out of range: must be > 0 and ≤ 1000",
+            "stages.extend.params.layer: 5000 is out of range: must be ≥ -1025 and ≤ 1024",
+            "stages.extend.params.fit_tokens: -1 is out of range: must be ≥ 0",
+        ] {
+            #expect(errors.contains(message), "missing: \(message)\nin:\n\(errors.joined(separator: "\n"))")
+        }
+        try writeModelRecipe(extend: "{init: hidden, device: tpu}", train: "{}")
+        #expect(try ruleErrors() == ["stages.extend.params.device: expected auto, cpu, cuda or cuda:N, got 'tpu'"])
+        try writeModelRecipe(extend: "{init: hidden, layer: 6}", train: "{}")
+        let extend = try ExtendVocabKind.Parameters.load(try params("extend"))
+        #expect(extend.initialisation == .hidden && extend.layer == 6 && extend.fitTokens == 4096 && extend.ridge == 0.01)
+        #expect(extend.batchSize == 64 && extend.device == "auto")
     }
 
     /// The resolved parameters of one stage of the recipe's plan.
