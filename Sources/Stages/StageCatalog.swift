@@ -20,6 +20,7 @@ public enum StageCatalog {
         registry.register(CorpusStage())
         registry.register(BaseTokenizerStage())
         registry.register(HyperwordsStage())
+        registry.register(SynthesizeStage())
         registry.register(TokenizeStage())
         for descriptor in modelKinds { registry.declare(descriptor) }
         return registry

@@ -4,7 +4,8 @@
 // whether the recipe named it `corpus` or `books`.
 //
 // It also gives the typed views the kinds share (the model kinds in ModelStages included):
-//   corpus()                      the CorpusReader of the upstream `corpus` stage
+//   corpus()                      the CorpusReader of the upstream `synthesize` stage when there is one
+//                                 (the corpus plus its synthetic tier), else of the `corpus` stage
 //   baseTokenizerDirectory()      the upstream `base-tokenizer` output, else the base model directory
 //   baseModelDirectory()          the upstream `pretrain-base` output, following its pass-through
 //                                 reference (`base-model.json`) when the recipe gave `base.path`
@@ -70,9 +71,13 @@ public struct UpstreamOutputs: Sendable {
 
     // MARK: typed views
 
-    /// The corpus built by the upstream `corpus` stage.
+    /// The corpus of the upstream `synthesize` stage (the corpus with a synthetic tier added), else the
+    /// one built by the upstream `corpus` stage.
     public func corpus() throws -> CorpusReader {
-        try CorpusReader(directory: directory(ofKind: CorpusStage.descriptor.name))
+        if let synthesized = try optionalDirectory(ofKind: SynthesizeStage.descriptor.name) {
+            return try CorpusReader(directory: synthesized)
+        }
+        return try CorpusReader(directory: directory(ofKind: CorpusStage.descriptor.name))
     }
 
     /// Where the base tokenizer is: the upstream `base-tokenizer` output, or else the base model's
