@@ -44,13 +44,6 @@ func dataParallelRecipe(train: String, variants: String) -> String {
     """
 }
 
-func installDataParallelBooks(in root: URL) throws {
-    try FileManager.default.createDirectory(at: root.appendingPathComponent("books"), withIntermediateDirectories: true)
-    for name in ["man_and_woman", "lovers", "2001.06"] {
-        try FileManager.default.copyItem(at: TestPaths.fixture("stages/\(name)"), to: root.appendingPathComponent("books/\(name)"))
-    }
-}
-
 /// The float32 tensors of a safetensors file, by name (the adapter files Loom writes are all float32).
 func float32Tensors(_ file: URL) throws -> [String: [Float]] {
     let data = try Data(contentsOf: file)
@@ -72,7 +65,7 @@ func float32Tensors(_ file: URL) throws -> [String: [Float]] {
 
     init() throws {
         project = try CLIProject()
-        try installDataParallelBooks(in: project.root)
+        try TestPaths.installStageBooks(["man_and_woman", "lovers", "2001.06"], in: project.root)
     }
 
     func losses(run: Int) throws -> [Double] {

@@ -55,10 +55,7 @@ import Testing
     }
 
     @Test func theTokenizerStagesRunAndAreCachedAfterwards() throws {
-        for name in ["man_and_woman", "lovers", "2001.06"] {
-            try FileManager.default.createDirectory(at: project.root.appendingPathComponent("books"), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: TestPaths.fixture("stages/\(name)"), to: project.root.appendingPathComponent("books/\(name)"))
-        }
+        try TestPaths.installStageBooks(["man_and_woman", "lovers", "2001.06"], in: project.root)
         try project.write("recipes/words.yaml", """
             stages:
               corpus:

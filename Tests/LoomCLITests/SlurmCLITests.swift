@@ -151,7 +151,7 @@ struct SlurmCLITests {
     }
 
     @Test func aDataParallelStageRunsItsTwoRanksThroughSrun() throws {
-        try installDataParallelBooks(in: project.root)
+        try TestPaths.installStageBooks(["man_and_woman", "lovers", "2001.06"], in: project.root)
         try project.write("dp.yaml", dataParallelRecipe(train: "      steps: 5", variants: """
               two: {params: {train: {batch_size: 2, processes: 2, group_timeout: 120}}}
               accumulated: {params: {train: {batch_size: 2, grad_accum: 2}}}

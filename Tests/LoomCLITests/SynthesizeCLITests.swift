@@ -44,10 +44,7 @@ import Testing
     }
 
     @Test func theStageIsDeterministicForASeedAcrossHomes() throws {
-        for name in ["man_and_woman", "lovers"] {
-            try FileManager.default.createDirectory(at: project.root.appendingPathComponent("books"), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: TestPaths.fixture("stages/\(name)"), to: project.root.appendingPathComponent("books/\(name)"))
-        }
+        try TestPaths.installStageBooks(["man_and_woman", "lovers"], in: project.root)
         try project.write("recipes/synth.yaml", """
             stages:
               corpus:

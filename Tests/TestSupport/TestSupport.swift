@@ -19,6 +19,15 @@ public enum TestPaths {
         return url
     }()
 
+    /// Copies the stage fixtures `names` (fortune files under `Tests/Fixtures/stages`) to `root/books/`.
+    public static func installStageBooks(_ names: [String], in root: URL) throws {
+        let books = root.appendingPathComponent("books")
+        try FileManager.default.createDirectory(at: books, withIntermediateDirectories: true)
+        for name in names {
+            try FileManager.default.copyItem(at: fixture("stages/\(name)"), to: books.appendingPathComponent(name))
+        }
+    }
+
     public static func executable(_ name: String) -> URL {
         productsDirectory.appendingPathComponent(name)
     }
