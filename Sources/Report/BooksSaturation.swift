@@ -22,6 +22,14 @@ public struct BooksSaturation: Sendable {
         public let minBitsPerByte: Double
         public let maxBitsPerByte: Double
         public let meanKL: Double?
+        /// The lowest and highest KL of the pooled runs (nil without KL).
+        public let klRange: (low: Double, high: Double)?
+
+        public static func == (a: Point, b: Point) -> Bool {
+            a.books == b.books && a.runs == b.runs && a.meanBitsPerByte == b.meanBitsPerByte && a.minBitsPerByte == b.minBitsPerByte
+                && a.maxBitsPerByte == b.maxBitsPerByte && a.meanKL == b.meanKL && a.klRange?.low == b.klRange?.low
+                && a.klRange?.high == b.klRange?.high
+        }
     }
 
     /// In order of books.
@@ -45,7 +53,8 @@ public struct BooksSaturation: Sendable {
             let kl = runs.compactMap { values[$0][Self.klKey] }.filter(\.isFinite)
             return Point(books: books, runs: runs, meanBitsPerByte: bpb.reduce(0, +) / Double(bpb.count),
                          minBitsPerByte: bpb.min()!, maxBitsPerByte: bpb.max()!,
-                         meanKL: kl.isEmpty ? nil : kl.reduce(0, +) / Double(kl.count))
+                         meanKL: kl.isEmpty ? nil : kl.reduce(0, +) / Double(kl.count),
+                         klRange: kl.isEmpty ? nil : (kl.min()!, kl.max()!))
         }
         let bases = Set(values.compactMap { $0[Self.baseBitsPerByteKey] }.filter(\.isFinite))
         baseBitsPerByte = bases.count == 1 ? bases.first : nil

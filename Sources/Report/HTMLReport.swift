@@ -417,6 +417,19 @@ public enum HTMLReport {
             chart.xScale = .automatic
             chart.references = curve.baseBitsPerByte.map { [LineChart.Reference(label: "base model", y: $0)] } ?? []
             section.element("figure", [("class", "chart books-chart")]) { figure in figure.append(chart.render()) }
+            // How far tuning moved the model from the base, on the same axis: the other half of "how much
+            // did more books change it".
+            let withKL = curve.points.filter { $0.meanKL != nil }
+            if withKL.count >= 2 {
+                var klChart = LineChart(
+                    title: "KL from the base against books", xLabel: "books trained on (\(BooksSaturation.booksKey))",
+                    yLabel: "KL(base ‖ tuned), nats per token (\(BooksSaturation.klKey))",
+                    series: [LineChart.Series(label: "tuned model, mean over seeds", color: ChartPalette.tuned,
+                                              points: withKL.map { ($0.books, $0.meanKL!) }, markers: true,
+                                              errorBars: withKL.map { ($0.klRange!.low, $0.klRange!.high) })])
+                klChart.xScale = .automatic
+                section.element("figure", [("class", "chart books-kl-chart")]) { figure in figure.append(klChart.render()) }
+            }
             section.element("p", [("class", "finding")], text: curve.saturationBooks.map {
                 "Saturation begins at \(RunComparison.number($0)) books."
             } ?? "No saturation by that definition among these counts\(curve.points.count < 3 ? " (it needs three or more)" : "").")

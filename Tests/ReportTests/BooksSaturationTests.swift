@@ -39,7 +39,13 @@ import Testing
         try fixture.finishRuns()
         let document = try fixture.document()
         let section = try #require(try document.elements("section", where: "@id='books'").first)
-        #expect(try section.elements("path").filter { $0.attribute("class") == "error-bar" }.count == 3)
+        let figures = try section.elements("figure")
+        #expect(figures.map { $0.attribute("class") } == ["chart books-chart", "chart books-kl-chart"])
+        for figure in figures {
+            #expect(try figure.elements("path").filter { $0.attribute("class") == "error-bar" }.count == 3)
+        }
+        // The KL chart draws each count's mean KL (0.3, 0.4, 0.5 here) on the same log axis of books.
+        #expect(figures.last?.stringValue?.contains("KL from the base against books") == true, "\(figures.last?.stringValue ?? "")")
         #expect(section.stringValue?.contains("Saturation begins at 10 books.") == true, "\(section.stringValue ?? "")")
         #expect(section.stringValue?.contains(BooksSaturation.definition) == true)
     }
