@@ -68,6 +68,11 @@ import Testing
         try store.markCached(run: third, stage: "eval", sourceRun: nil, sourceStage: nil)
         let stages = try store.stages(ofRun: third)
         for stage in stages { #expect(try store.producer(ofCached: stage)?.runID == first.id) }
+        // What is recorded is the producer itself, so metrics and artifacts are read from it, not from the
+        // run the stale source named.
+        #expect(stages.map(\.sourceRunID) == [first.id, first.id])
+        let metrics = { (run: Int64) in try store.finalMetrics(ofRun: run).map { "\($0.stage) \($0.key) \($0.value)" } }
+        #expect(try metrics(third) == metrics(first.id) && !(try metrics(first.id)).isEmpty)
         #expect(try store.producer(ofCached: try #require(try store.stage(run: first.id, name: "train"))) == nil)
 
         // A new store beside the old cache: its run 1 finds the entries cached, made by "run 1" of the old store.

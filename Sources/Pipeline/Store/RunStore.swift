@@ -248,8 +248,30 @@ public final class RunStore: Sendable {
     }
 
     /// Reused the cache entry that `sourceRun`/`sourceStage` produced.
+    ///
+    /// The source (from the cache entry's manifest) is kept only when it names a stage of this store with
+    /// the same fingerprint: a store made anew beside an old cache has other runs under the old ids.
+    /// Otherwise the earliest stage that produced the fingerprint here is recorded, or none — so that
+    /// metrics and artifacts are never read from an unrelated run.
     public func markCached(run: Int64, stage: String, sourceRun: Int64?, sourceStage: String?) throws {
         try pool.write { db in
+            var sourceRun = sourceRun, sourceStage = sourceStage
+            if let fingerprint = try String.fetchOne(db, sql: "SELECT fingerprint FROM stages WHERE run_id = ? AND name = ?", arguments: [run, stage]) {
+                // The named stage must have computed the entry (not taken it from the cache itself), but need not
+                // be recorded `succeeded` yet: its runner may still be ingesting its report.
+                let named = try sourceRun.flatMap { id in
+                    try sourceStage.flatMap { name in
+                        try Row.fetchOne(db, sql: """
+                            SELECT run_id, name FROM stages WHERE fingerprint = ? AND run_id = ? AND name = ? AND status != 'cached'
+                            """, arguments: [fingerprint, id, name])
+                    }
+                }
+                let row = try named ?? Row.fetchOne(db, sql: """
+                    SELECT run_id, name FROM stages WHERE fingerprint = ? AND status = 'succeeded' ORDER BY finished_at, run_id LIMIT 1
+                    """, arguments: [fingerprint])
+                sourceRun = row?["run_id"]
+                sourceStage = row?["name"]
+            }
             let now = ProcessState.now
             try db.execute(sql: """
                 UPDATE stages SET status = 'cached', started_at = COALESCE(started_at, ?), finished_at = ?, error = NULL,
