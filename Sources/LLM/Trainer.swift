@@ -32,6 +32,9 @@ public final class Trainer<Model: TrainableLanguageModel> {
     /// This trainer's rank and the number of ranks (0 and 1 without a group).
     public var rank: Int { group?.rank ?? 0 }
     public var worldSize: Int { group?.worldSize ?? 1 }
+    /// What one optimizer step reads over all ranks.
+    private var sequencesPerStep: Int { configuration.sequencesPerStep * worldSize }
+    private var tokensPerStep: Int { configuration.tokensPerStep * worldSize }
 
     /// Optimizer steps completed (restored by `resume`).
     public private(set) var step = 0
@@ -119,7 +122,6 @@ public final class Trainer<Model: TrainableLanguageModel> {
         progress: (TrainingProgress) -> Void = { _ in }, checkCancellation: () throws -> Void = {}
     ) throws -> TrainingResult {
         let schedule = configuration.learningRateSchedule(totalSteps: totalSteps)
-        let tokensPerStep = configuration.tokensPerStep * worldSize
         progress(.started(.init(
             totalSteps: totalSteps, startStep: step, stepsPerEpoch: stepsPerEpoch, tokensPerStep: tokensPerStep,
             trainableParameters: parameters.reduce(0) { $0 + $1.count })))
@@ -142,7 +144,7 @@ public final class Trainer<Model: TrainableLanguageModel> {
             let meanSeconds = stepSeconds.reduce(0, +) / Double(stepSeconds.count)
             progress(.step(.init(
                 record: record, totalSteps: totalSteps,
-                epoch: Double(order.epoch) + Double(order.cursor) / Double(stepsPerEpoch * configuration.sequencesPerStep * worldSize),
+                epoch: Double(order.epoch) + Double(order.cursor) / Double(stepsPerEpoch * sequencesPerStep),
                 tokensPerSecond: Double(tokensPerStep) / seconds,
                 elapsedSeconds: Double(DispatchTime.now().uptimeNanoseconds - runStart) / 1e9,
                 remainingSeconds: meanSeconds * Double(totalSteps - step))))
@@ -214,7 +216,7 @@ public final class Trainer<Model: TrainableLanguageModel> {
         try optimizer.step()
         try optimizer.zeroGrad()
         step += 1
-        tokensTrained += configuration.tokensPerStep * worldSize
+        tokensTrained += tokensPerStep
         return TrainingStepRecord(step: step, loss: lossSum / Double(microBatches), learningRate: learningRate, gradientNorm: norm)
     }
 
@@ -328,7 +330,7 @@ public final class Trainer<Model: TrainableLanguageModel> {
                 resumeNotes.append("the \(name) generator's state was saved on \(savedDevice) and cannot be restored on \(generator.device): reseeded from step \(state.step) (the run continues from the same step, optimizer state and data position, but not bit for bit)")
             }
         }
-        order = TrainingDataOrder(position: state.data, sequenceCount: training.sequenceCount, sequencesPerStep: configuration.sequencesPerStep * worldSize)
+        order = TrainingDataOrder(position: state.data, sequenceCount: training.sequenceCount, sequencesPerStep: sequencesPerStep)
         step = state.step
         history = state.history
         evaluations = state.evaluations

@@ -10,6 +10,7 @@
 // the stage's timeout: a rank that dies makes the others fail within it.
 import Foundation
 import LLM
+import LoomCore
 import Pipeline
 import Stages
 import Torch
@@ -49,7 +50,7 @@ final class DataParallelRanks {
         guard CommandLine.arguments.dropFirst().first == "exec-stage" else {
             throw ParameterConstraintError("processes", "\(processes) ranks need stage \(context.stage) to run as its own `loom-torch exec-stage` process (loom run's local or slurm executor), but here it runs inside another program")
         }
-        let port = try DataParallelLaunch.freePort()
+        let port = try FreePort.onLoopback()
         let launch = DataParallelLaunch(rank: 0, localRank: 0, worldSize: processes, masterAddress: "127.0.0.1", masterPort: port)
         let ranks = DataParallelRanks(context: context, launch: launch, timeoutSeconds: timeoutSeconds)
         let executable = try Self.executablePath()

@@ -2,6 +2,7 @@
 // but stay out of fingerprints, resolved per stage (Loom's defaults, then default, kind, stage, command
 // line), turned into sbatch options, and every mistake reported at its file:line:column and key.
 import Foundation
+import LoomCore
 import Pipeline
 import TestSupport
 import Testing
@@ -139,7 +140,7 @@ import Testing
         #expect(try DataParallelLaunch.fromEnvironment(["SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "1"]) == nil)
         #expect(try DataParallelLaunch.fromEnvironment(["RANK": "0", "WORLD_SIZE": "1"]) == nil)
         #expect(try DataParallelLaunch.fromEnvironment(["PATH": "/usr/bin"]) == nil)
-        #expect(try DataParallelLaunch.freePort() > 0)
+        #expect(try FreePort.onLoopback() > 0)
     }
 
     @Test func anIncompleteOrWrongLaunchSaysWhichVariable() {

@@ -7,7 +7,6 @@
 // Rank 0 is the stage: it records status, metrics and outputs. The other ranks are followers
 // (StageDriver.executeFollower): they compute and join every collective, and record nothing.
 import Foundation
-import LoomCore
 
 public struct DataParallelLaunch: Sendable, Equatable, CustomStringConvertible {
     public let rank: Int
@@ -69,15 +68,6 @@ public struct DataParallelLaunch: Sendable, Equatable, CustomStringConvertible {
         }
         return DataParallelLaunch(
             rank: rank, localRank: try integer(localKey, default: rank), worldSize: worldSize, masterAddress: address, masterPort: port)
-    }
-
-    /// A TCP port free on this host now (the kernel's choice), for rank 0's rendezvous store.
-    public static func freePort() throws -> Int {
-        do {
-            return try FreePort.onLoopback()
-        } catch {
-            throw DataParallelLaunchError("\(error)")
-        }
     }
 }
 

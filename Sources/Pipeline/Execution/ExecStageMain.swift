@@ -45,7 +45,7 @@ public enum ExecStageMain {
         let plan: Plan
         do {
             if let jobDirectory = invocation.jobDirectory {
-                plan = try Plan(json: JSONValue.parse(Data(contentsOf: JobDirectory(url: jobDirectory).plan)))
+                plan = try JobDirectory(url: jobDirectory).readPlan()
             } else {
                 plan = try RunStore(home: invocation.home).plan(ofRun: invocation.run)
             }
@@ -69,7 +69,7 @@ public enum ExecStageMain {
         }
         let plan: Plan
         do {
-            plan = try Plan(json: JSONValue.parse(Data(contentsOf: directory.plan)))
+            plan = try directory.readPlan()
         } catch {
             let message = "cannot read the plan in \(directory.plan.path): \(ErrorText.describe(error))"
             try? recorder.finish(.failed, exitCode: nil, error: message)

@@ -155,11 +155,10 @@ public struct StageDriver: Sendable {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             }
             try AtomicFile.write(stage.params.prettyJSON, to: paramsFile)
-            for upstream in stage.after {
-                guard let fingerprint = stage.inputFingerprints[upstream], layout.isCached(fingerprint) else {
-                    return finish(.failed("the output of upstream stage '\(upstream)' is missing from the cache (removed by hand?): rerun it with --force \(upstream)"), log: log)
-                }
-                inputs[upstream] = layout.cacheEntry(fingerprint)
+            switch Self.cachedInputs(of: stage, layout: layout) {
+            case .success(let found): inputs = found
+            case .failure(let missing):
+                return finish(.failed("\(missing) (removed by hand?): rerun it with --force \(missing.upstream)"), log: log)
             }
         } catch {
             return finish(.failed("cannot prepare the stage directories: \(ErrorText.describe(error))"), log: log)
@@ -243,11 +242,9 @@ public struct StageDriver: Sendable {
         do {
             for directory in [output, scratch] { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
             try AtomicFile.write(stage.params.prettyJSON, to: paramsFile)
-            for upstream in stage.after {
-                guard let fingerprint = stage.inputFingerprints[upstream], layout.isCached(fingerprint) else {
-                    return fail("the output of upstream stage '\(upstream)' is missing from the cache")
-                }
-                inputs[upstream] = layout.cacheEntry(fingerprint)
+            switch Self.cachedInputs(of: stage, layout: layout) {
+            case .success(let found): inputs = found
+            case .failure(let missing): return fail("\(missing)")
             }
         } catch {
             return fail("cannot prepare the rank's directories: \(ErrorText.describe(error))")
@@ -270,6 +267,24 @@ public struct StageDriver: Sendable {
         }
         log.info("rank \(launch.rank) finished")
         return .succeeded
+    }
+
+    /// An upstream stage whose output is not in the cache.
+    struct MissingInput: Error, CustomStringConvertible {
+        let upstream: String
+        var description: String { "the output of upstream stage '\(upstream)' is missing from the cache" }
+    }
+
+    /// The cache entry of each upstream stage of `stage`, by stage name.
+    static func cachedInputs(of stage: PlannedStage, layout: StoreLayout) -> Result<[String: URL], MissingInput> {
+        var inputs: [String: URL] = [:]
+        for upstream in stage.after {
+            guard let fingerprint = stage.inputFingerprints[upstream], layout.isCached(fingerprint) else {
+                return .failure(MissingInput(upstream: upstream))
+            }
+            inputs[upstream] = layout.cacheEntry(fingerprint)
+        }
+        return .success(inputs)
     }
 
     /// Digests the outputs, writes the manifest, and renames the output directory into the cache.

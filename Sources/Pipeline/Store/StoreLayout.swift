@@ -56,4 +56,9 @@ public struct JobDirectory: Sendable, Equatable {
     public var script: URL { url.appendingPathComponent("job.sh") }
     public var report: URL { url.appendingPathComponent("report.jsonl") }
     public var reportOffset: URL { url.appendingPathComponent("report.offset") }
+
+    /// The plan the runner wrote for the job.
+    public func readPlan() throws -> Plan {
+        try Plan(json: JSONValue.parse(Data(contentsOf: plan)))
+    }
 }
