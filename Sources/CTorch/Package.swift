@@ -46,11 +46,6 @@ if let libtorch {
     let cuda = ["torch_cuda", "c10_cuda"].filter { FileManager.default.fileExists(atPath: library($0)) }
     if !cuda.isEmpty {
         linkFlags += ["-Xlinker", "--no-as-needed"] + cuda.flatMap { ["-Xlinker", library($0)] } + ["-Xlinker", "--as-needed"]
-        // The allocator's statistics (peak device memory) need CUDA's runtime headers as well.
-        let cudaHome = environment["CUDA_HOME"] ?? "/usr/local/cuda"
-        if cuda.contains("c10_cuda"), FileManager.default.fileExists(atPath: "\(cudaHome)/include/cuda_runtime_api.h") {
-            compileFlags += ["-DLOOM_WITH_CUDA", "-I\(cudaHome)/include"]
-        }
     }
     linkFlags += ["-Xlinker", "-rpath", "-Xlinker", lib]
     // Data parallelism (ctorch_distributed.cpp): Gloo when its headers exist (the wheel compiles Gloo in
@@ -59,10 +54,25 @@ if let libtorch {
     if FileManager.default.fileExists(atPath: "\(glooInclude)/gloo/config.h") {
         compileFlags += ["-DLOOM_WITH_GLOO", "-DUSE_C10D_GLOO", "-I\(glooInclude)"]
     }
-    if compileFlags.contains("-DLOOM_WITH_CUDA") {
-        let ncclIncludes = [environment["NCCL_INCLUDE"], "\(libtorch)/../nvidia/nccl/include", "/usr/include"].compactMap { $0 }
-        if let nccl = ncclIncludes.first(where: { FileManager.default.fileExists(atPath: "\($0)/nccl.h") }) {
-            compileFlags += ["-DLOOM_WITH_NCCL", "-DUSE_C10D_NCCL", "-I\(nccl)"]
+    // NCCL on a CUDA build: nccl.h, and CUDA's headers, which c10d's NCCL header includes through ATen's
+    // CUDA context — the toolkit's first, then the CUDA wheels' beside torch (cu13: nvidia/cu13/include;
+    // cu12: nvidia/<library>/include); CUDA 13 keeps CCCL (<nv/target>) under include/cccl, which nvcc adds
+    // by itself and a host compiler does not. Only where all of it is found (build-shim.sh, which a GPU box
+    // without Swift uses, also compiles the header first and says why when it does not).
+    if !cuda.isEmpty {
+        let nvidia = "\(libtorch)/../nvidia"
+        let wheelIncludes = ((try? FileManager.default.contentsOfDirectory(atPath: nvidia)) ?? []).sorted()
+            .filter { $0 != "cu13" }.map { "\(nvidia)/\($0)/include" }
+        let cudaIncludes = (["\(environment["CUDA_HOME"] ?? "/usr/local/cuda")/include", "\(nvidia)/cu13/include"] + wheelIncludes)
+            .filter { FileManager.default.fileExists(atPath: $0) }
+            .flatMap { [$0] + (FileManager.default.fileExists(atPath: "\($0)/cccl") ? ["\($0)/cccl"] : []) }
+        func found(_ header: String, in includes: [String]) -> String? {
+            includes.first { FileManager.default.fileExists(atPath: "\($0)/\(header)") }
+        }
+        let ncclIncludes = [environment["NCCL_INCLUDE"], "\(nvidia)/nccl/include", "\(nvidia)/cu13/include", "/usr/include"].compactMap { $0 }
+        if let nccl = found("nccl.h", in: ncclIncludes),
+           ["cuda_runtime_api.h", "crt/host_config.h", "nv/target", "cusparse.h", "cublas_v2.h"].allSatisfy({ found($0, in: cudaIncludes) != nil }) {
+            compileFlags += ["-DLOOM_WITH_NCCL", "-DUSE_C10D_NCCL"] + cudaIncludes.map { "-I\($0)" } + ["-I\(nccl)"]
         }
     }
 } else {

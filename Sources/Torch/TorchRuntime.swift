@@ -97,7 +97,7 @@ public enum TorchRuntime {
 
     /// Peak bytes allocated and reserved by libtorch's CUDA caching allocator on `device` since the last
     /// reset (`torch.cuda.max_memory_allocated` / `max_memory_reserved`); `reset` starts a new peak.
-    /// Throws where the shim was built without CUDA's allocator statistics.
+    /// Throws where libtorch has no CUDA allocator (a CPU-only build) or the device does not exist.
     public static func cudaMemoryPeak(device: Int, reset: Bool = false) throws -> (allocated: Int, reserved: Int) {
         var allocated: Int64 = 0, reserved: Int64 = 0
         try check { ctorch_cuda_memory_peak(Int32(device), reset ? 1 : 0, &allocated, &reserved, $0) }

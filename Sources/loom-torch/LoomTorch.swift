@@ -31,11 +31,17 @@ struct TorchInfo: ParsableCommand {
             .map { String($0.split(separator: ":").last!).trimmingCharacters(in: .whitespaces) } ?? "unknown"
         let cuda = try TorchRuntime.cudaIsAvailable()
         let cudaDevices = cuda ? try TorchRuntime.cudaDeviceCount() : 0
+        // The CUDA version this libtorch was built for (nil: a CPU-only build), from its build settings.
+        let cudaBuild = try TorchRuntime.buildSetting("CUDA_VERSION").flatMap { $0.isEmpty ? nil : $0 }
+        let cudaLine = cuda ? "available, \(cudaDevices) device(s), CUDA \(cudaBuild ?? "?") build"
+            : cudaBuild.map { "not available: a CUDA \($0) build of libtorch that sees no device (no GPU, or no driver)" }
+            ?? "not available: a CPU-only build of libtorch"
         let threads = try TorchRuntime.numThreads()
         let backends = ProcessGroupBackend.available.map(\.rawValue)
         var object: [String: Any] = [
             "libtorch": version, "library": location.loaded, "built_against": location.builtAgainst, "blas": blas,
-            "cpu_capability": capability, "cuda": cuda, "cuda_devices": cudaDevices, "threads": threads,
+            "cpu_capability": capability, "cuda": cuda, "cuda_devices": cudaDevices, "cuda_build": cudaBuild ?? NSNull(),
+            "threads": threads,
             "process_group_backends": backends,
         ]
         let devices = ["cpu"] + (0..<cudaDevices).map { "cuda:\($0)" }
@@ -44,7 +50,7 @@ struct TorchInfo: ParsableCommand {
             "library   \(location.loaded)",
             "blas      \(blas)",
             "cpu       \(capability)",
-            "cuda      \(cuda ? "available, \(cudaDevices) device(s)" : "not available")",
+            "cuda      \(cudaLine)",
             "devices   \(devices.joined(separator: ", "))",
             "threads   \(threads)",
             "parallel  \(backends.isEmpty ? "no process-group backend (data parallelism needs Gloo's headers when the shim is built)" : backends.joined(separator: ", "))",

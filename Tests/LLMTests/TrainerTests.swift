@@ -273,6 +273,16 @@ private final class FailingSaveModel: TrainableLanguageModel {
         training: PackedTokens(tokens: tokens.training, sequenceLength: 32), checkpointDirectory: scratch.url)
     let generatorError = #expect(throws: TrainingError.self) { try noGenerators.resume(from: checkpoint) }
     #expect(generatorError?.description == "\(stateFile): the checkpoint was written with generators = [\"dropout\"], this run has []; resuming would not continue the same run")
+
+    // A checkpoint of a two-rank data-parallel run (its steps drew 2 × the sequences) resumed by one process.
+    let stateURL = URL(fileURLWithPath: stateFile)
+    var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: stateURL)) as? [String: Any])
+    object["world_size"] = 2
+    try JSONSerialization.data(withJSONObject: object).write(to: stateURL)
+    let ranksError = #expect(throws: TrainingError.self) {
+        try makeTrainer(TrainerTestModel(), configuration(steps: 2, evaluationInterval: nil), directory: scratch.url).resume(from: checkpoint)
+    }
+    #expect(ranksError?.description == "\(stateFile): the checkpoint was written with world_size = 2, this run has 1; resuming would not continue the same run")
 }
 
 @Test func damagedCheckpointStatesAreNamed() throws {

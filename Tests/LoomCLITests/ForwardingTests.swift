@@ -22,6 +22,15 @@ import Testing
         #expect((object?["libtorch"] as? String)?.isEmpty == false)
         // `make` installs Gloo's headers, so this machine's shim has the CPU data-parallel backend.
         #expect((object?["process_group_backends"] as? [String])?.contains("gloo") == true, "\(object ?? [:])")
+        // The doctor tells a CPU-only libtorch from a CUDA build that sees no GPU (the user's next step differs).
+        let human = try runProcess(loom, ["torch-info"])
+        let cudaLine = human.stdout.split(separator: "\n").first { $0.hasPrefix("cuda ") }.map(String.init) ?? ""
+        if let build = object?["cuda_build"] as? String {
+            #expect(cudaLine.contains("CUDA \(build) build"), "\(cudaLine)")
+        } else {
+            #expect(object?["cuda_build"] is NSNull && object?["cuda"] as? Bool == false)
+            #expect(cudaLine == "cuda      not available: a CPU-only build of libtorch")
+        }
     }
 
     @Test func loomHelpListsEveryLoomTorchVerb() throws {

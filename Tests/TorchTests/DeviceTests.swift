@@ -24,6 +24,8 @@ func cudaRequestsFailWithAMessageWhenThereIsNoCUDA() throws {
     #expect(errorMessage { _ = try Generator(seed: 1, device: .cuda(0)) }?.hasPrefix("device cuda:0 is not available") == true)
     #expect(errorMessage { _ = try Tensor.zeros([1]).to(.cuda(0)) }?.hasPrefix("device cuda:0 is not available") == true)
     #expect(try TorchRuntime.cudaDeviceCount() == 0)
+    // Peak device memory (read through libtorch's device-generic allocator interface) is an error, not zeros.
+    #expect(errorMessage { _ = try TorchRuntime.cudaMemoryPeak(device: 0) } != nil)
 }
 
 @Test(.enabled(if: cudaAvailable, "the linked libtorch has no CUDA device"))

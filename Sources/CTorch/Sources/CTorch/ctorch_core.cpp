@@ -1,9 +1,7 @@
 // ctorch_core.cpp — the shim's foundations: library facts, threads, handles, bytes in and out,
 // factories, dtype/device conversion, autograd and generators. Conventions: include/ctorch.h.
 #include "ctorch_internal.hpp"
-#ifdef LOOM_WITH_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>  // peak memory of the CUDA caching allocator
-#endif
+#include <c10/core/CachingDeviceAllocator.h>  // peak memory of a device's caching allocator, no CUDA headers
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
@@ -93,17 +91,15 @@ int ctorch_cuda_device_count(int *out_count, char **err) {
 
 int ctorch_cuda_memory_peak(int device, int reset, int64_t *out_allocated, int64_t *out_reserved, char **err) {
     return guarded(err, [&] {
-#ifdef LOOM_WITH_CUDA
+        // The device-generic allocator interface (c10::DeviceAllocator, which CUDA's caching allocator
+        // implements): the same statistics as torch.cuda.max_memory_allocated/_reserved, without CUDA's headers.
         const auto index = static_cast<c10::DeviceIndex>(device);
-        const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
-        const auto aggregate = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+        auto *allocator = c10::getDeviceAllocator(c10::DeviceType::CUDA);
+        const auto stats = allocator->getDeviceStats(index);
+        const auto aggregate = static_cast<size_t>(c10::CachingDeviceAllocator::StatType::AGGREGATE);
         *out_allocated = stats.allocated_bytes[aggregate].peak;
         *out_reserved = stats.reserved_bytes[aggregate].peak;
-        if (reset) c10::cuda::CUDACachingAllocator::resetPeakStats(index);
-#else
-        (void)device, (void)reset, (void)out_allocated, (void)out_reserved;
-        throw std::invalid_argument("this shim was built without CUDA's allocator statistics (LOOM_WITH_CUDA)");
-#endif
+        if (reset) allocator->resetPeakStats(index);
     });
 }
 

@@ -128,8 +128,9 @@ int ctorch_process_group_new(const char *host, int port, int rank, int world_siz
             group->backend = c10::make_intrusive<c10d::ProcessGroupNCCL>(group->store, rank, world_size, nccl);
 #else
             throw std::runtime_error(
-                "this build of the torch shim has no NCCL backend: it needs libtorch's CUDA build and NCCL's header "
-                "(nccl.h, from the nvidia-nccl wheel or NCCL_INCLUDE) when it is built");
+                "this build of the torch shim has no NCCL backend: it needs libtorch's CUDA build, NCCL's header "
+                "(nccl.h, from the nvidia-nccl wheel or NCCL_INCLUDE) and CUDA's headers (a CUDA toolkit, CUDA_HOME) "
+                "when it is built; build-shim.sh says which was missing");
 #endif
         } else {
             throw std::invalid_argument("unknown process group backend '" + name + "' (expected gloo or nccl)");

@@ -100,8 +100,8 @@ int ctorch_cuda_device_count(int *out_count, char **err);
 /*
  * Peak bytes allocated and reserved by libtorch's CUDA caching allocator on `device` since the last reset
  * (`torch.cuda.max_memory_allocated` / `max_memory_reserved`); with `reset` nonzero the peaks are reset
- * after reading. An error unless the shim was built against a CUDA libtorch with its headers
- * (LOOM_WITH_CUDA, set by build-shim.sh and the package where libc10_cuda and cuda_runtime_api.h exist).
+ * after reading. Read through libtorch's device-generic allocator interface, so no CUDA headers are needed;
+ * an error where no CUDA allocator is registered (a CPU-only libtorch).
  */
 int ctorch_cuda_memory_peak(int device, int reset, int64_t *out_allocated, int64_t *out_reserved, char **err);
 
