@@ -1,5 +1,5 @@
 // DecoderModel+GGUF — the model (its adapter folded in) as llama.cpp's GGUF: the hyperparameters under the
-// architecture's keys (`llama`, `qwen2`, `qwen3`), the weights under llama.cpp's tensor names in f16 or
+// architecture's keys (`llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `phi3`), the weights under llama.cpp's tensor names in f16 or
 // q8_0 (norms and biases in f32, as llama.cpp's converter writes them), and llama.cpp's layout of q_proj
 // and k_proj for the `llama` architecture (each head's rotary halves interleaved, as convert_hf_to_gguf.py
 // permutes them). The tokenizer's metadata comes from Tokenizers (`HFTokenizer.ggufMetadata`).
@@ -22,14 +22,22 @@ extension DecoderModel {
         switch config.modelType {
         case "qwen2": "qwen2"
         case "qwen3": "qwen3"
+        case "gemma2": "gemma2"
+        case "gemma3", "gemma3_text": "gemma3"
+        case "phi3": "phi3"
         default: "llama"  // llama and mistral
         }
     }
 
-    /// `general.*` and `<architecture>.*` keys.
+    /// The model types GGUF export writes.
+    public static let ggufModelTypes = LlamaFamily.modelTypes + ["gemma2", "gemma3_text", "gemma3", "phi3"]
+
+    /// `general.*` and `<architecture>.*` keys. What llama.cpp fixes per architecture instead of reading
+    /// (Gemma's attention scale from head_dim, its sliding-window layer pattern, Gemma 3's local RoPE base,
+    /// Gemma 2's soft-capping being on) must hold for the model, or the export is refused by name.
     public func ggufMetadata(name: String, type: GGUFExportType) throws -> [(String, GGUFValue)] {
-        guard LlamaFamily.modelTypes.contains(config.modelType) else {
-            throw ModelError("GGUF export writes \(LlamaFamily.modelTypes.joined(separator: ", ")) models; \(config.modelType) is not supported yet")
+        guard Self.ggufModelTypes.contains(config.modelType) else {
+            throw ModelError("GGUF export writes \(Self.ggufModelTypes.joined(separator: ", ")) models; \(config.modelType) is not supported yet")
         }
         let arch = ggufArchitecture
         var metadata: [(String, GGUFValue)] = [
@@ -46,7 +54,7 @@ extension DecoderModel {
             ("\(arch).attention.head_count_kv", .uint32(UInt32(config.numKeyValueHeads))),
             ("\(arch).attention.layer_norm_rms_epsilon", .float32(Float(config.rmsNormEps))),
             ("\(arch).rope.freq_base", .float32(Float(config.ropeTheta))),
-            ("\(arch).rope.dimension_count", .uint32(UInt32(config.headDim))),
+            ("\(arch).rope.dimension_count", .uint32(UInt32(config.rotaryDim))),
             ("\(arch).attention.key_length", .uint32(UInt32(config.headDim))),
             ("\(arch).attention.value_length", .uint32(UInt32(config.headDim))),
         ]
@@ -60,39 +68,95 @@ extension DecoderModel {
         case .longrope:
             throw ModelError("GGUF export of a LongRoPE model is not supported yet (llama.cpp keeps its factors as tensors)")
         }
+        if let window = config.slidingWindow { metadata.append(("\(arch).attention.sliding_window", .uint32(UInt32(window)))) }
+        switch arch {
+        case "gemma2", "gemma3":
+            try checkGemmaForLlamaCpp(arch: arch)
+            if arch == "gemma2" {
+                metadata += [("gemma2.attn_logit_softcapping", .float32(Float(config.attentionSoftcap!))),
+                             ("gemma2.final_logit_softcapping", .float32(Float(config.finalLogitSoftcap!)))]
+            } else {
+                metadata.append(("gemma3.rope.freq_base_swa", .float32(Float(config.localRopeTheta ?? 10_000))))
+            }
+        default: break
+        }
         return metadata
     }
 
-    /// Every tensor under llama.cpp's name, encoded when written.
+    /// What llama.cpp's Gemma 2 / Gemma 3 fix rather than read from the file.
+    private func checkGemmaForLlamaCpp(arch: String) throws {
+        func refuse(_ what: String) -> ModelError { ModelError("GGUF export: llama.cpp's \(arch) \(what), so this model would compute something else there") }
+        // Queries scaled by 1/√head_dim (llama.cpp's 27B rule aside).
+        if let scale = config.attentionScale, abs(scale * Double(config.headDim).squareRoot() - 1) > 1e-9 {
+            throw refuse("scales queries by 1/√head_dim (\(config.headDim)); query_pre_attn_scalar is \(Int((1 / (scale * scale)).rounded()))")
+        }
+        let period = arch == "gemma2" ? 2 : 6
+        let pattern = (0..<config.numHiddenLayers).map { $0 % period < period - 1 }
+        if config.slidingWindow != nil, (config.slidingLayers ?? pattern) != pattern {
+            throw refuse("windows every layer but each \(period)th (layer_types must follow that pattern)")
+        }
+        if arch == "gemma2", config.attentionSoftcap == nil || config.finalLogitSoftcap == nil {
+            throw refuse("always soft-caps attention and final logits; attn_logit_softcapping and final_logit_softcapping must be set")
+        }
+        if arch == "gemma3" {
+            if config.finalLogitSoftcap != nil { throw refuse("does not soft-cap the final logits; final_logit_softcapping must be null") }
+            if let local = config.localRopeTheta, local != 10_000 {
+                throw refuse("uses a local RoPE base of 10000 in windowed layers; rope_local_base_freq is \(local)")
+            }
+        }
+    }
+
+    /// llama.cpp's name for a Hugging Face tensor name (standard, text-only names), nil for none.
+    func ggufTensorName(_ hfName: String) -> String? {
+        let whole = ["model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
+                     "lm_head.weight": "output.weight"]
+        if let name = whole[hfName] { return name }
+        let parts = hfName.split(separator: ".", maxSplits: 3).map(String.init)
+        guard parts.count == 4, parts[0] == "model", parts[1] == "layers", let index = Int(parts[2]) else { return nil }
+        let rest = parts[3]
+        guard let dot = rest.lastIndex(of: ".") else { return nil }
+        let module = String(rest[..<dot]), kind = String(rest[rest.index(after: dot)...])
+        let gemma = ggufArchitecture.hasPrefix("gemma")
+        let modules = [
+            "input_layernorm": "attn_norm",
+            // Gemma's norms around each sub-block; elsewhere the norm before the MLP.
+            "post_attention_layernorm": gemma ? "post_attention_norm" : "ffn_norm",
+            "pre_feedforward_layernorm": "ffn_norm", "post_feedforward_layernorm": "post_ffw_norm",
+            "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
+            "self_attn.qkv_proj": "attn_qkv", "self_attn.o_proj": "attn_output",
+            "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm",
+            "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
+            // Phi-3's gate and up projections, one matrix, which llama.cpp splits itself.
+            "mlp.gate_up_proj": "ffn_up",
+        ]
+        return modules[module].map { "blk.\(index).\($0).\(kind)" }
+    }
+
+    /// Every tensor under llama.cpp's name, encoded when written: in the order llama.cpp's converter
+    /// writes them (embedding, each layer, final norm, head). Gemma's norms are stored as their gains
+    /// (1 + w), as llama.cpp's converter stores them.
     public func ggufTensors(type: GGUFExportType, mergeAdapter: Bool = true) throws -> [GGUFTensor] {
         let state = try stateDictionary(mergeAdapter: mergeAdapter)
+        func layerOf(_ name: String) -> Int {
+            name.hasPrefix("model.layers.") ? Int(name.split(separator: ".")[2])! : (name == "model.embed_tokens.weight" ? -1 : Int.max)
+        }
+        let ordered = state.keys.sorted { (layerOf($0), $0) < (layerOf($1), $1) }
         var tensors: [GGUFTensor] = []
-        func add(_ ggufName: String, _ hfName: String, permuteHeads: Int? = nil) throws {
-            guard var tensor = state[hfName] else { return }
-            if let heads = permuteHeads, ggufArchitecture == "llama" { tensor = try Self.interleaveRotaryHalves(tensor, heads: heads) }
+        for hfName in ordered {
+            guard let ggufName = ggufTensorName(hfName) else {
+                throw ModelError("GGUF export: no llama.cpp name for tensor \(hfName) of a \(config.modelType) model")
+            }
+            var tensor = state[hfName]!
+            if ggufArchitecture == "llama", hfName.hasSuffix("q_proj.weight") || hfName.hasSuffix("q_proj.bias") {
+                tensor = try Self.interleaveRotaryHalves(tensor, heads: config.numAttentionHeads)
+            } else if ggufArchitecture == "llama", hfName.hasSuffix("k_proj.weight") || hfName.hasSuffix("k_proj.bias") {
+                tensor = try Self.interleaveRotaryHalves(tensor, heads: config.numKeyValueHeads)
+            }
+            if config.normWeightOffset != 0, ggufName.hasSuffix("norm.weight") {
+                tensor = try tensor.to(.float32).add(config.normWeightOffset)
+            }
             tensors.append(try Self.encode(tensor, name: ggufName, type: tensor.rank == 2 ? type : nil))
         }
-        try add("token_embd.weight", "model.embed_tokens.weight")
-        for index in 0..<config.numHiddenLayers {
-            let hf = "model.layers.\(index)."
-            let gguf = "blk.\(index)."
-            try add(gguf + "attn_norm.weight", hf + "input_layernorm.weight")
-            for (part, heads) in [("q", config.numAttentionHeads), ("k", config.numKeyValueHeads), ("v", nil)] as [(String, Int?)] {
-                try add(gguf + "attn_\(part).weight", hf + "self_attn.\(part)_proj.weight", permuteHeads: heads)
-                try add(gguf + "attn_\(part).bias", hf + "self_attn.\(part)_proj.bias", permuteHeads: heads)
-            }
-            try add(gguf + "attn_q_norm.weight", hf + "self_attn.q_norm.weight")
-            try add(gguf + "attn_k_norm.weight", hf + "self_attn.k_norm.weight")
-            try add(gguf + "attn_output.weight", hf + "self_attn.o_proj.weight")
-            try add(gguf + "attn_output.bias", hf + "self_attn.o_proj.bias")
-            try add(gguf + "ffn_norm.weight", hf + "post_attention_layernorm.weight")
-            for (part, module) in [("gate", "gate_proj"), ("up", "up_proj"), ("down", "down_proj")] {
-                try add(gguf + "ffn_\(part).weight", hf + "mlp.\(module).weight")
-                try add(gguf + "ffn_\(part).bias", hf + "mlp.\(module).bias")
-            }
-        }
-        try add("output_norm.weight", "model.norm.weight")
-        try add("output.weight", "lm_head.weight")
         if case .llama3 = config.ropeScaling, let scaling = config.ropeScaling {
             // llama.cpp multiplies each rotation's wavelength by these factors: unscaled / scaled frequency.
             let powers = (0..<(config.headDim / 2)).map { Float(Foundation.pow(config.ropeTheta, Double(2 * $0) / Double(config.headDim))) }

@@ -6,7 +6,10 @@
 import LoomCore
 
 extension HFTokenizer {
-    public func ggufMetadata() throws -> [(String, GGUFValue)] {
+    /// `rows`: the model's embedding rows. llama.cpp takes the token list's length as the vocabulary size
+    /// and refuses an embedding of another height, so ids past the tokenizer's (a model padded to a round
+    /// vocabulary, as Qwen2 and Phi-3 are) are listed as unused `[PAD<id>]` tokens, as its converter does.
+    public func ggufMetadata(rows: Int? = nil) throws -> [(String, GGUFValue)] {
         let byteLevel = model.units == .bytes
         if !byteLevel && !model.byteFallback {
             throw TokenizerFileError(file: "tokenizer.json", field: "model",
@@ -14,7 +17,7 @@ extension HFTokenizer {
         }
         let added = Dictionary(addedTokens.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         var tokens: [String] = [], types: [Int32] = []
-        for id in 0..<vocabularySize {
+        for id in 0..<max(vocabularySize, rows ?? 0) {
             if let token = added[id] {
                 tokens.append(token.content)
                 types.append(token.special ? 3 : 4)  // control, user-defined

@@ -47,7 +47,7 @@ struct ExportGGUF: ParsableCommand {
             throw VerbError("\(tokenizerDirectory.path): the tokenizer has \(tokenizer.vocabularySize) ids, the model \(loaded.config.vocabSize) rows")
         }
         var metadata = try loaded.ggufMetadata(name: modelDirectory.standardizedFileURL.lastPathComponent, type: type)
-        let tokenizerMetadata = try tokenizer.ggufMetadata()
+        let tokenizerMetadata = try tokenizer.ggufMetadata(rows: loaded.config.vocabSize)
         metadata += tokenizerMetadata
         let tensors = try loaded.ggufTensors(type: type)
         try GGUFWriter.write(metadata: metadata, tensors: tensors, to: output)

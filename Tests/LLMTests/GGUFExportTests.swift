@@ -36,6 +36,66 @@ import Torch
         #expect((report?["problems"] as? [String])?.isEmpty == true, "\(check.stdout)")
     }
 
+    /// Random models of the families with their own llama.cpp architecture, configured as llama.cpp can
+    /// run them and with transformers' defaults where GGUF has no key (Gemma's 256-wide heads and
+    /// query_pre_attn_scalar, Gemma 2's soft-caps 50 / 30), so that transformers' GGUF loader rebuilds the
+    /// same model from the file alone (Phi-3's vocabulary of 32 064, since transformers' Phi-3 pads with id
+    /// 32 000 when the file names no padding token). Sliding windows of 8 over 24 tokens, so windowed layers differ.
+    private static let familyConfigs: [(architecture: String, json: String)] = [
+        ("gemma2", #"{"architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 3, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 256, "query_pre_attn_scalar": 256, "vocab_size": 3000, "max_position_embeddings": 256, "rms_norm_eps": 1e-06, "rope_theta": 10000.0, "sliding_window": 8, "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0, "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": true, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0}"#),
+        ("gemma3", #"{"architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 6, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 256, "query_pre_attn_scalar": 256, "vocab_size": 3000, "max_position_embeddings": 256, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0, "sliding_window": 8, "final_logit_softcapping": null, "attn_logit_softcapping": null, "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": true, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0}"#),
+        ("phi3", #"{"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 32064, "max_position_embeddings": 256, "original_max_position_embeddings": 256, "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": false, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0}"#),
+    ]
+
+    /// A random model of `json`'s family with the Llama-2-layout (byte-fallback) fixture tokenizer.
+    private func familyModel(_ json: String, _ scratch: ScratchDirectory, seed: UInt64 = 9) throws -> URL {
+        let directory = scratch.path("model")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let configFile = directory.appendingPathComponent("config.json")
+        try Data(json.utf8).write(to: configFile)
+        let model = try DecoderModel.random(config: ModelConfig.load(from: configFile), seed: seed, standardDeviation: 0.1)
+        try model.saveModel(to: directory, mergeAdapter: false, companionsFrom: TestPaths.fixture("tokenizers/spm-llama2"))
+        try Data(json.utf8).write(to: configFile)  // the very file transformers reads as the reference
+        return directory
+    }
+
+    @Test(arguments: familyConfigs.map(\.architecture))
+    func gemmaAndPhi3ExportUnderTheirOwnArchitectureAndTransformersGGUFLoaderRebuildsTheModel(architecture: String) throws {
+        let scratch = try ScratchDirectory("loom-gguf-\(architecture)")
+        let model = try familyModel(Self.familyConfigs.first { $0.architecture == architecture }!.json, scratch)
+        let file = scratch.path("model.gguf").path
+        let export = try runProcess(loom, ["export-gguf", model.path, "--out", file, "--type", "f16"])
+        #expect(export.status == 0, "\(export.stderr)")
+        let script = TestPaths.packageRoot.appendingPathComponent("scripts/check-gguf.py").path
+        let check = try runProcess(TestPaths.python.executable, TestPaths.python.arguments + [script, file, model.path, "--transformers"])
+        #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any]
+        #expect(report?["architecture"] as? String == architecture)
+        #expect((report?["problems"] as? [String])?.isEmpty == true, "\(check.stdout)")
+        // f16 matrices in both; what is left is float summation order.
+        #expect((report?["transformers_max_abs_logit_difference"] as? Double ?? 1) < 1e-4, "\(check.stdout)")
+    }
+
+    @Test func whatLlamaCppFixesForGemmaIsCheckedAndAModelThatDiffersIsRefusedWithNothingWritten() throws {
+        let gemma2 = Self.familyConfigs[0].json, gemma3 = Self.familyConfigs[1].json
+        let cases = [
+            (gemma2.replacingOccurrences(of: #""query_pre_attn_scalar": 256"#, with: #""query_pre_attn_scalar": 128"#),
+             "GGUF export: llama.cpp's gemma2 scales queries by 1/√head_dim (256); query_pre_attn_scalar is 128, so this model would compute something else there"),
+            (gemma3.replacingOccurrences(of: #""final_logit_softcapping": null"#, with: #""final_logit_softcapping": 30.0"#),
+             "GGUF export: llama.cpp's gemma3 does not soft-cap the final logits; final_logit_softcapping must be null, so this model would compute something else there"),
+            (gemma3.replacingOccurrences(of: #""rope_local_base_freq": 10000.0"#, with: #""rope_local_base_freq": 20000.0"#),
+             "GGUF export: llama.cpp's gemma3 uses a local RoPE base of 10000 in windowed layers; rope_local_base_freq is 20000.0, so this model would compute something else there"),
+        ]
+        for (json, message) in cases {
+            let scratch = try ScratchDirectory("loom-gguf-gemma-refused")
+            let model = try familyModel(json, scratch)
+            let file = scratch.path("model.gguf")
+            let export = try runProcess(loom, ["export-gguf", model.path, "--out", file.path])
+            #expect(export.status != 0 && export.stderr.contains(message), "\(export.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: file.path))
+        }
+    }
+
     @Test func aModelWithoutATokenizerAndAMissingDirectoryAreRefusedAndNothingIsWritten() throws {
         let scratch = try ScratchDirectory("loom-gguf-errors")
         let file = scratch.path("out.gguf")
