@@ -26,8 +26,8 @@ fi
 gloo_include="${GLOO_INCLUDE:-/usr/include}"
 if [ -f "$gloo_include/gloo/config.h" ]; then flags+=(-DLOOM_WITH_GLOO -DUSE_C10D_GLOO -I"$gloo_include"); fi
 # NCCL on a CUDA build: nccl.h (NCCL_INCLUDE, the nvidia-nccl wheel beside torch, or /usr/include), and
-# CUDA's headers, which c10d's NCCL header includes through ATen's CUDA context: the toolkit's (CUDA_HOME
-# or /usr/local/cuda) first, then those of the CUDA wheels torch depends on (cu13: nvidia/cu13/include;
+# CUDA's headers, which c10d's NCCL header includes through ATen's CUDA context: the toolkit's (CUDA_HOME,
+# the nvcc on PATH, or /usr/local/cuda) first, then those of the CUDA wheels torch depends on (cu13: nvidia/cu13/include;
 # cu12: nvidia/<library>/include), which hold cuBLAS/cuSPARSE/cuSOLVER headers a toolkit may lack.
 # CUDA 13 keeps CCCL (<nv/target>, included by cuda_fp16.h) under include/cccl, which nvcc adds by
 # itself and a host compiler does not. One header compiled first says whether it all fits together;
@@ -35,7 +35,10 @@ if [ -f "$gloo_include/gloo/config.h" ]; then flags+=(-DLOOM_WITH_GLOO -DUSE_C10
 nccl_note=""
 if [ -f "$lib/libtorch_cuda.so" ]; then
   nccl_flags=()
-  for include in "${CUDA_HOME:-/usr/local/cuda}/include" "$libtorch"/../nvidia/cu13/include "$libtorch"/../nvidia/*/include; do
+  # The toolkit: CUDA_HOME, else the one whose nvcc is on PATH, else /usr/local/cuda.
+  nvcc="$(command -v nvcc || true)"
+  toolkit="${CUDA_HOME:-${nvcc:+$(dirname "$(dirname "$(readlink -f "$nvcc")")")}}"
+  for include in "${toolkit:-/usr/local/cuda}/include" /usr/local/cuda/include "$libtorch"/../nvidia/cu13/include "$libtorch"/../nvidia/*/include; do
     if [ -d "$include" ]; then
       nccl_flags+=(-I"$include")
       if [ -d "$include/cccl" ]; then nccl_flags+=(-I"$include/cccl"); fi
