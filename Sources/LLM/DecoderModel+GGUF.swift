@@ -106,30 +106,49 @@ extension DecoderModel {
         }
     }
 
+    /// llama.cpp's module names within a block for `architecture`, by Hugging Face module name (one table for
+    /// export and import; each llama.cpp name appears once).
+    static func ggufBlockModules(architecture: String) -> [String: String] {
+        var modules = ["input_layernorm": "attn_norm", "self_attn.o_proj": "attn_output", "mlp.down_proj": "ffn_down"]
+        if architecture == "phi3" {
+            // Phi-3's fused projections, one matrix each (llama.cpp splits gate/up itself).
+            modules["self_attn.qkv_proj"] = "attn_qkv"
+            modules["mlp.gate_up_proj"] = "ffn_up"
+        } else {
+            modules["self_attn.q_proj"] = "attn_q"
+            modules["self_attn.k_proj"] = "attn_k"
+            modules["self_attn.v_proj"] = "attn_v"
+            modules["mlp.gate_proj"] = "ffn_gate"
+            modules["mlp.up_proj"] = "ffn_up"
+        }
+        if architecture.hasPrefix("gemma") {
+            // Gemma's norms around each sub-block.
+            modules["post_attention_layernorm"] = "post_attention_norm"
+            modules["pre_feedforward_layernorm"] = "ffn_norm"
+            modules["post_feedforward_layernorm"] = "post_ffw_norm"
+        } else {
+            modules["post_attention_layernorm"] = "ffn_norm"
+        }
+        if ["qwen3", "gemma3"].contains(architecture) {
+            modules["self_attn.q_norm"] = "attn_q_norm"
+            modules["self_attn.k_norm"] = "attn_k_norm"
+        }
+        return modules
+    }
+
+    /// llama.cpp's names of the tensors outside the blocks, by Hugging Face name.
+    static let ggufWholeTensors = ["model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
+                                   "lm_head.weight": "output.weight"]
+
     /// llama.cpp's name for a Hugging Face tensor name (standard, text-only names), nil for none.
     func ggufTensorName(_ hfName: String) -> String? {
-        let whole = ["model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
-                     "lm_head.weight": "output.weight"]
-        if let name = whole[hfName] { return name }
+        if let name = Self.ggufWholeTensors[hfName] { return name }
         let parts = hfName.split(separator: ".", maxSplits: 3).map(String.init)
         guard parts.count == 4, parts[0] == "model", parts[1] == "layers", let index = Int(parts[2]) else { return nil }
         let rest = parts[3]
         guard let dot = rest.lastIndex(of: ".") else { return nil }
         let module = String(rest[..<dot]), kind = String(rest[rest.index(after: dot)...])
-        let gemma = ggufArchitecture.hasPrefix("gemma")
-        let modules = [
-            "input_layernorm": "attn_norm",
-            // Gemma's norms around each sub-block; elsewhere the norm before the MLP.
-            "post_attention_layernorm": gemma ? "post_attention_norm" : "ffn_norm",
-            "pre_feedforward_layernorm": "ffn_norm", "post_feedforward_layernorm": "post_ffw_norm",
-            "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
-            "self_attn.qkv_proj": "attn_qkv", "self_attn.o_proj": "attn_output",
-            "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm",
-            "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
-            // Phi-3's gate and up projections, one matrix, which llama.cpp splits itself.
-            "mlp.gate_up_proj": "ffn_up",
-        ]
-        return modules[module].map { "blk.\(index).\($0).\(kind)" }
+        return Self.ggufBlockModules(architecture: ggufArchitecture)[module].map { "blk.\(index).\($0).\(kind)" }
     }
 
     /// Every tensor under llama.cpp's name, encoded when written: in the order llama.cpp's converter

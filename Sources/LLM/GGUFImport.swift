@@ -8,54 +8,88 @@ import LoomCore
 import Torch
 
 public enum GGUFImport {
+    /// llama.cpp's architectures Loom reads, and the Hugging Face model_type each becomes.
+    static let modelTypes = ["llama": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "gemma2": "gemma2", "gemma3": "gemma3_text", "phi3": "phi3"]
+
     /// The model's config.json (as ModelConfig) and its weights under Hugging Face names (f32, CPU).
     public static func model(_ reader: GGUFReader) throws -> (config: ModelConfig, tensors: [String: Tensor]) {
         let path = reader.file.path
         let arch = reader["general.architecture"]?.stringValue ?? ""
-        let modelType: String
-        switch arch {
-        case "llama": modelType = "llama"
-        case "qwen2": modelType = "qwen2"
-        default: throw GGUFFileError(file: path, problem: "general.architecture \"\(arch)\" is not supported (llama, qwen2)")
+        guard let modelType = modelTypes[arch] else {
+            throw GGUFFileError(file: path, problem: "general.architecture \"\(arch)\" is not supported (\(modelTypes.keys.sorted().joined(separator: ", ")))")
         }
         func integer(_ key: String) throws -> Int {
             guard let value = reader["\(arch).\(key)"]?.intValue else { throw GGUFFileError(file: path, problem: "\(arch).\(key): missing or not an integer") }
             return value
         }
-        func number(_ key: String, default value: Double) -> Double { reader["\(arch).\(key)"]?.doubleValue ?? value }
+        // GGUF keeps hyperparameters as float32: a widened one is read back as the shortest decimal of that
+        // float (1e-06, not 9.99999997e-07), so config.json says what the source model said.
+        func number(_ key: String) -> Double? {
+            reader["\(arch).\(key)"]?.doubleValue.map { Double(Float($0)) == $0 ? Double(Float($0).description) ?? $0 : $0 }
+        }
         let heads = try integer("attention.head_count")
         let kvHeads = (try? integer("attention.head_count_kv")) ?? heads
         let hidden = try integer("embedding_length")
+        let layers = try integer("block_count")
         let tokens = reader["tokenizer.ggml.tokens"]?.arrayValue?.count
         let byName = Dictionary(reader.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         guard let embedding = byName["token_embd.weight"] else { throw GGUFFileError(file: path, problem: "no token_embd.weight tensor") }
         let vocabulary = (try? integer("vocab_size")) ?? tokens ?? embedding.shape[0]
         let headDim = (try? integer("attention.key_length")) ?? (try? integer("rope.dimension_count")) ?? hidden / heads
-        let config = ModelConfig(
-            modelType: modelType, hiddenSize: hidden, intermediateSize: try integer("feed_forward_length"),
-            numHiddenLayers: try integer("block_count"), numAttentionHeads: heads, numKeyValueHeads: kvHeads,
-            headDim: headDim, vocabSize: vocabulary, ropeTheta: number("rope.freq_base", default: 10_000),
-            rmsNormEps: number("attention.layer_norm_rms_epsilon", default: 1e-5), tieWordEmbeddings: byName["output.weight"] == nil,
-            maxPositionEmbeddings: (try? integer("context_length")) ?? 2048,
-            bosTokenId: reader["tokenizer.ggml.bos_token_id"]?.intValue,
-            eosTokenIds: reader["tokenizer.ggml.eos_token_id"]?.intValue.map { [$0] } ?? [])
+        let context = (try? integer("context_length")) ?? 2048
 
-        var tensors: [String: Tensor] = [:]
-        let parts = [
-            "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm", "attn_q": "self_attn.q_proj",
-            "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj", "attn_output": "self_attn.o_proj",
-            "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj",
+        // config.json as transformers writes it for the family, decoded by the family (one path for all).
+        var config: [String: Any] = [
+            "model_type": modelType, "hidden_size": hidden, "intermediate_size": try integer("feed_forward_length"),
+            "num_hidden_layers": layers, "num_attention_heads": heads, "num_key_value_heads": kvHeads, "head_dim": headDim,
+            "vocab_size": vocabulary, "rope_theta": number("rope.freq_base") ?? 10_000,
+            "rms_norm_eps": number("attention.layer_norm_rms_epsilon") ?? 1e-5, "tie_word_embeddings": byName["output.weight"] == nil,
+            "max_position_embeddings": context,
+            "bos_token_id": reader["tokenizer.ggml.bos_token_id"]?.intValue ?? NSNull(),
+            "eos_token_id": reader["tokenizer.ggml.eos_token_id"]?.intValue ?? NSNull(),
         ]
+        if reader["\(arch).rope.scaling.type"]?.stringValue == "linear", let factor = number("rope.scaling.factor") {
+            config["rope_scaling"] = ["rope_type": "linear", "factor": factor]
+        }
+        let window = try? integer("attention.sliding_window")
+        switch arch {
+        case "gemma2", "gemma3":
+            // What llama.cpp fixes for Gemma: queries scaled by head_dim^−½ (hidden/heads for the 27B models,
+            // which it knows by their layer count), the window on every 2nd / all but every 6th layer (the
+            // families' default pattern), Gemma 2's caps (50 / 30 unless given), Gemma 3's local base 10 000.
+            let is27B = (arch == "gemma2" && layers == 46) || (arch == "gemma3" && layers == 62)
+            config["query_pre_attn_scalar"] = is27B ? hidden / heads : headDim
+            config["hidden_activation"] = "gelu_pytorch_tanh"
+            config["sliding_window"] = window ?? 4096
+            if arch == "gemma2" {
+                config["attn_logit_softcapping"] = number("attn_logit_softcapping") ?? 50
+                config["final_logit_softcapping"] = number("final_logit_softcapping") ?? 30
+            } else {
+                config["rope_local_base_freq"] = number("rope.freq_base_swa") ?? 10_000
+                config["final_logit_softcapping"] = NSNull()
+                config["attn_logit_softcapping"] = NSNull()
+            }
+        case "phi3":
+            let rotary = (try? integer("rope.dimension_count")) ?? headDim
+            config["partial_rotary_factor"] = Double(rotary) / Double(headDim)
+            config["original_max_position_embeddings"] = context
+            if let window { config["sliding_window"] = window }
+        default: break
+        }
+        let decoded = try ModelConfig.decode(try JSONSerialization.data(withJSONObject: config), file: "\(path) (its \(arch).* keys as config.json)")
+
+        // llama.cpp's names back to transformers': the table export writes with, inverted.
+        let modules = Dictionary(uniqueKeysWithValues: DecoderModel.ggufBlockModules(architecture: arch).map { ($1, $0) })
+        let whole = Dictionary(uniqueKeysWithValues: DecoderModel.ggufWholeTensors.map { ($1, $0) })
+        var tensors: [String: Tensor] = [:]
         for info in reader.tensors {
+            if info.name == "rope_freqs.weight" { continue }  // llama3's scaling, given again by rope_scaling in config.json (not read yet)
             let name: String
-            switch info.name {
-            case "token_embd.weight": name = "model.embed_tokens.weight"
-            case "output_norm.weight": name = "model.norm.weight"
-            case "output.weight": name = "lm_head.weight"
-            case "rope_freqs.weight": continue  // llama3's scaling, given again by rope_scaling in config.json (not read yet)
-            default:
+            if let hf = whole[info.name] {
+                name = hf
+            } else {
                 let pieces = info.name.split(separator: ".")
-                guard pieces.count == 4, pieces[0] == "blk", let layer = Int(pieces[1]), let part = parts[String(pieces[2])] else {
+                guard pieces.count == 4, pieces[0] == "blk", let layer = Int(pieces[1]), let part = modules[String(pieces[2])] else {
                     throw GGUFFileError(file: path, problem: "tensor \(info.name): not a tensor of a \(arch) model Loom knows")
                 }
                 name = "model.layers.\(layer).\(part).\(pieces[3])"
@@ -63,9 +97,11 @@ public enum GGUFImport {
             var tensor = try GGUFDequantize.tensor(info, from: reader)
             if arch == "llama", name.contains("self_attn.q_proj") { tensor = try reverseInterleave(tensor, heads: heads) }
             if arch == "llama", name.contains("self_attn.k_proj") { tensor = try reverseInterleave(tensor, heads: kvHeads) }
+            // llama.cpp stores Gemma's norms as their gains 1 + w.
+            if arch.hasPrefix("gemma"), info.name.hasSuffix("norm.weight") { tensor = try tensor.sub(1) }
             tensors[name] = tensor
         }
-        return (config, tensors)
+        return (decoded, tensors)
     }
 
     /// transformers' reverse_permute_weights: llama.cpp's interleaved rotary rows back to two halves per head.

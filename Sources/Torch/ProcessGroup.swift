@@ -6,6 +6,9 @@
 // Every collective is bounded by the group's timeout: when a rank dies (killed, out of memory) the
 // others fail with an error instead of waiting forever — Gloo notices a closed connection at once.
 import CTorch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A c10d collective backend.
 public enum ProcessGroupBackend: String, Sendable, CaseIterable {
@@ -40,6 +43,11 @@ public final class ProcessGroup: @unchecked Sendable {
     /// timeout passes, which throws).
     public init(host: String, port: Int, rank: Int, worldSize: Int, backend: ProcessGroupBackend, timeoutSeconds: Double) throws {
         try TorchRuntime.ensureConfigured()
+        // A peer that dies closes its sockets; a Gloo or store write to one then raises SIGPIPE, whose default
+        // action kills this process before the collective can fail with an error naming the peer (seen: rank 0
+        // "killed by signal 13" instead of "rank 1 … killed by signal 9"). Ignored, the write fails with EPIPE
+        // and c10d throws. (Python, and so torchrun's ranks, ignore SIGPIPE the same way.)
+        signal(SIGPIPE, SIG_IGN)
         var out: OpaquePointer? = nil
         try check {
             ctorch_process_group_new(host, Int32(port), Int32(rank), Int32(worldSize), backend.rawValue, Int64(timeoutSeconds * 1000), &out, $0)

@@ -93,6 +93,48 @@ import Torch
         #expect((report?["transformers_max_abs_logit_difference"] as? Double ?? 1) < 1e-4, "\(report ?? [:])")
     }
 
+    @Test(arguments: familyConfigs.map(\.architecture))
+    func importingTheExportedFileGivesBackTheSameConfigurationAndTheFileRoundedWeights(architecture: String) throws {
+        let scratch = try ScratchDirectory("loom-gguf-roundtrip-\(architecture)")
+        let source = try familyModel(Self.familyConfigs.first { $0.architecture == architecture }!.json, scratch)
+        let file = scratch.path("model.gguf").path
+        let export = try runProcess(loom, ["export-gguf", source.path, "--out", file, "--type", "f16"])
+        try #require(export.status == 0, "\(export.stderr)")
+        let imported = scratch.path("imported")
+        let result = try runProcess(loom, ["import-gguf", file, "--out", imported.path])
+        try #require(result.status == 0, "\(result.stderr)")
+        // What the file carries rebuilds the configuration (llama.cpp's fixed choices included).
+        let (importedConfig, sourceConfig) = (try ModelConfig.load(from: imported), try ModelConfig.load(from: source))
+        #expect(importedConfig == sourceConfig, "\(String(describing: importedConfig))\n\(String(describing: sourceConfig))")
+        let original = try DecoderModel.load(from: source).stateDictionary(mergeAdapter: false)
+        let back = try DecoderModel.load(from: imported).stateDictionary(mergeAdapter: false)
+        #expect(Set(back.keys) == Set(original.keys))
+        for (name, tensor) in original {
+            guard let other = back[name] else { continue }
+            // Matrices: exactly their f16 rounding. Norms (f32, Gemma's stored as 1 + w): one f32 rounding.
+            let expected = tensor.rank == 2 ? try tensor.to(.float16).to(.float32) : tensor
+            #expect(try maxAbsDifference(other, expected) <= (tensor.rank == 2 ? 0 : 1e-6), "\(name)")
+        }
+    }
+
+    @Test func importingAnArchitectureLoomDoesNotReadIsRefusedNamingItAndNothingIsWritten() throws {
+        let scratch = try ScratchDirectory("loom-gguf-import-arch")
+        let source = try familyModel(Self.familyConfigs[0].json, scratch)
+        let file = scratch.path("model.gguf")
+        try #require(try runProcess(loom, ["export-gguf", source.path, "--out", file.path]).status == 0)
+        // general.architecture is the first value written: "gemma2" becomes "falcon" (llama.cpp has it; Loom does not).
+        var bytes = try Data(contentsOf: file)
+        let range = try #require(bytes.range(of: Data("gemma2".utf8)))
+        bytes.replaceSubrange(range, with: Data("falcon".utf8))
+        try bytes.write(to: file)
+        let out = scratch.path("imported")
+        let result = try runProcess(loom, ["import-gguf", file.path, "--out", out.path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("\(file.path): general.architecture \"falcon\" is not supported (gemma2, gemma3, llama, phi3, qwen2, qwen3)"),
+                "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
     @Test func whatLlamaCppFixesForGemmaIsCheckedAndAModelThatDiffersIsRefusedWithNothingWritten() throws {
         let gemma2 = Self.familyConfigs[0].json, gemma3 = Self.familyConfigs[1].json
         let cases = [
