@@ -55,17 +55,24 @@ if let libtorch {
         compileFlags += ["-DLOOM_WITH_GLOO", "-DUSE_C10D_GLOO", "-I\(glooInclude)"]
     }
     // NCCL on a CUDA build: nccl.h, and CUDA's headers, which c10d's NCCL header includes through ATen's
-    // CUDA context — the toolkit's first, then the CUDA wheels' beside torch (cu13: nvidia/cu13/include;
+    // CUDA context — the toolkit's first (searched as build-shim.sh searches), then the CUDA wheels' beside torch (cu13: nvidia/cu13/include;
     // cu12: nvidia/<library>/include); CUDA 13 keeps CCCL (<nv/target>) under include/cccl, which nvcc adds
     // by itself and a host compiler does not. Only where all of it is found (build-shim.sh, which a GPU box
     // without Swift uses, also compiles the header first and says why when it does not).
     if !cuda.isEmpty {
         let nvidia = "\(libtorch)/../nvidia"
-        let wheelIncludes = ((try? FileManager.default.contentsOfDirectory(atPath: nvidia)) ?? []).sorted()
-            .filter { $0 != "cu13" }.map { "\(nvidia)/\($0)/include" }
-        let cudaIncludes = (["\(environment["CUDA_HOME"] ?? "/usr/local/cuda")/include", "\(nvidia)/cu13/include"] + wheelIncludes)
-            .filter { FileManager.default.fileExists(atPath: $0) }
-            .flatMap { [$0] + (FileManager.default.fileExists(atPath: "\($0)/cccl") ? ["\($0)/cccl"] : []) }
+        // The toolkit as build-shim.sh finds it: CUDA_HOME, else the one whose nvcc is on PATH, else /usr/local/cuda.
+        let nvcc = (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/nvcc" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+        let toolkit = environment["CUDA_HOME"]
+            ?? nvcc.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent().path }
+            ?? "/usr/local/cuda"
+        let wheelIncludes = ((try? FileManager.default.contentsOfDirectory(atPath: nvidia)) ?? []).sorted().map { "\(nvidia)/\($0)/include" }
+        var cudaIncludes: [String] = []
+        for include in ["\(toolkit)/include", "/usr/local/cuda/include", "\(nvidia)/cu13/include"] + wheelIncludes
+        where !cudaIncludes.contains(include) && FileManager.default.fileExists(atPath: include) {
+            cudaIncludes += [include] + (FileManager.default.fileExists(atPath: "\(include)/cccl") ? ["\(include)/cccl"] : [])
+        }
         func found(_ header: String, in includes: [String]) -> String? {
             includes.first { FileManager.default.fileExists(atPath: "\($0)/\(header)") }
         }

@@ -39,6 +39,7 @@ if [ -f "$lib/libtorch_cuda.so" ]; then
   nvcc="$(command -v nvcc || true)"
   toolkit="${CUDA_HOME:-${nvcc:+$(dirname "$(dirname "$(readlink -f "$nvcc")")")}}"
   for include in "${toolkit:-/usr/local/cuda}/include" /usr/local/cuda/include "$libtorch"/../nvidia/cu13/include "$libtorch"/../nvidia/*/include; do
+    case " ${nccl_flags[*]} " in *" -I$include "*) continue ;; esac  # each directory once (cu13 is also in the glob)
     if [ -d "$include" ]; then
       nccl_flags+=(-I"$include")
       if [ -d "$include/cccl" ]; then nccl_flags+=(-I"$include/cccl"); fi

@@ -17,20 +17,17 @@ public enum GGUFExportType: String, CaseIterable, Sendable {
 
 extension DecoderModel {
 
-    /// llama.cpp's architecture for this model's family.
-    public var ggufArchitecture: String {
-        switch config.modelType {
-        case "qwen2": "qwen2"
-        case "qwen3": "qwen3"
-        case "gemma2": "gemma2"
-        case "gemma3", "gemma3_text": "gemma3"
-        case "phi3": "phi3"
-        default: "llama"  // llama and mistral
-        }
-    }
+    /// The model types GGUF export writes, each with llama.cpp's architecture for it.
+    static let ggufArchitectures: [(modelType: String, architecture: String)] = [
+        ("llama", "llama"), ("mistral", "llama"), ("qwen2", "qwen2"), ("qwen3", "qwen3"),
+        ("gemma2", "gemma2"), ("gemma3_text", "gemma3"), ("gemma3", "gemma3"), ("phi3", "phi3"),
+    ]
 
     /// The model types GGUF export writes.
-    public static let ggufModelTypes = LlamaFamily.modelTypes + ["gemma2", "gemma3_text", "gemma3", "phi3"]
+    public static var ggufModelTypes: [String] { ggufArchitectures.map(\.modelType) }
+
+    /// llama.cpp's architecture for this model's family (`llama` for a type export refuses).
+    public var ggufArchitecture: String { Self.ggufArchitectures.first { $0.modelType == config.modelType }?.architecture ?? "llama" }
 
     /// `general.*` and `<architecture>.*` keys. What llama.cpp fixes per architecture instead of reading
     /// (Gemma's attention scale from head_dim, its sliding-window layer pattern, Gemma 3's local RoPE base,
@@ -156,10 +153,16 @@ extension DecoderModel {
     /// (1 + w), as llama.cpp's converter stores them.
     public func ggufTensors(type: GGUFExportType, mergeAdapter: Bool = true) throws -> [GGUFTensor] {
         let state = try stateDictionary(mergeAdapter: mergeAdapter)
-        func layerOf(_ name: String) -> Int {
-            name.hasPrefix("model.layers.") ? Int(name.split(separator: ".")[2])! : (name == "model.embed_tokens.weight" ? -1 : Int.max)
+        // The embedding, each layer's tensors, the final norm, the head.
+        func position(_ name: String) -> Int {
+            switch name {
+            case "model.embed_tokens.weight": -1
+            case "model.norm.weight": Int.max - 1
+            case "lm_head.weight": Int.max
+            default: name.hasPrefix("model.layers.") ? Int(name.split(separator: ".")[2]) ?? Int.max : Int.max
+            }
         }
-        let ordered = state.keys.sorted { (layerOf($0), $0) < (layerOf($1), $1) }
+        let ordered = state.keys.map { (position($0), $0) }.sorted { $0 < $1 }.map(\.1)
         var tensors: [GGUFTensor] = []
         for hfName in ordered {
             guard let ggufName = ggufTensorName(hfName) else {
