@@ -13,9 +13,10 @@ public struct ModelKernels: Sendable, Equatable {
     /// Cross-entropy whose gradient is computed in the forward pass (`Tensor.fusedCrossEntropy`).
     public var fusedCrossEntropy: Bool
     /// Causal attention by blocks of queries, skipping the masked keys (`causalAttention`, a CPU kernel of
-    /// Loom's). Off by default: with the torch 2.13 wheel (MKL) PyTorch's SDPA is faster on the CPU too —
-    /// LoRA steps at 1552 against 1466 tokens/s on bench/lora-train's shape and 333 against 308 on
-    /// SmolLM2-135M's (`loom-bench probe-lora-step --variants fused,block-attention`).
+    /// Loom's, f32, flash-style: backward rebuilds the probabilities from each query's log-sum-exp). On by
+    /// default where it applies (f32 on the CPU, no custom scale, soft-cap or document mask), SDPA elsewhere:
+    /// on bench/lora-train's shape with the torch 2.13 wheel it trains faster than PyTorch's CPU SDPA
+    /// (`loom-bench probe-lora-step --variants fused,sdpa-attention`; attention alone: `loom-bench torch-ops`).
     public var fusedAttention: Bool
     /// LoRA updates of a fused projection written into its output in place (`Tensor.loraUpdateInPlace`).
     public var fusedLoRAUpdate: Bool
@@ -25,7 +26,7 @@ public struct ModelKernels: Sendable, Equatable {
 
     public init(
         fusedProjections: Bool = true, fusedAttentionHeads: Bool = true, fusedSwiGLU: Bool = true, fusedCrossEntropy: Bool = true,
-        fusedAttention: Bool = false, fusedLoRAUpdate: Bool = true, sdpaAttention: Bool = true
+        fusedAttention: Bool = true, fusedLoRAUpdate: Bool = true, sdpaAttention: Bool = true
     ) {
         self.fusedProjections = fusedProjections
         self.fusedAttentionHeads = fusedAttentionHeads
@@ -36,7 +37,8 @@ public struct ModelKernels: Sendable, Equatable {
         self.sdpaAttention = sdpaAttention
     }
 
-    /// The default: every fused path that is faster on; attention through SDPA.
+    /// The default: every fused path that is faster on; attention through the block kernel where it applies,
+    /// else SDPA.
     public static let fused = ModelKernels()
     /// Every fused path off: tensor-op composites only.
     public static let composite = ModelKernels(

@@ -53,6 +53,7 @@ public struct HyperwordsStage: StageKind {
             "hyperwords/base_tokens_per_word": .none, "hyperwords/base_bytes_per_token": .none,
             "hyperwords/token_reduction": .maximize, "hyperwords/train_token_reduction": .maximize,
             "hyperwords/new_token_share": .none, "hyperwords/train_surprisal": .none, "hyperwords/scored_tokens": .none,
+            "hyperwords/learning_seconds": .none,
         ],
         checkParameters: Parameters.check,
         tierKeys: ["tiers", "heldout_tier"])
@@ -211,6 +212,7 @@ public struct HyperwordsStage: StageKind {
         ]
         if let training = extended.training {
             values["hyperwords/pruned"] = Double(training.pruned)
+            values["hyperwords/learning_seconds"] = training.learningSeconds
             values["hyperwords/train_base_tokens"] = Double(training.baseTokens)
             values["hyperwords/train_tokens"] = Double(training.extendedTokens)
             values["hyperwords/train_token_reduction"] = training.baseTokens == 0 ? 0 : Double(training.baseTokens - training.extendedTokens) / Double(training.baseTokens)

@@ -48,13 +48,15 @@ public struct HyperwordTraining: Sendable, Codable, Equatable {
     /// Tokens learned and then dropped because the finished tokenizer used them fewer than
     /// `minCount` times (with every token built on them).
     public var pruned: Int
-    public var learningSeconds: Double
+    /// Wall-clock time of the learning, for progress lines and the stage's metrics. Not written to
+    /// hyperwords.json, so that the same inputs give the same bytes (read back as 0; files that still
+    /// carry `learning_seconds` read as before).
+    public var learningSeconds: Double = 0
 
     enum CodingKeys: String, CodingKey {
         case options, texts, bytes, pruned
         case baseTokens = "base_tokens"
         case extendedTokens = "extended_tokens"
-        case learningSeconds = "learning_seconds"
     }
 }
 

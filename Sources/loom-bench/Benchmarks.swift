@@ -64,6 +64,41 @@ enum Benchmarks {
         return (fused, composite)
     }
 
+    /// Milliseconds for causal self-attention over q, k, v (batch, heads, seq, dim) f32 — forward alone,
+    /// and forward + backward with gradients to q, k and v — through PyTorch's SDPA and through Loom's
+    /// block kernel (`causalAttention`, ModelKernels.fusedAttention). The two take turns, run by run.
+    static func causalAttention(
+        batch: Int = 8, heads: Int = 8, sequence: Int = 256, dim: Int = 64, runs: Int = 9
+    ) throws -> [String: (forward: Double, forwardBackward: Double)] {
+        let generator = try Generator(seed: 0)
+        let (q, k, v) = (try Tensor.randn([batch, heads, sequence, dim], generator: generator).setRequiresGrad(),
+                         try Tensor.randn([batch, heads, sequence, dim], generator: generator).setRequiresGrad(),
+                         try Tensor.randn([batch, heads, sequence, dim], generator: generator).setRequiresGrad())
+        let upstream = try Tensor.randn([batch * sequence, heads * dim], generator: generator)
+        let kernels: [String: () throws -> Tensor] = [
+            // SDPA returns (B, H, T, D); the block kernel (B·T, H·D) token-major, as the model uses each.
+            "sdpa": { try scaledDotProductAttention(q: q, k: k, v: v, isCausal: true).transpose(1, 2).reshape([batch * sequence, heads * dim]) },
+            "block": { try Torch.causalAttention(q: q, k: k, v: v) },
+        ]
+        var forward: [String: [Double]] = [:], forwardBackward: [String: [Double]] = [:]
+        for run in 0...runs {
+            for (name, attention) in kernels.sorted(by: { $0.key < $1.key }) {
+                let forwardSeconds = try Timing.medianSeconds(runs: 1) { _ = try withNoGrad { try attention() } }
+                let bothSeconds = try Timing.medianSeconds(runs: 1) {
+                    try attention().backward(upstream)
+                    for tensor in [q, k, v] { try tensor.clearGrad() }
+                }
+                guard run > 0 else { continue }  // the first turn warms up
+                forward[name, default: []].append(forwardSeconds * 1e3)
+                forwardBackward[name, default: []].append(bothSeconds * 1e3)
+            }
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        return kernels.keys.reduce(into: [:]) { result, name in
+            result[name] = (median(forward[name]!), median(forwardBackward[name]!))
+        }
+    }
+
     /// Megabytes of resident memory held between forward and backward by `layers` stacked
     /// hidden × hidden NF4 linear layers (input batch × hidden, requiring grad): with the fused
     /// `Quantization4Bit.linear` and with `dequantize` followed by `linear` (whose graph keeps every

@@ -36,6 +36,7 @@ struct TorchOps: ParsableCommand {
         let small = try Benchmarks.dequantize4Bit(rows: smallRows, columns: smallColumns, runs: quick ? 1 : 9)
         let large = try Benchmarks.dequantize4Bit(rows: largeRows, columns: largeColumns, runs: quick ? 1 : 9)
         let norm = quick ? try Benchmarks.rmsNorm(rows: 16, hidden: 32, runs: 1) : try Benchmarks.rmsNorm()
+        let attention = quick ? try Benchmarks.causalAttention(batch: 1, heads: 2, sequence: 32, dim: 16, runs: 1) : try Benchmarks.causalAttention()
         let retained = quick
             ? try Benchmarks.linear4BitRetainedMegabytes(layers: 2, hidden: 128, batch: 2)
             : try Benchmarks.linear4BitRetainedMegabytes()
@@ -49,6 +50,8 @@ struct TorchOps: ParsableCommand {
             "nf4_dequantize_small_ms": pair(small), "nf4_dequantize_small_shape": [smallRows, smallColumns],
             "nf4_dequantize_large_ms": pair(large), "nf4_dequantize_large_shape": [largeRows, largeColumns],
             "rms_norm_forward_backward_ms": pair(norm),
+            "causal_attention_ms": attention.mapValues { ["forward": rounded($0.forward), "forward_backward": rounded($0.forwardBackward)] },
+            "causal_attention_shape": quick ? [1, 2, 32, 16] : [8, 8, 256, 64],
             "nf4_linear_retained_mb": ["fused": rounded(retained.fused), "composite": rounded(retained.composite)],
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])

@@ -24,7 +24,7 @@ struct ProbeLoRAStep: ParsableCommand {
     @Option var alpha = 32.0
     @Option(help: "Timed steps per turn of a variant (after one warm-up step).") var steps = 4
     @Option(help: "Turns each variant takes.") var rounds = 1
-    @Option(help: "Comma-separated kernel variants to time in turn: fused, composite, no-<kernel> (no-attention: batched GEMMs, neither SDPA nor the block kernel), or block-attention.")
+    @Option(help: "Comma-separated kernel variants to time in turn: fused, composite, no-<kernel> (no-attention: batched GEMMs, neither SDPA nor the block kernel), or sdpa-attention (SDPA instead of the block kernel).")
     var variants = "fused"
     @Option(help: "Write a Chrome trace of one more step (of the first variant) here.") var trace: String?
 
@@ -105,7 +105,7 @@ struct ProbeLoRAStep: ParsableCommand {
             case "no-heads": kernels.fusedAttentionHeads = false
             case "no-swiglu": kernels.fusedSwiGLU = false
             case "no-cross-entropy": kernels.fusedCrossEntropy = false
-            case "block-attention": kernels.fusedAttention = true  // Loom's CPU block kernel instead of SDPA
+            case "sdpa-attention": kernels.fusedAttention = false  // PyTorch's SDPA instead of Loom's CPU block kernel
             case "no-attention", "composite-attention": kernels.fusedAttention = false; kernels.sdpaAttention = false
             case "no-lora-update": kernels.fusedLoRAUpdate = false
             default: throw ValidationError("unknown kernel variant \(variant)")

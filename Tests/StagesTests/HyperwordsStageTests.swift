@@ -44,6 +44,7 @@ import Tokenizers
         let training = try #require(extended.training)
         #expect(metrics["hyperwords/train_base_tokens"] == Double(training.baseTokens))
         #expect(metrics["hyperwords/train_tokens"] == Double(training.extendedTokens))
+        #expect((metrics["hyperwords/learning_seconds"] ?? -1) >= 0)
         #expect(training.extendedTokens < training.baseTokens)
 
         let pieces = try #require(try project.output(run, "hyperwords", "pieces.tsv")).split(separator: "\n")

@@ -56,6 +56,33 @@ import Testing
         #expect(byBytes.newTokens.map(\.text) == ["the best"])
     }
 
+    @Test func theSameTextsGiveTheSameFiles() throws {
+        // A learning run's files are a function of its inputs (a cache that compares digests relies on it):
+        // the wall-clock time is kept out of hyperwords.json, in memory and in the stage's metrics only.
+        let texts = Array(repeating: "он сказал в том доме", count: 10) + Array(repeating: "и в том", count: 30)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("loom-hyperwords-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var files: [[Data]] = []
+        for run in 0..<2 {
+            let directory = scratch.appendingPathComponent("\(run)")
+            try Self.learn(texts).save(to: directory)
+            files.append(try [ExtendedTokenizer.tokenizerFile, ExtendedTokenizer.hyperwordsFile].map {
+                try Data(contentsOf: directory.appendingPathComponent($0))
+            })
+        }
+        #expect(files[0] == files[1])
+        let json = String(decoding: files[0][1], as: UTF8.self)
+        #expect(!json.contains("seconds"))
+        // A file written before, with the time in it, still reads.
+        let old = scratch.appendingPathComponent("0")
+        let withTime = json.replacingOccurrences(of: "\"pruned\"", with: "\"learning_seconds\":1.5,\"pruned\"")
+        #expect(withTime != json)
+        try Data(withTime.utf8).write(to: old.appendingPathComponent(ExtendedTokenizer.hyperwordsFile))
+        let reread = try ExtendedTokenizer(contentsOf: old)
+        #expect(reread.training?.learningSeconds == 0)
+        #expect(reread.training?.pruned == (try Self.learn(texts)).training?.pruned)
+    }
+
     @Test func removingATokenRemovesWhatIsBuiltOnIt() {
         let merges = [
             LearnedMerge(left: 1, right: 2, token: 100), LearnedMerge(left: 3, right: 4, token: 101),

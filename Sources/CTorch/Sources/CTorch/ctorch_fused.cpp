@@ -145,7 +145,7 @@ void dequantize_range(const uint8_t *c, const BlockAbsmaxReader &absmax, const s
                       int64_t block_size, int64_t begin, int64_t end, scalar_t *o) {
     if (begin >= end) return;
     const int64_t first_block = begin / block_size, last_block = ceil_div(end, block_size);
-    at::parallel_for(first_block, last_block, block_grain(block_size), [&](int64_t first, int64_t last) {
+    ctorch::parallel_for(first_block, last_block, block_grain(block_size), [&](int64_t first, int64_t last) {
         for (int64_t b = first; b < last; ++b) {
             const float scale = absmax.at(b);
             scalar_t table[kCodes];
@@ -335,7 +335,7 @@ struct RMSNorm : public torch::autograd::Function<RMSNorm> {
             scalar_t *out = y.data_ptr<scalar_t>();
             const float *wp = w.data_ptr<float>();
             float *r = rstd.data_ptr<float>();
-            at::parallel_for(0, rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(hidden, 1)), [&](int64_t first, int64_t last) {
+            ctorch::parallel_for(0, rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(hidden, 1)), [&](int64_t first, int64_t last) {
                 for (int64_t row = first; row < last; ++row) {
                     const scalar_t *xr = in + row * hidden;
                     const float sum = sum_of_products(xr, xr, Ones(), hidden);
@@ -370,7 +370,7 @@ struct RMSNorm : public torch::autograd::Function<RMSNorm> {
             const float *wp = w.data_ptr<float>();
             const float *r = rstd.data_ptr<float>();
             float *gw = weight_needs_grad ? grad_weight_rows.data_ptr<float>() : nullptr;
-            at::parallel_for(0, rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(hidden, 1)), [&](int64_t first, int64_t last) {
+            ctorch::parallel_for(0, rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(hidden, 1)), [&](int64_t first, int64_t last) {
                 for (int64_t row = first; row < last; ++row) {
                     const scalar_t *xr = in + row * hidden;
                     const scalar_t *gr = g + row * hidden;
@@ -418,7 +418,7 @@ int ctorch_quantize_4bit(ctorch_tensor values, ctorch_tensor codebook, int64_t b
         uint8_t *codes = packed.data_ptr<uint8_t>();
         float *scales = absmax.data_ptr<float>();
         // Blocks are even-sized, so no byte is shared between two blocks (or two threads).
-        at::parallel_for(0, blocks, block_grain(block_size), [&](int64_t first, int64_t last) {
+        ctorch::parallel_for(0, blocks, block_grain(block_size), [&](int64_t first, int64_t last) {
             for (int64_t b = first; b < last; ++b) {
                 const int64_t begin = b * block_size, end = std::min(n, begin + block_size);
                 float amax = 0;

@@ -9,7 +9,13 @@
 #include "ctorch.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/util/ParallelGuard.h>
 #include <torch/cuda.h>
+#include <algorithm>
+#include <atomic>
+#include <dlfcn.h>
+#include <exception>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -194,6 +200,76 @@ inline std::string describe_op(const char *op, std::initializer_list<ctorch_tens
         first = false;
     }
     return text;
+}
+
+// ── Loom's CPU loops on libtorch's threads ──
+//
+// ATen's at::parallel_for is a header template that forks only where its caller is compiled with OpenMP
+// (`_OPENMP` defined); the shim is not — the Swift toolchain's clang would emit calls to LLVM's OpenMP
+// runtime, while the torch wheel ships GCC's libgomp — so there every kernel of ours ran on one thread.
+// `parallel_for` forks through libgomp's GOMP_parallel, the entry point GCC itself emits for `#pragma omp
+// parallel`, found in the process (libtorch_cpu loads it): the kernels share torch's thread team, split
+// the range as ATen does (contiguous chunks, at most one per `grain` items), and MKL called inside sees
+// the parallel region and stays on its thread. Where libtorch is not an OpenMP build (its native thread
+// pool, which at::parallel_for reaches from any caller) or libgomp is not found, at::parallel_for runs.
+namespace openmp {
+struct Runtime {
+    void (*parallel)(void (*)(void *), void *, unsigned, unsigned);
+    int (*thread_num)();
+    int (*num_threads)();
+};
+
+inline const Runtime *runtime() {
+    static const Runtime found = [] {
+        Runtime r{};
+        r.parallel = reinterpret_cast<decltype(r.parallel)>(dlsym(RTLD_DEFAULT, "GOMP_parallel"));
+        r.thread_num = reinterpret_cast<decltype(r.thread_num)>(dlsym(RTLD_DEFAULT, "omp_get_thread_num"));
+        r.num_threads = reinterpret_cast<decltype(r.num_threads)>(dlsym(RTLD_DEFAULT, "omp_get_num_threads"));
+        return r;
+    }();
+    return AT_PARALLEL_OPENMP && found.parallel != nullptr && found.thread_num != nullptr && found.num_threads != nullptr ? &found : nullptr;
+}
+} // namespace openmp
+
+template <class F>
+void parallel_for(int64_t begin, int64_t end, int64_t grain, const F &f) {
+    if (begin >= end) return;
+    const openmp::Runtime *omp = openmp::runtime();
+    if (omp == nullptr) {
+        at::parallel_for(begin, end, grain, f);
+        return;
+    }
+    const int64_t count = end - begin;
+    if (count <= grain || count == 1 || at::get_num_threads() <= 1 || at::in_parallel_region()) {
+        at::internal::ThreadIdGuard id(0);
+        c10::ParallelGuard guard(true);
+        f(begin, end);
+        return;
+    }
+    struct Task {
+        const F &f;
+        int64_t begin, end, grain;
+        const openmp::Runtime *omp;
+        std::atomic_flag failed = ATOMIC_FLAG_INIT;
+        std::exception_ptr error;
+    } task{f, begin, end, grain, omp};
+    // 0 threads: the team's default size, which at::set_num_threads sets (as ATen's own `omp parallel`).
+    omp->parallel([](void *data) {
+        Task &t = *static_cast<Task *>(data);
+        int64_t threads = t.omp->num_threads();
+        if (t.grain > 0) threads = std::min(threads, (t.end - t.begin + t.grain - 1) / t.grain);
+        const int64_t id = t.omp->thread_num(), chunk = (t.end - t.begin + threads - 1) / threads;
+        const int64_t first = t.begin + id * chunk;
+        if (id >= threads || first >= t.end) return;
+        try {
+            at::internal::ThreadIdGuard guard_id(id);
+            c10::ParallelGuard guard(true);
+            t.f(first, std::min(t.end, first + chunk));
+        } catch (...) {
+            if (!t.failed.test_and_set()) t.error = std::current_exception();
+        }
+    }, &task, 0, 0);
+    if (task.error) std::rethrow_exception(task.error);
 }
 
 } // namespace ctorch

@@ -67,7 +67,7 @@ struct AttentionHeads : public torch::autograd::Function<AttentionHeads> {
             const int64_t stride = x.stride(0);
             scalar_t *qp = q.data_ptr<scalar_t>(), *kp = k.data_ptr<scalar_t>(), *vp = v.data_ptr<scalar_t>();
             const float *cp = c.data_ptr<float>(), *sp = s.data_ptr<float>();
-            at::parallel_for(0, rows, row_grain(width), [&](int64_t first, int64_t last) {
+            ctorch::parallel_for(0, rows, row_grain(width), [&](int64_t first, int64_t last) {
                 for (int64_t n = first; n < last; ++n) {
                     const int64_t b = n / length, t = n % length;
                     const scalar_t *row = in + n * stride;
@@ -112,7 +112,7 @@ struct AttentionHeads : public torch::autograd::Function<AttentionHeads> {
             scalar_t *out = gx.data_ptr<scalar_t>();
             const scalar_t *qp = gq.data_ptr<scalar_t>(), *kp = gk.data_ptr<scalar_t>(), *vp = gv.data_ptr<scalar_t>();
             const float *cp = c.data_ptr<float>(), *sp = s.data_ptr<float>();
-            at::parallel_for(0, rows, row_grain(width), [&](int64_t first, int64_t last) {
+            ctorch::parallel_for(0, rows, row_grain(width), [&](int64_t first, int64_t last) {
                 for (int64_t n = first; n < last; ++n) {
                     const int64_t b = n / length, t = n % length;
                     scalar_t *row = out + n * width;
@@ -137,52 +137,92 @@ struct AttentionHeads : public torch::autograd::Function<AttentionHeads> {
     }
 };
 
+// ───────────────────────────── vectorisable row arithmetic ─────────────────────────────
+
+// exp(x) for x ≤ 0 (a softmax's shifted scores) in a form the compiler vectorises: 2^(x·log2 e) split
+// into an integer power (built in the exponent bits) and a degree-5 polynomial on [−½, ½]; relative
+// error < 2e-7. Below −87 the result is 0.
+inline float exp_nonpositive(float x) {
+    x = std::max(x, -87.0f);
+    const float t = x * 1.44269504088896341f;
+    // Round to nearest by the 1.5·2²³ trick (plain adds, which vectorise without SSE4.1's roundps).
+    const float n = (t + 12582912.0f) - 12582912.0f;
+    const float f = (t - n) * 0.693147180559945309f;
+    float p = 1.0f + f * (1.0f + f * (0.5f + f * (0.166666671633f + f * (0.0416664853692f + f * 0.00833336077631f))));
+    const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+// The row loops below are built three times — AVX-512, AVX2 and baseline x86-64 — and the loader picks
+// the one the CPU runs (an ifunc), so one shim binary is fast everywhere. Elsewhere they build once.
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)) && defined(__linux__)
+#define LOOM_ROW_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LOOM_ROW_KERNEL
+#endif
+
+// Reductions kept in kLanes partial results, so that the compiler vectorises them without reordering
+// a single sum (which it may not do for floats): one lane per element of a 512-bit register.
+constexpr int64_t kLanes = 16;
+
+// σ(x) = 1 / (1 + e^−x) with the exponent never positive (no overflow): e = exp(−|x|), σ = 1/(1 + e) for
+// x ≥ 0 and e/(1 + e) below. Branch-free, so a row of it vectorises.
+inline float sigmoid(float x) {
+    const float e = exp_nonpositive(-std::fabs(x));
+    const float inverse = 1.0f / (1.0f + e);
+    return x >= 0 ? inverse : e * inverse;
+}
+
 // ───────────────────────────── SwiGLU ─────────────────────────────
 
-// σ(gate) comes from ATen's vectorised sigmoid (an exp per element is the costly part); the products
-// around it are fused. σ is kept for backward instead of being recomputed.
+// σ(gate) is computed in the same pass as the products (`sigmoid` above) and again in backward, so
+// neither pass writes or reads a separate σ tensor: the kernel moves only the gate|up input, the output
+// and their gradients.
 struct SwiGLU : public torch::autograd::Function<SwiGLU> {
     static at::Tensor forward(AutogradContext *ctx, const at::Tensor &gate_up) {
         if (gate_up.dim() != 2 || gate_up.size(1) % 2 != 0)
             throw std::invalid_argument("swiglu: expected [rows, 2·intermediate], got " + c10::str(gate_up.sizes()));
         const at::Tensor x = unit_stride_rows(gate_up);
         const int64_t rows = x.size(0), inner = x.size(1) / 2;
-        const at::Tensor sig = at::sigmoid(x.narrow(1, 0, inner)).contiguous();
         at::Tensor y = at::empty({rows, inner}, x.options());
         AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, x.scalar_type(), "swiglu", [&] {
-            const scalar_t *in = x.data_ptr<scalar_t>(), *sp = sig.data_ptr<scalar_t>();
+            const scalar_t *in = x.data_ptr<scalar_t>();
             scalar_t *out = y.data_ptr<scalar_t>();
             const int64_t stride = x.stride(0);
-            at::parallel_for(0, rows, row_grain(inner), [&](int64_t first, int64_t last) {
+            ctorch::parallel_for(0, rows, row_grain(inner), [&](int64_t first, int64_t last) {
                 for (int64_t n = first; n < last; ++n) {
-                    const scalar_t *g = in + n * stride, *u = g + inner, *sr = sp + n * inner;
+                    const scalar_t *g = in + n * stride, *u = g + inner;
                     scalar_t *o = out + n * inner;
-                    for (int64_t j = 0; j < inner; ++j)
-                        o[j] = static_cast<scalar_t>(static_cast<float>(g[j]) * static_cast<float>(sr[j]) * static_cast<float>(u[j]));
+                    for (int64_t j = 0; j < inner; ++j) {
+                        const float gate = static_cast<float>(g[j]);
+                        o[j] = static_cast<scalar_t>(gate * sigmoid(gate) * static_cast<float>(u[j]));
+                    }
                 }
             });
         });
-        ctx->save_for_backward({x, sig});
+        ctx->save_for_backward({x});
         return y;
     }
 
     static variable_list backward(AutogradContext *ctx, variable_list grads) {
         const auto saved = ctx->get_saved_variables();
-        const at::Tensor &x = saved[0], &sig = saved[1];
+        const at::Tensor &x = saved[0];
         const at::Tensor gy = grads[0].contiguous();
         const int64_t rows = x.size(0), inner = x.size(1) / 2;
         at::Tensor gx = at::empty({rows, 2 * inner}, x.options());
         AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, x.scalar_type(), "swiglu_backward", [&] {
-            const scalar_t *in = x.data_ptr<scalar_t>(), *go = gy.data_ptr<scalar_t>(), *sp = sig.data_ptr<scalar_t>();
+            const scalar_t *in = x.data_ptr<scalar_t>(), *go = gy.data_ptr<scalar_t>();
             scalar_t *out = gx.data_ptr<scalar_t>();
             const int64_t stride = x.stride(0);
-            at::parallel_for(0, rows, row_grain(inner), [&](int64_t first, int64_t last) {
+            ctorch::parallel_for(0, rows, row_grain(inner), [&](int64_t first, int64_t last) {
                 for (int64_t n = first; n < last; ++n) {
-                    const scalar_t *g = in + n * stride, *u = g + inner, *d = go + n * inner, *sr = sp + n * inner;
+                    const scalar_t *g = in + n * stride, *u = g + inner, *d = go + n * inner;
                     scalar_t *dg = out + n * 2 * inner, *du = dg + inner;
                     for (int64_t j = 0; j < inner; ++j) {
                         const float gate = static_cast<float>(g[j]), up = static_cast<float>(u[j]), grad = static_cast<float>(d[j]);
-                        const float s = static_cast<float>(sr[j]);
+                        const float s = sigmoid(gate);
                         // d silu(g)/dg = σ(g)·(1 + g·(1 − σ(g)))
                         dg[j] = static_cast<scalar_t>(grad * up * s * (1.0f + gate * (1.0f - s)));
                         du[j] = static_cast<scalar_t>(grad * gate * s);
@@ -268,20 +308,55 @@ void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, f
     blas_sgemm()(&tb, &ta, &ni, &mi, &ki, &alpha, b, &lb, a, &la, &beta, c, &lc);
 }
 
-// exp(x) for x ≤ 0 (a softmax's shifted scores) in a form the compiler vectorises: 2^(x·log2 e) split
-// into an integer power (built in the exponent bits) and a degree-5 polynomial on [−½, ½]; relative
-// error < 2e-7. Below −87 the result is 0.
-inline float exp_nonpositive(float x) {
-    x = std::max(x, -87.0f);
-    const float t = x * 1.44269504088896341f;
-    // Round to nearest by the 1.5·2²³ trick (plain adds, which vectorise without SSE4.1's roundps).
-    const float n = (t + 12582912.0f) - 12582912.0f;
-    const float f = (t - n) * 0.693147180559945309f;
-    float p = 1.0f + f * (1.0f + f * (0.5f + f * (0.166666671633f + f * (0.0416664853692f + f * 0.00833336077631f))));
-    const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+// row[0, width) of one query's scaled scores: softmax over [begin, end), zero outside it. Returns the
+// log-sum-exp of the scores, from which backward rebuilds the row (`probabilities_row`).
+LOOM_ROW_KERNEL float causal_softmax_row(float *row, int64_t begin, int64_t end, int64_t width) {
+    float lanes[kLanes];
+    std::fill_n(lanes, kLanes, -std::numeric_limits<float>::infinity());
+    int64_t j = begin;
+    for (; j + kLanes <= end; j += kLanes)
+        for (int64_t l = 0; l < kLanes; ++l) lanes[l] = std::max(lanes[l], row[j + l]);
+    float high = -std::numeric_limits<float>::infinity();
+    for (; j < end; ++j) high = std::max(high, row[j]);
+    for (int64_t l = 0; l < kLanes; ++l) high = std::max(high, lanes[l]);
+    for (j = begin; j < end; ++j) row[j] = exp_nonpositive(row[j] - high);
+    std::fill_n(lanes, kLanes, 0.0f);
+    for (j = begin; j + kLanes <= end; j += kLanes)
+        for (int64_t l = 0; l < kLanes; ++l) lanes[l] += row[j + l];
+    float sum = 0;
+    for (; j < end; ++j) sum += row[j];
+    for (int64_t l = 0; l < kLanes; ++l) sum += lanes[l];
+    const float inverse = 1.0f / sum;
+    for (j = 0; j < begin; ++j) row[j] = 0;
+    for (j = begin; j < end; ++j) row[j] *= inverse;
+    for (j = end; j < width; ++j) row[j] = 0;
+    return high + std::log(sum);
+}
+
+// The same row again from its scaled scores and log-sum-exp: exp(score − lse) over [begin, end), zero outside.
+LOOM_ROW_KERNEL void probabilities_row(float *row, int64_t begin, int64_t end, int64_t width, float lse) {
+    int64_t j = 0;
+    for (; j < begin; ++j) row[j] = 0;
+    for (; j < end; ++j) row[j] = exp_nonpositive(row[j] - lse);
+    for (; j < width; ++j) row[j] = 0;
+}
+
+// The softmax's backward for one row, in place over dp: ds = p ⊙ (dp − δ) · scale, where δ = Σ_j p·dp,
+// computed as dO·O (the same sum: O = P·V and dp = dO·Vᵀ).
+LOOM_ROW_KERNEL void softmax_backward_row(const float *p, float *ds, int64_t width, float delta, float scale) {
+    for (int64_t j = 0; j < width; ++j) ds[j] = p[j] * (ds[j] - delta) * scale;
+}
+
+// Σ_d a[d]·b[d] over one head's dim, in lanes.
+LOOM_ROW_KERNEL float dot_row(const float *a, const float *b, int64_t n) {
+    float lanes[kLanes] = {};
+    int64_t j = 0;
+    for (; j + kLanes <= n; j += kLanes)
+        for (int64_t l = 0; l < kLanes; ++l) lanes[l] += a[j + l] * b[j + l];
+    float sum = 0;
+    for (; j < n; ++j) sum += a[j] * b[j];
+    for (int64_t l = 0; l < kLanes; ++l) sum += lanes[l];
+    return sum;
 }
 
 constexpr int64_t kQueryBlock = 64;
@@ -293,6 +368,10 @@ inline std::pair<int64_t, int64_t> key_range(int64_t t0, int64_t t1, int64_t off
     return {low, high};
 }
 
+// Flash-style: forward keeps only each query's log-sum-exp (B, H, T) beside q, k, v and the output;
+// backward rebuilds each block's probabilities from the scores (one more GEMM per block) instead of
+// holding a (B, H, T, S) matrix per layer between the passes. Scores live in a per-thread scratch of
+// kQueryBlock × S floats.
 struct CausalAttention : public torch::autograd::Function<CausalAttention> {
     // q [B, H, T, D], k, v [B, KV, S, D] contiguous f32 → [B·T, H·D].
     static at::Tensor forward(AutogradContext *ctx, const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, int64_t window) {
@@ -300,87 +379,79 @@ struct CausalAttention : public torch::autograd::Function<CausalAttention> {
         const int64_t kv_heads = k.size(1), keys = k.size(2), group = heads / kv_heads, offset = keys - length;
         const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
         at::Tensor out = at::empty({batch * length, heads * dim}, q.options());
-        at::Tensor probabilities = at::empty({batch, heads, length, keys}, q.options());
+        at::Tensor lse = at::empty({batch, heads, length}, q.options());
         const float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>(), *vp = v.data_ptr<float>();
-        float *op = out.data_ptr<float>(), *pp = probabilities.data_ptr<float>();
-        at::parallel_for(0, batch * heads, 1, [&](int64_t first, int64_t last) {
+        float *op = out.data_ptr<float>(), *lp = lse.data_ptr<float>();
+        ctorch::parallel_for(0, batch * heads, 1, [&](int64_t first, int64_t last) {
+            std::vector<float> scratch(static_cast<size_t>(kQueryBlock * keys));
             for (int64_t bh = first; bh < last; ++bh) {
                 const int64_t b = bh / heads, h = bh % heads, g = b * kv_heads + h / group;
                 const float *qh = qp + bh * length * dim, *kg = kp + g * keys * dim, *vg = vp + g * keys * dim;
-                float *ph = pp + bh * length * keys;
                 for (int64_t t0 = 0; t0 < length; t0 += kQueryBlock) {
                     const int64_t t1 = std::min(length, t0 + kQueryBlock), rows = t1 - t0;
                     const auto [low, high] = key_range(t0, t1, offset, window);
-                    float *scores = ph + t0 * keys + low;  // rows × (high − low), leading dimension S
-                    gemm(false, true, rows, high - low, dim, scale, qh + t0 * dim, dim, kg + low * dim, dim, 0.0f, scores, keys);
+                    const int64_t span = high - low;
+                    float *scores = scratch.data();  // rows × span
+                    gemm(false, true, rows, span, dim, scale, qh + t0 * dim, dim, kg + low * dim, dim, 0.0f, scores, span);
                     for (int64_t i = 0; i < rows; ++i) {
                         const int64_t position = offset + t0 + i;
                         const int64_t first_key = window > 0 ? std::max<int64_t>(low, position - window + 1) : low;
-                        float *row = scores + i * keys;
-                        const int64_t begin = first_key - low, end = position + 1 - low;
-                        float high_score = -std::numeric_limits<float>::infinity();
-                        for (int64_t j = begin; j < end; ++j) high_score = std::max(high_score, row[j]);
-                        float sum = 0;
-                        for (int64_t j = begin; j < end; ++j) {
-                            row[j] = exp_nonpositive(row[j] - high_score);
-                            sum += row[j];
-                        }
-                        const float inverse = 1.0f / sum;
-                        for (int64_t j = 0; j < begin; ++j) row[j] = 0;
-                        for (int64_t j = begin; j < end; ++j) row[j] *= inverse;
-                        for (int64_t j = end; j < high - low; ++j) row[j] = 0;
+                        lp[bh * length + t0 + i] = causal_softmax_row(scores + i * span, first_key - low, position + 1 - low, span);
                     }
                     // out rows (b, t0..t1) at head h: P · V[low, high), leading dimension H·D.
-                    gemm(false, false, rows, dim, high - low, 1.0f, scores, keys, vg + low * dim, dim, 0.0f,
+                    gemm(false, false, rows, dim, span, 1.0f, scores, span, vg + low * dim, dim, 0.0f,
                          op + ((b * length + t0) * heads + h) * dim, heads * dim);
                 }
             }
         });
-        ctx->save_for_backward({q, k, v, probabilities});
+        ctx->save_for_backward({q, k, v, out, lse});
         ctx->saved_data["window"] = window;
         return out;
     }
 
     static variable_list backward(AutogradContext *ctx, variable_list grads) {
         const auto saved = ctx->get_saved_variables();
-        const at::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &probabilities = saved[3];
+        const at::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &out = saved[3], &lse = saved[4];
         const int64_t window = ctx->saved_data["window"].toInt();
         const int64_t batch = q.size(0), heads = q.size(1), length = q.size(2), dim = q.size(3);
         const int64_t kv_heads = k.size(1), keys = k.size(2), group = heads / kv_heads, offset = keys - length;
         const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
         const at::Tensor grad_out = grads[0].contiguous();
         at::Tensor gq = at::empty_like(q), gk = at::zeros_like(k), gv = at::zeros_like(v);
-        const float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>(), *vp = v.data_ptr<float>(), *pp = probabilities.data_ptr<float>();
-        const float *gop = grad_out.data_ptr<float>();
+        const float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>(), *vp = v.data_ptr<float>();
+        const float *op = out.data_ptr<float>(), *lp = lse.data_ptr<float>(), *gop = grad_out.data_ptr<float>();
         float *gqp = gq.data_ptr<float>(), *gkp = gk.data_ptr<float>(), *gvp = gv.data_ptr<float>();
         // One task per key/value head: the query heads of a group add into the same dk and dv.
-        at::parallel_for(0, batch * kv_heads, 1, [&](int64_t first, int64_t last) {
-            std::vector<float> scratch(static_cast<size_t>(kQueryBlock * keys));
+        ctorch::parallel_for(0, batch * kv_heads, 1, [&](int64_t first, int64_t last) {
+            std::vector<float> probabilities(static_cast<size_t>(kQueryBlock * keys)), scratch(static_cast<size_t>(kQueryBlock * keys));
             for (int64_t bg = first; bg < last; ++bg) {
                 const int64_t b = bg / kv_heads;
                 const float *kg = kp + bg * keys * dim, *vg = vp + bg * keys * dim;
                 float *gkg = gkp + bg * keys * dim, *gvg = gvp + bg * keys * dim;
                 for (int64_t h = (bg % kv_heads) * group; h < (bg % kv_heads + 1) * group; ++h) {
                     const int64_t bh = b * heads + h;
-                    const float *qh = qp + bh * length * dim, *ph = pp + bh * length * keys;
+                    const float *qh = qp + bh * length * dim;
                     for (int64_t t0 = 0; t0 < length; t0 += kQueryBlock) {
                         const int64_t t1 = std::min(length, t0 + kQueryBlock), rows = t1 - t0;
                         const auto [low, high] = key_range(t0, t1, offset, window);
                         const int64_t span = high - low;
-                        const float *p = ph + t0 * keys + low;  // rows × span, leading dimension S
-                        const float *dout = gop + ((b * length + t0) * heads + h) * dim;  // rows × D, leading dimension H·D
+                        const int64_t token = (b * length + t0) * heads + h;
+                        const float *dout = gop + token * dim, *o = op + token * dim;  // rows × D, leading dimension H·D
+                        // P of the block again: exp(scale·Q·Kᵀ − lse).
+                        float *p = probabilities.data();
+                        gemm(false, true, rows, span, dim, scale, qh + t0 * dim, dim, kg + low * dim, dim, 0.0f, p, span);
+                        for (int64_t i = 0; i < rows; ++i) {
+                            const int64_t position = offset + t0 + i;
+                            const int64_t first_key = window > 0 ? std::max<int64_t>(low, position - window + 1) : low;
+                            probabilities_row(p + i * span, first_key - low, position + 1 - low, span, lp[bh * length + t0 + i]);
+                        }
                         // dV[low, high) += Pᵀ · dO
-                        gemm(true, false, span, dim, rows, 1.0f, p, keys, dout, heads * dim, 1.0f, gvg + low * dim, dim);
-                        // dP = dO · V[low, high)ᵀ, then dS = P ⊙ (dP − Σ_j dP·P) · scale, in place.
+                        gemm(true, false, span, dim, rows, 1.0f, p, span, dout, heads * dim, 1.0f, gvg + low * dim, dim);
+                        // dP = dO · V[low, high)ᵀ, then dS = P ⊙ (dP − dO·O) · scale, in place.
                         float *ds = scratch.data();
                         gemm(false, true, rows, span, dim, 1.0f, dout, heads * dim, vg + low * dim, dim, 0.0f, ds, span);
-                        for (int64_t i = 0; i < rows; ++i) {
-                            const float *pr = p + i * keys;
-                            float *dr = ds + i * span;
-                            float dot = 0;
-                            for (int64_t j = 0; j < span; ++j) dot += dr[j] * pr[j];
-                            for (int64_t j = 0; j < span; ++j) dr[j] = pr[j] * (dr[j] - dot) * scale;
-                        }
+                        for (int64_t i = 0; i < rows; ++i)
+                            softmax_backward_row(p + i * span, ds + i * span, span, dot_row(dout + i * heads * dim, o + i * heads * dim, dim), scale);
                         // dQ = dS · K[low, high);  dK[low, high) += dSᵀ · Q
                         gemm(false, false, rows, dim, span, 1.0f, ds, span, kg + low * dim, dim, 0.0f, gqp + (bh * length + t0) * dim, dim);
                         gemm(true, false, span, dim, rows, 1.0f, ds, span, qh + t0 * dim, dim, 1.0f, gkg + low * dim, dim);
