@@ -113,6 +113,17 @@ public enum TorchRuntime {
         return Int(threads)
     }
 
+    /// Runs the parallel loop Loom's CPU kernels use over `items` items (one per task) and reports how many
+    /// threads ran them, and whether the loop forked through libtorch's OpenMP runtime (libgomp) rather
+    /// than ATen's `parallel_for` (which, compiled into the shim without OpenMP, runs serially). `failAt`:
+    /// an item that throws, to check that a kernel's error comes back as a TorchError.
+    public static func parallelLoopCheck(items: Int, failAt: Int? = nil) throws -> (threads: Int, openMP: Bool) {
+        try ensureConfigured()
+        var threads: Int32 = 0, openMP: Int32 = 0
+        try check { ctorch_parallel_loop_check(Int64(items), Int64(failAt ?? -1), &threads, &openMP, $0) }
+        return (Int(threads), openMP != 0)
+    }
+
     /// Changes the intra-op thread count for the whole process.
     public static func setNumThreads(_ threads: Int) throws {
         try ensureConfigured()

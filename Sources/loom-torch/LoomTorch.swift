@@ -37,11 +37,13 @@ struct TorchInfo: ParsableCommand {
             : cudaBuild.map { "not available: a CUDA \($0) build of libtorch that sees no device (no GPU, or no driver)" }
             ?? "not available: a CPU-only build of libtorch"
         let threads = try TorchRuntime.numThreads()
+        // Loom's own CPU kernels (RMSNorm, SwiGLU, attention, NF4) split their loops over these threads.
+        let loop = try TorchRuntime.parallelLoopCheck(items: max(threads, 1) * 4)
         let backends = ProcessGroupBackend.available.map(\.rawValue)
         var object: [String: Any] = [
             "libtorch": version, "library": location.loaded, "built_against": location.builtAgainst, "blas": blas,
             "cpu_capability": capability, "cuda": cuda, "cuda_devices": cudaDevices, "cuda_build": cudaBuild ?? NSNull(),
-            "threads": threads,
+            "threads": threads, "kernel_threads": loop.threads, "kernel_loop": loop.openMP ? "openmp" : "aten",
             "process_group_backends": backends,
         ]
         let devices = ["cpu"] + (0..<cudaDevices).map { "cuda:\($0)" }
@@ -52,7 +54,7 @@ struct TorchInfo: ParsableCommand {
             "cpu       \(capability)",
             "cuda      \(cudaLine)",
             "devices   \(devices.joined(separator: ", "))",
-            "threads   \(threads)",
+            "threads   \(threads) (Loom's kernels: \(loop.threads), \(loop.openMP ? "through libtorch's OpenMP runtime" : "through ATen's parallel_for"))",
             "parallel  \(backends.isEmpty ? "no process-group backend (data parallelism needs Gloo's headers when the shim is built)" : backends.joined(separator: ", "))",
         ]
         if benchmark {

@@ -36,3 +36,17 @@ import Torch
     #expect(try TorchRuntime.buildSetting("TORCH_VERSION").map { $0.hasPrefix(try TorchRuntime.version()) } == true)
     #expect(try TorchRuntime.buildSetting("BLAS_INFO") != nil)
 }
+
+@Test func loomsKernelLoopsRunOnEveryLibtorchThread() throws {
+    // ATen's header-only parallel_for runs serially in a shim compiled without OpenMP (Swift's clang); Loom's
+    // kernels fork through libtorch's OpenMP runtime instead, so each of libtorch's threads takes a share.
+    let threads = try TorchRuntime.numThreads()
+    let loop = try TorchRuntime.parallelLoopCheck(items: 64)
+    #expect(loop.openMP, "the torch wheel's libtorch is an OpenMP build and loads libgomp")
+    #expect(loop.threads == min(threads, 64))
+    #expect(try TorchRuntime.parallelLoopCheck(items: 1).threads == 1)
+    // A kernel's exception on any thread comes back as an error, and the loop runs again afterwards.
+    #expect(errorMessage { _ = try TorchRuntime.parallelLoopCheck(items: 64, failAt: 63) }?.contains("item 63 failed") == true)
+    #expect(errorMessage { _ = try TorchRuntime.parallelLoopCheck(items: 64, failAt: 0) }?.contains("item 0 failed") == true)
+    #expect(try TorchRuntime.parallelLoopCheck(items: 64).threads == loop.threads)
+}

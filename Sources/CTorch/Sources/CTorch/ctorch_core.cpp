@@ -1,6 +1,8 @@
 // ctorch_core.cpp — the shim's foundations: library facts, threads, handles, bytes in and out,
 // factories, dtype/device conversion, autograd and generators. Conventions: include/ctorch.h.
 #include "ctorch_internal.hpp"
+
+#include <algorithm>
 #include <c10/core/CachingDeviceAllocator.h>  // peak memory of a device's caching allocator, no CUDA headers
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -112,6 +114,24 @@ int ctorch_set_num_threads(int threads, char **err) {
 
 int ctorch_get_num_threads(int *out_threads, char **err) {
     return guarded(err, [&] { *out_threads = at::get_num_threads(); });
+}
+
+int ctorch_parallel_loop_check(int64_t items, int64_t fail_at, int *out_threads, int *out_openmp, char **err) {
+    return guarded(err, [&] {
+        if (items < 1) throw std::invalid_argument("parallel loop check: items must be at least 1, got " + std::to_string(items));
+        std::vector<int> ran_by(static_cast<size_t>(items), -1);
+        ctorch::parallel_for(0, items, 1, [&](int64_t first, int64_t last) {
+            for (int64_t i = first; i < last; ++i) {
+                if (i == fail_at) throw std::runtime_error("item " + std::to_string(i) + " failed, as asked");
+                ran_by[static_cast<size_t>(i)] = at::get_thread_num();
+            }
+        });
+        std::vector<int> threads(ran_by);
+        std::sort(threads.begin(), threads.end());
+        if (threads.front() < 0) throw std::runtime_error("parallel loop check: an item did not run");
+        *out_threads = static_cast<int>(std::unique(threads.begin(), threads.end()) - threads.begin());
+        *out_openmp = ctorch::openmp::runtime() != nullptr ? 1 : 0;
+    });
 }
 
 int ctorch_manual_seed(uint64_t seed, char **err) {

@@ -239,6 +239,8 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const F &f) {
         at::parallel_for(begin, end, grain, f);
         return;
     }
+    // The calling thread's OpenMP team size follows at::set_num_threads (as ATen's own loop arranges).
+    at::internal::lazy_init_num_threads();
     const int64_t count = end - begin;
     if (count <= grain || count == 1 || at::get_num_threads() <= 1 || at::in_parallel_region()) {
         at::internal::ThreadIdGuard id(0);

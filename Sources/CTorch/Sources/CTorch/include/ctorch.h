@@ -108,6 +108,10 @@ int ctorch_cuda_memory_peak(int device, int reset, int64_t *out_allocated, int64
 /* Intra-op thread count (matmuls, elementwise kernels). Process-wide. */
 int ctorch_set_num_threads(int threads, char **err);
 int ctorch_get_num_threads(int *out_threads, char **err);
+/* Runs Loom's parallel loop (the one its CPU kernels use) over `items` items, one per task; reports how
+   many distinct threads ran them and whether it forked through libtorch's OpenMP runtime (1) or ATen's
+   own parallel_for (0). `fail_at` ≥ 0 makes that item throw, to check that the error comes back. */
+int ctorch_parallel_loop_check(int64_t items, int64_t fail_at, int *out_threads, int *out_openmp, char **err);
 
 /* Seeds the global CPU (and, when present, CUDA) generators used when a call gets generator NULL. */
 int ctorch_manual_seed(uint64_t seed, char **err);
