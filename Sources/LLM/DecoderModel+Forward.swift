@@ -79,6 +79,12 @@ extension DecoderModel {
             .reshape([batch * (length - 1), config.hiddenSize])  // (B·(T−1), C)
         let targets = try labels.narrow(dim: 1, start: 1, length: length - 1).reshape([-1]).to(.int64).to(device)
         let rows = batch * (length - 1)
+        let head = lmHead ?? embedTokens
+        if kernels.onCPU(predicting).fusedLinearCrossEntropy, reduction == .mean, config.finalLogitSoftcap == nil, trainableTokens == nil,
+           head.dtype == .float32, predicting.dtype == .float32 {
+            // The head GEMM and the loss by chunks of rows, gradients made in forward: never the whole logits.
+            return try predicting.linearCrossEntropy(weight: head, targets: targets)
+        }
         if let chunkBytes = lossChunkBytes, rows * config.vocabSize * 4 > chunkBytes {
             return try chunkedLoss(predicting, targets: targets, rowsPerChunk: max(1, chunkBytes / (config.vocabSize * 4)), reduction: reduction)
         }

@@ -12,6 +12,10 @@ public struct ModelKernels: Sendable, Equatable {
     public var fusedSwiGLU: Bool
     /// Cross-entropy whose gradient is computed in the forward pass (`Tensor.fusedCrossEntropy`).
     public var fusedCrossEntropy: Bool
+    /// The head GEMM and the cross-entropy together, by chunks of rows, both gradients made in forward
+    /// (`Tensor.linearCrossEntropy`): no tokens × vocabulary logits are kept. Where the loss takes it: f32,
+    /// no final soft-cap, no trainable token rows (the others keep `fusedCrossEntropy`).
+    public var fusedLinearCrossEntropy: Bool
     /// Causal attention by blocks of queries, skipping the masked keys (`causalAttention`, a CPU kernel of
     /// Loom's, f32, flash-style: backward rebuilds the probabilities from each query's log-sum-exp). On by
     /// default where it applies (f32 on the CPU, no custom scale, soft-cap or document mask), SDPA elsewhere:
@@ -26,7 +30,8 @@ public struct ModelKernels: Sendable, Equatable {
 
     public init(
         fusedProjections: Bool = true, fusedAttentionHeads: Bool = true, fusedSwiGLU: Bool = true, fusedCrossEntropy: Bool = true,
-        fusedAttention: Bool = true, fusedLoRAUpdate: Bool = true, sdpaAttention: Bool = true
+        fusedAttention: Bool = true, fusedLoRAUpdate: Bool = true, sdpaAttention: Bool = true,
+        fusedLinearCrossEntropy: Bool = true
     ) {
         self.fusedProjections = fusedProjections
         self.fusedAttentionHeads = fusedAttentionHeads
@@ -35,6 +40,7 @@ public struct ModelKernels: Sendable, Equatable {
         self.fusedAttention = fusedAttention
         self.fusedLoRAUpdate = fusedLoRAUpdate
         self.sdpaAttention = sdpaAttention
+        self.fusedLinearCrossEntropy = fusedLinearCrossEntropy
     }
 
     /// The default: every fused path that is faster on; attention through the block kernel where it applies,
@@ -43,13 +49,13 @@ public struct ModelKernels: Sendable, Equatable {
     /// Every fused path off: tensor-op composites only.
     public static let composite = ModelKernels(
         fusedProjections: false, fusedAttentionHeads: false, fusedSwiGLU: false, fusedCrossEntropy: false, fusedAttention: false,
-        fusedLoRAUpdate: false, sdpaAttention: false)
+        fusedLoRAUpdate: false, sdpaAttention: false, fusedLinearCrossEntropy: false)
 
     /// The fused CPU kernels apply to CPU tensors; elsewhere the composites run.
     func onCPU(_ tensor: Tensor) -> ModelKernels {
         tensor.device == .cpu ? self : ModelKernels(fusedProjections: fusedProjections, fusedAttentionHeads: false, fusedSwiGLU: false,
                                                     fusedCrossEntropy: false, fusedAttention: false, fusedLoRAUpdate: false,
-                                                    sdpaAttention: sdpaAttention)
+                                                    sdpaAttention: sdpaAttention, fusedLinearCrossEntropy: false)
     }
 }
 

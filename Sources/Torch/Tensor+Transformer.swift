@@ -27,6 +27,17 @@ extension Tensor {
     public func fusedCrossEntropy(targets: Tensor, ignoreIndex: Int = -100) throws -> Tensor {
         try makeTensor { ctorch_cross_entropy_fused(handle, targets.handle, Int64(ignoreIndex), $0, $1) }
     }
+
+    /// Mean cross-entropy of these hidden states (N, C) through a head `weight` (V, C) — the logits
+    /// self·weightᵀ — against int64 `targets` (N), ignoring `ignoreIndex`: the value of
+    /// `linear(weight:).crossEntropy(targets:)`, computed `chunkRows` rows at a time with both gradients
+    /// (to self, and to `weight` when it requires one) made in the forward pass, so no (N, V) logits tensor
+    /// exists. f32 CPU tensors. `chunkRows` nil: rows whose logits take about 8 MiB, at least 64.
+    public func linearCrossEntropy(weight: Tensor, targets: Tensor, ignoreIndex: Int = -100, chunkRows: Int? = nil) throws -> Tensor {
+        let classes = weight.shape.first ?? 1
+        let rows = chunkRows ?? Swift.max(64, (8 << 20) / Swift.max(classes * 4, 1))
+        return try makeTensor { ctorch_linear_cross_entropy(handle, weight.handle, targets.handle, Int64(ignoreIndex), Int64(rows), $0, $1) }
+    }
 }
 
 /// Causal attention softmax(q·kᵀ/√D + mask)·v for q (B, H, T, D) and k, v (B, KV, S, D), KV dividing H

@@ -104,7 +104,8 @@ struct ProbeLoRAStep: ParsableCommand {
             case "no-projections": kernels.fusedProjections = false
             case "no-heads": kernels.fusedAttentionHeads = false
             case "no-swiglu": kernels.fusedSwiGLU = false
-            case "no-cross-entropy": kernels.fusedCrossEntropy = false
+            case "no-cross-entropy": kernels.fusedCrossEntropy = false; kernels.fusedLinearCrossEntropy = false
+            case "no-linear-cross-entropy": kernels.fusedLinearCrossEntropy = false
             case "sdpa-attention": kernels.fusedAttention = false  // PyTorch's SDPA instead of Loom's CPU block kernel
             case "no-attention", "composite-attention": kernels.fusedAttention = false; kernels.sdpaAttention = false
             case "no-lora-update": kernels.fusedLoRAUpdate = false

@@ -1,5 +1,6 @@
 // TransformerKernelTests — each fused transformer kernel against the composite of tensor ops it replaces,
-// values and gradients: attention heads with RoPE, SwiGLU, cross-entropy, block-wise causal attention
+// values and gradients: attention heads with RoPE, SwiGLU, cross-entropy, the head and cross-entropy by
+// chunks of rows (trained and frozen head), block-wise causal attention
 // (grouped heads, a sliding window, queries after cached keys); and the op profiler's trace.
 import Foundation
 import Testing
@@ -70,6 +71,39 @@ import Torch
         try compare(inputs: [logits], fused: { [try $0[0].fusedCrossEntropy(targets: targets)] },
                     composite: { [try $0[0].crossEntropy(targets: targets)] }, tolerance: 1e-5)
         #expect(throws: TorchError.self) { try logits.fusedCrossEntropy(targets: Tensor([Int64(13), 0, 0, 0, 0, 0, 0])) }
+    }
+
+    @Test func linearCrossEntropyEqualsTheHeadThenCrossEntropy() throws {
+        // 7 rows in chunks of 3 (the last chunk short), two targets ignored; the head trained and frozen.
+        let hidden = try Tensor.randn([7, 6], generator: generator()) * 2
+        let weight = try Tensor.randn([13, 6], generator: generator())
+        let targets = try Tensor([Int64(3), 0, -100, 12, 5, -100, 7])
+        for chunkRows in [3, 7, 64] {
+            try compare(inputs: [hidden, weight], fused: { [try $0[0].linearCrossEntropy(weight: $0[1], targets: targets, chunkRows: chunkRows)] },
+                        composite: { [try $0[0].linear(weight: $0[1]).crossEntropy(targets: targets)] }, tolerance: 1e-5)
+        }
+        let frozen = try weight.clone()
+        let input = try hidden.clone().setRequiresGrad()
+        try input.linearCrossEntropy(weight: frozen, targets: targets, chunkRows: 2).backward()
+        let reference = try hidden.clone().setRequiresGrad()
+        try reference.linear(weight: frozen).crossEntropy(targets: targets).backward()
+        #expect(try maxDifference(#require(input.grad), #require(reference.grad)) < 1e-5)
+        #expect(frozen.grad == nil)
+        // Every target ignored: NaN, as PyTorch's mean over no elements.
+        #expect(try hidden.linearCrossEntropy(weight: weight, targets: Tensor([Int64](repeating: -100, count: 7))).scalar(Double.self).isNaN)
+        let outOfRange = errorText { try hidden.linearCrossEntropy(weight: weight, targets: Tensor([Int64(3), 0, 1, 13, 5, 2, 7])) }
+        #expect(outOfRange.contains("target 13 at row 3 is out of range for 13 classes"), "\(outOfRange)")
+        let shapes = errorText { try hidden.linearCrossEntropy(weight: Tensor.zeros([13, 5]), targets: targets) }
+        #expect(shapes.contains("expected hidden [N, C], weight [V, C]"), "\(shapes)")
+    }
+
+    private func errorText(_ body: () throws -> Tensor) -> String {
+        do {
+            _ = try body()
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
     }
 
     @Test func causalAttentionEqualsMaskedSoftmaxAttention() throws {

@@ -463,6 +463,73 @@ struct CausalAttention : public torch::autograd::Function<CausalAttention> {
     }
 };
 
+// ───────────────────────────── head + cross-entropy, by chunks of rows ─────────────────────────────
+
+// Mean cross-entropy of hidden (N, C) · weightᵀ (V, C) against targets (N), ignoring ignore_index, with
+// both gradients computed in the forward pass a chunk of rows at a time (as Liger's fused linear
+// cross-entropy): each chunk's logits are made by one GEMM, turned into softmax − one-hot in place, and
+// multiplied back into the chunk's input gradient (and, when the head is trained, added into its weight
+// gradient) while still in cache. No (N, V) tensor ever exists; backward only scales what forward kept.
+struct LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> {
+    static at::Tensor forward(AutogradContext *ctx, const at::Tensor &hidden, const at::Tensor &weight, const at::Tensor &targets,
+                              int64_t ignore_index, int64_t chunk_rows) {
+        const int64_t rows = hidden.size(0), width = hidden.size(1), classes = weight.size(0);
+        const at::Tensor t = targets.contiguous();
+        const int64_t *tp = t.data_ptr<int64_t>();
+        int64_t counted = 0;
+        for (int64_t n = 0; n < rows; ++n) {
+            if (tp[n] == ignore_index) continue;
+            if (tp[n] < 0 || tp[n] >= classes)
+                throw std::invalid_argument("linear cross-entropy: target " + std::to_string(tp[n]) + " at row " + std::to_string(n) +
+                                            " is out of range for " + std::to_string(classes) + " classes");
+            ++counted;
+        }
+        const at::Tensor h = hidden.contiguous(), w = weight.contiguous();
+        const bool weight_grad = weight.requires_grad();
+        at::Tensor grad_hidden = at::empty({rows, width}, h.options());
+        at::Tensor grad_weight = weight_grad ? at::zeros({classes, width}, w.options()) : at::Tensor();
+        const int64_t chunk = std::max<int64_t>(1, std::min(chunk_rows, rows));
+        at::Tensor logits = at::empty({chunk, classes}, h.options());
+        std::vector<double> row_loss(static_cast<size_t>(chunk));
+        const float *hp = h.data_ptr<float>(), *wp = w.data_ptr<float>();
+        float *lp = logits.data_ptr<float>(), *ghp = grad_hidden.data_ptr<float>();
+        float *gwp = weight_grad ? grad_weight.data_ptr<float>() : nullptr;
+        double total = 0;
+        for (int64_t c0 = 0; c0 < rows; c0 += chunk) {
+            const int64_t count = std::min(chunk, rows - c0);
+            gemm(false, true, count, classes, width, 1.0f, hp + c0 * width, width, wp, width, 0.0f, lp, classes);
+            ctorch::parallel_for(0, count, row_grain(classes), [&](int64_t first, int64_t last) {
+                for (int64_t r = first; r < last; ++r) {
+                    float *row = lp + r * classes;
+                    const int64_t target = tp[c0 + r];
+                    if (target == ignore_index) {
+                        std::fill_n(row, classes, 0.0f);
+                        row_loss[static_cast<size_t>(r)] = 0;
+                        continue;
+                    }
+                    const float logit = row[target];
+                    row_loss[static_cast<size_t>(r)] = static_cast<double>(causal_softmax_row(row, 0, classes, classes)) - logit;
+                    row[target] -= 1.0f;
+                }
+            });
+            for (int64_t r = 0; r < count; ++r) total += row_loss[static_cast<size_t>(r)];
+            gemm(false, false, count, width, classes, 1.0f, lp, classes, wp, width, 0.0f, ghp + c0 * width, width);
+            if (weight_grad) gemm(true, false, classes, width, count, 1.0f, lp, classes, hp + c0 * width, width, 1.0f, gwp, width);
+        }
+        ctx->save_for_backward({grad_hidden, weight_grad ? grad_weight : at::empty({0}, h.options())});
+        ctx->saved_data["count"] = counted;
+        ctx->saved_data["weight_grad"] = weight_grad;
+        return at::scalar_tensor(counted > 0 ? total / static_cast<double>(counted) : std::nan(""), h.options());
+    }
+
+    static variable_list backward(AutogradContext *ctx, variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const at::Tensor scale = grads[0].to(at::kFloat) / static_cast<double>(std::max<int64_t>(ctx->saved_data["count"].toInt(), 1));
+        return {saved[0] * scale, ctx->saved_data["weight_grad"].toBool() ? saved[1] * scale : at::Tensor(), at::Tensor(), at::Tensor(),
+                at::Tensor()};
+    }
+};
+
 // ───────────────────────────── LoRA updates of a fused projection ─────────────────────────────
 
 // output (N, W) += Σ_i scale_i · low_rank[:, columns of i] · B_iᵀ into output columns [offset_i,
@@ -574,6 +641,24 @@ int ctorch_cross_entropy_fused(ctorch_tensor logits, ctorch_tensor targets, int6
         require_cpu(x, "cross_entropy_fused");
         *out = make_handle(CrossEntropy::apply(x, borrow(targets), ignore_index));
     }, [&] { return describe_op("cross_entropy_fused", {logits, targets}); });
+}
+
+int ctorch_linear_cross_entropy(ctorch_tensor hidden, ctorch_tensor weight, ctorch_tensor targets, int64_t ignore_index, int64_t chunk_rows,
+                                ctorch_tensor *out, char **err) {
+    return guarded(err, [&] {
+        const at::Tensor &h = borrow(hidden), &w = borrow(weight), &t = borrow(targets);
+        if (h.dim() != 2 || w.dim() != 2 || h.size(1) != w.size(1) || t.dim() != 1 || t.size(0) != h.size(0) || t.scalar_type() != at::kLong)
+            throw std::invalid_argument("linear cross-entropy: expected hidden [N, C], weight [V, C] and int64 targets [N], got " +
+                                        c10::str(h.sizes()) + ", " + c10::str(w.sizes()) + " and " + c10::str(t.sizes()) + " " +
+                                        dtype_name(t.scalar_type()));
+        for (const at::Tensor *x : {&h, &w}) {
+            require_cpu(*x, "linear cross-entropy");
+            if (x->scalar_type() != at::kFloat) throw std::invalid_argument("linear cross-entropy runs on f32 tensors");
+        }
+        if (chunk_rows < 1) throw std::invalid_argument("linear cross-entropy: chunk_rows must be at least 1, got " + std::to_string(chunk_rows));
+        if (blas_sgemm() == nullptr) throw std::runtime_error("linear cross-entropy: no BLAS sgemm_ in the process");
+        *out = make_handle(LinearCrossEntropy::apply(h, w, t, ignore_index, chunk_rows));
+    }, [&] { return describe_op("linear_cross_entropy", {hidden, weight, targets}); });
 }
 
 int ctorch_scaled_dot_product_attention(ctorch_tensor q, ctorch_tensor k, ctorch_tensor v, ctorch_tensor mask, int is_causal,

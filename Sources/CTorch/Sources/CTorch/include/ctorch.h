@@ -550,6 +550,11 @@ int ctorch_swiglu(ctorch_tensor gate_up, ctorch_tensor *out, char **err);
  * backward is one scaling pass. Caller owns `*out` (a 0-d tensor).
  */
 int ctorch_cross_entropy_fused(ctorch_tensor logits, ctorch_tensor targets, int64_t ignore_index, ctorch_tensor *out, char **err);
+/* Mean cross-entropy of hidden [N, C] · weightᵀ ([V, C]) against int64 targets [N] (ignore_index skipped),
+   the logits made and consumed chunk_rows rows at a time, both gradients computed in the forward pass.
+   f32 CPU tensors. */
+int ctorch_linear_cross_entropy(ctorch_tensor hidden, ctorch_tensor weight, ctorch_tensor targets, int64_t ignore_index, int64_t chunk_rows,
+                                ctorch_tensor *out, char **err);
 
 /*
  * Causal attention softmax(q·kᵀ/√D + mask)·v for q [B, H, T, D] and k, v [B, KV, S, D] (KV dividing H:
