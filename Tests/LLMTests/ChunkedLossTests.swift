@@ -1,5 +1,7 @@
-// ChunkedLossTests — the memory-lean loss: taken over chunks of rows, with each chunk's head GEMM and
-// cross-entropy recomputed in backward, it gives the loss and the gradients of the whole computation.
+// ChunkedLossTests — the memory-lean losses: taken over chunks of rows, with each chunk's head GEMM and
+// cross-entropy recomputed in backward, it gives the loss and the gradients of the whole computation; the
+// head and cross-entropy by chunks with gradients made in forward (the CPU f32 default) give those of the
+// separate head GEMM and cross-entropy.
 import Foundation
 @testable import LLM
 import TestSupport
@@ -60,5 +62,32 @@ import Torch
         #expect(try maxAbsDifference(chunkedMean, wholeMean) < 1e-5)
         #expect(chunkedPerToken.shape == [32] && wholePerToken.shape == [32])
         #expect(try maxAbsDifference(chunkedPerToken, wholePerToken) < 1e-5)
+    }
+
+    @Test func theHeadAndLossByChunksGiveTheLossAndGradientsOfTheSeparateOnes() throws {
+        // No trainable token rows: the model's loss takes the fused head + cross-entropy (by chunks, gradients
+        // made in forward); switched off, the head GEMM then the fused cross-entropy. Both with LoRA moving the logits.
+        func run(_ fused: Bool) throws -> (Double, Double, [Tensor]) {
+            let model = try DecoderModel.load(from: TinyLlamaFixture.directory)
+            try model.applyLoRA(LoRAConfiguration(rank: 4, alpha: 8, targets: LoRATarget.allCases), seed: 1)
+            try withNoGrad {
+                for (name, tensor) in model.trainableParameters where name.contains("lora_B") {
+                    try tensor.normalInPlace(mean: 0, std: 0.05, generator: Generator(seed: 2))
+                }
+            }
+            model.kernels.fusedLinearCrossEntropy = fused
+            let tokens = try TinyLlamaFixture.inputIds()
+            let evaluated = try withNoGrad { try model.loss(tokens: tokens).scalar(Double.self) }
+            let loss = try model.loss(tokens: tokens)
+            try loss.backward()
+            return (try loss.scalar(Double.self), evaluated, try model.trainableParameters.map { try #require($0.tensor.grad).clone() })
+        }
+        let (fusedLoss, fusedEvaluated, fusedGradients) = try run(true)
+        let (loss, evaluated, gradients) = try run(false)
+        #expect(abs(fusedLoss - loss) <= 1e-6 * loss, "\(fusedLoss) against \(loss)")
+        // Without a graph no gradient is made, and the value is the same (within f32 rounding should a kernel differ).
+        #expect(abs(fusedEvaluated - fusedLoss) <= 1e-6 * loss && abs(evaluated - loss) <= 1e-6 * loss)
+        #expect(fusedGradients.count == gradients.count && gradients.count > 2)
+        for (fused, separate) in zip(fusedGradients, gradients) { #expect(try relativeDifference(fused, separate) < 1e-5) }
     }
 }

@@ -22,6 +22,9 @@ import Testing
         #expect((object?["libtorch"] as? String)?.isEmpty == false)
         // `make` installs Gloo's headers, so this machine's shim has the CPU data-parallel backend.
         #expect((object?["process_group_backends"] as? [String])?.contains("gloo") == true, "\(object ?? [:])")
+        // Loom's own kernels run on all of libtorch's threads, through its OpenMP runtime.
+        #expect(object?["kernel_threads"] as? Int == object?["threads"] as? Int && object?["kernel_loop"] as? String == "openmp",
+                "\(object ?? [:])")
         // The doctor tells a CPU-only libtorch from a CUDA build that sees no GPU (the user's next step differs).
         let human = try runProcess(loom, ["torch-info"])
         let cudaLine = human.stdout.split(separator: "\n").first { $0.hasPrefix("cuda ") }.map(String.init) ?? ""

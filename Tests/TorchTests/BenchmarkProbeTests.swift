@@ -18,6 +18,11 @@ import Torch
         let pair = try #require(object[key] as? [String: Double], "\(key): \(result.stdout)")
         #expect((pair["fused"] ?? 0) > 0 && (pair["composite"] ?? 0) > 0, "\(key)")
     }
+    let attention = try #require(object["causal_attention_ms"] as? [String: [String: Double]], "\(result.stdout)")
+    #expect(Set(attention.keys) == ["sdpa", "block"])
+    for (kernel, times) in attention {
+        #expect((times["forward"] ?? 0) > 0 && (times["forward_backward"] ?? 0) > 0, "\(kernel)")
+    }
     let retained = try #require(object["nf4_linear_retained_mb"] as? [String: Double])
     #expect(retained["fused"]?.isFinite == true && retained["composite"]?.isFinite == true)
 }
