@@ -20,7 +20,9 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
+#include <algorithm>
 #include <cmath>
+#include <mutex>
 
 using namespace ctorch;
 
@@ -590,17 +592,42 @@ struct LoRAUpdate : public torch::autograd::Function<LoRAUpdate> {
         const float *gp = g.data_ptr<float>(), *in = inputs.data_ptr<float>();
         float *gi = grad_inputs.data_ptr<float>();
         variable_list result{grads[0], grad_inputs};
-        int64_t column = 0;
-        for (size_t i = 0; i + 1 < saved.size(); ++i) {
-            const at::Tensor &b = saved[i + 1];
-            const int64_t out_features = b.size(0), rank = b.size(1);
-            const float scale = static_cast<float>(scales[i]);
-            // d low_rank[:, i] = s·g[:, part i]·B_i ;  d B_i = s·g[:, part i]ᵀ·low_rank[:, i]
-            gemm(false, false, rows, rank, out_features, scale, gp + offsets[i], width, b.data_ptr<float>(), rank, 0.0f, gi + column, ranks);
-            at::Tensor grad_b = at::empty_like(b);
-            gemm(true, false, out_features, rank, rows, scale, gp + offsets[i], width, in + column, ranks, 0.0f, grad_b.data_ptr<float>(), rank);
-            result.push_back(grad_b);
-            column += rank;
+        const size_t parts = saved.size() - 1;
+        std::vector<int64_t> columns(parts);
+        for (size_t i = 0, column = 0; i < parts; column += saved[i + 1].size(1), ++i) columns[i] = static_cast<int64_t>(column);
+        // Both GEMMs of a part read the same rows of g, which is wide (N × W) while their outputs are
+        // narrow: by blocks of rows, each block of g is read from memory once and again from cache.
+        //   d low_rank[rows, i] = s·g[rows, part i]·B_i ;  d B_i += s·g[rows, part i]ᵀ·low_rank[rows, i]
+        // Each task sums its blocks' d B_i in its own tensor; the tasks' sums are added in row order.
+        constexpr int64_t kRowBlock = 128;
+        std::mutex mutex;
+        std::vector<std::pair<int64_t, at::Tensor>> sums;
+        ctorch::parallel_for(0, (rows + kRowBlock - 1) / kRowBlock, 1, [&](int64_t first, int64_t last) {
+            at::Tensor partial = at::zeros({ranks, width}, g.options());  // d B_iᵀ of every part, side by side
+            float *pp = partial.data_ptr<float>();
+            for (int64_t block = first; block < last; ++block) {
+                const int64_t r0 = block * kRowBlock, count = std::min(kRowBlock, rows - r0);
+                for (size_t i = 0; i < parts; ++i) {
+                    const at::Tensor &b = saved[i + 1];
+                    const int64_t out_features = b.size(0), rank = b.size(1);
+                    const float scale = static_cast<float>(scales[i]);
+                    const float *g_rows = gp + r0 * width + offsets[i];
+                    gemm(false, false, count, rank, out_features, scale, g_rows, width, b.data_ptr<float>(), rank, 0.0f,
+                         gi + r0 * ranks + columns[i], ranks);
+                    // (d B_i)ᵀ (rank × out) += s·low_rank[rows, i]ᵀ·g[rows, part i], into the slot's rows of part i.
+                    gemm(true, false, rank, out_features, count, scale, in + r0 * ranks + columns[i], ranks, g_rows, width, 1.0f,
+                         pp + columns[i] * width + offsets[i], width);
+                }
+            }
+            const std::lock_guard<std::mutex> lock(mutex);
+            sums.emplace_back(first, partial);
+        });
+        std::sort(sums.begin(), sums.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+        at::Tensor total = sums.empty() ? at::zeros({ranks, width}, g.options()) : sums.front().second;
+        for (size_t k = 1; k < sums.size(); ++k) total.add_(sums[k].second);
+        for (size_t i = 0; i < parts; ++i) {
+            const int64_t out_features = saved[i + 1].size(0), rank = saved[i + 1].size(1);
+            result.push_back(total.narrow(0, columns[i], rank).narrow(1, offsets[i], out_features).t().contiguous());
         }
         result.resize(2 + kMaxParts + 2);  // no gradient for the unused B slots, the offsets, the scales
         return result;
