@@ -7,12 +7,15 @@ public enum Timing {
     public static func medianSeconds(runs: Int, _ body: () throws -> Void) rethrows -> Double {
         try body()
         var times: [Double] = []
-        for _ in 0..<max(1, runs) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
+        for _ in 0..<max(1, runs) { times.append(try seconds(body)) }
         times.sort()
         return times[times.count / 2]
+    }
+
+    /// The wall time of one run of `body`, in seconds (no warm-up).
+    public static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 }

@@ -83,8 +83,8 @@ enum Benchmarks {
         var forward: [String: [Double]] = [:], forwardBackward: [String: [Double]] = [:]
         for run in 0...runs {
             for (name, attention) in kernels.sorted(by: { $0.key < $1.key }) {
-                let forwardSeconds = try Timing.medianSeconds(runs: 1) { _ = try withNoGrad { try attention() } }
-                let bothSeconds = try Timing.medianSeconds(runs: 1) {
+                let forwardSeconds = try Timing.seconds { _ = try withNoGrad { try attention() } }
+                let bothSeconds = try Timing.seconds {
                     try attention().backward(upstream)
                     for tensor in [q, k, v] { try tensor.clearGrad() }
                 }

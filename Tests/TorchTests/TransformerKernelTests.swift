@@ -3,6 +3,7 @@
 // chunks of rows (trained and frozen head), block-wise causal attention
 // (grouped heads, a sliding window, queries after cached keys); and the op profiler's trace.
 import Foundation
+import TestSupport
 import Testing
 import Torch
 
@@ -91,19 +92,10 @@ import Torch
         #expect(frozen.grad == nil)
         // Every target ignored: NaN, as PyTorch's mean over no elements.
         #expect(try hidden.linearCrossEntropy(weight: weight, targets: Tensor([Int64](repeating: -100, count: 7))).scalar(Double.self).isNaN)
-        let outOfRange = errorText { try hidden.linearCrossEntropy(weight: weight, targets: Tensor([Int64(3), 0, 1, 13, 5, 2, 7])) }
-        #expect(outOfRange.contains("target 13 at row 3 is out of range for 13 classes"), "\(outOfRange)")
-        let shapes = errorText { try hidden.linearCrossEntropy(weight: Tensor.zeros([13, 5]), targets: targets) }
-        #expect(shapes.contains("expected hidden [N, C], weight [V, C]"), "\(shapes)")
-    }
-
-    private func errorText(_ body: () throws -> Tensor) -> String {
-        do {
-            _ = try body()
-            return "no error"
-        } catch {
-            return "\(error)"
-        }
+        let outOfRange = errorMessage { _ = try hidden.linearCrossEntropy(weight: weight, targets: Tensor([Int64(3), 0, 1, 13, 5, 2, 7])) }
+        #expect(outOfRange?.contains("target 13 at row 3 is out of range for 13 classes") == true, "\(outOfRange ?? "no error")")
+        let shapes = errorMessage { _ = try hidden.linearCrossEntropy(weight: Tensor.zeros([13, 5]), targets: targets) }
+        #expect(shapes?.contains("expected hidden [N, C], weight [V, C]") == true, "\(shapes ?? "no error")")
     }
 
     @Test func causalAttentionEqualsMaskedSoftmaxAttention() throws {

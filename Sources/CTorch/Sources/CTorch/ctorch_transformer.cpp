@@ -243,6 +243,19 @@ struct SwiGLU : public torch::autograd::Function<SwiGLU> {
 // gradient softmax − one-hot (zero for ignored rows); backward scales that by the upstream gradient
 // over the count. The composite (log_softmax, nll_loss and their backwards) makes about three more
 // passes over the (tokens × vocabulary) matrix.
+// The targets that count for a mean cross-entropy (those not ignore_index), each checked to be a class.
+int64_t counted_targets(const int64_t *targets, int64_t rows, int64_t classes, int64_t ignore_index, const char *kernel) {
+    int64_t counted = 0;
+    for (int64_t n = 0; n < rows; ++n) {
+        if (targets[n] == ignore_index) continue;
+        if (targets[n] < 0 || targets[n] >= classes)
+            throw std::invalid_argument(std::string(kernel) + ": target " + std::to_string(targets[n]) + " at row " + std::to_string(n) +
+                                        " is out of range for " + std::to_string(classes) + " classes");
+        ++counted;
+    }
+    return counted;
+}
+
 struct CrossEntropy : public torch::autograd::Function<CrossEntropy> {
     static at::Tensor forward(AutogradContext *ctx, const at::Tensor &logits, const at::Tensor &targets, int64_t ignore_index) {
         if (logits.dim() != 2 || targets.dim() != 1 || targets.size(0) != logits.size(0) || targets.scalar_type() != at::kLong)
@@ -251,13 +264,7 @@ struct CrossEntropy : public torch::autograd::Function<CrossEntropy> {
         const at::Tensor t = targets.contiguous();
         const int64_t rows = logits.size(0), classes = logits.size(1);
         const int64_t *tp = t.data_ptr<int64_t>();
-        int64_t counted = 0;
-        for (int64_t n = 0; n < rows; ++n) {
-            if (tp[n] == ignore_index) continue;
-            if (tp[n] < 0 || tp[n] >= classes)
-                throw std::invalid_argument("cross_entropy: target " + std::to_string(tp[n]) + " is out of range for " + std::to_string(classes) + " classes");
-            ++counted;
-        }
+        const int64_t counted = counted_targets(tp, rows, classes, ignore_index, "cross_entropy");
         at::Tensor probabilities = at::softmax(logits, 1, at::kFloat).contiguous();
         double total = 0;
         float *p = probabilities.data_ptr<float>();
@@ -310,9 +317,10 @@ void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, f
     blas_sgemm()(&tb, &ta, &ni, &mi, &ki, &alpha, b, &lb, a, &la, &beta, c, &lc);
 }
 
-// row[0, width) of one query's scaled scores: softmax over [begin, end), zero outside it. Returns the
-// log-sum-exp of the scores, from which backward rebuilds the row (`probabilities_row`).
-LOOM_ROW_KERNEL float causal_softmax_row(float *row, int64_t begin, int64_t end, int64_t width) {
+// row[0, width): softmax over [begin, end), zero outside it (a query's causal window of scaled scores, or
+// a whole row of logits). Returns the log-sum-exp of [begin, end), from which the row can be rebuilt
+// (`probabilities_row`).
+LOOM_ROW_KERNEL float softmax_row(float *row, int64_t begin, int64_t end, int64_t width) {
     float lanes[kLanes];
     std::fill_n(lanes, kLanes, -std::numeric_limits<float>::infinity());
     int64_t j = begin;
@@ -398,7 +406,7 @@ struct CausalAttention : public torch::autograd::Function<CausalAttention> {
                     for (int64_t i = 0; i < rows; ++i) {
                         const int64_t position = offset + t0 + i;
                         const int64_t first_key = window > 0 ? std::max<int64_t>(low, position - window + 1) : low;
-                        lp[bh * length + t0 + i] = causal_softmax_row(scores + i * span, first_key - low, position + 1 - low, span);
+                        lp[bh * length + t0 + i] = softmax_row(scores + i * span, first_key - low, position + 1 - low, span);
                     }
                     // out rows (b, t0..t1) at head h: P · V[low, high), leading dimension H·D.
                     gemm(false, false, rows, dim, span, 1.0f, scores, span, vg + low * dim, dim, 0.0f,
@@ -478,14 +486,7 @@ struct LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy>
         const int64_t rows = hidden.size(0), width = hidden.size(1), classes = weight.size(0);
         const at::Tensor t = targets.contiguous();
         const int64_t *tp = t.data_ptr<int64_t>();
-        int64_t counted = 0;
-        for (int64_t n = 0; n < rows; ++n) {
-            if (tp[n] == ignore_index) continue;
-            if (tp[n] < 0 || tp[n] >= classes)
-                throw std::invalid_argument("linear cross-entropy: target " + std::to_string(tp[n]) + " at row " + std::to_string(n) +
-                                            " is out of range for " + std::to_string(classes) + " classes");
-            ++counted;
-        }
+        const int64_t counted = counted_targets(tp, rows, classes, ignore_index, "linear cross-entropy");
         const at::Tensor h = hidden.contiguous(), w = weight.contiguous();
         // Without a graph (evaluation) neither gradient is made: one GEMM per chunk instead of two or three.
         at::Tensor grad_hidden = input_grad ? at::empty({rows, width}, h.options()) : at::Tensor();
@@ -510,7 +511,7 @@ struct LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy>
                         continue;
                     }
                     const float logit = row[target];
-                    row_loss[static_cast<size_t>(r)] = static_cast<double>(causal_softmax_row(row, 0, classes, classes)) - logit;
+                    row_loss[static_cast<size_t>(r)] = static_cast<double>(softmax_row(row, 0, classes, classes)) - logit;
                     row[target] -= 1.0f;
                 }
             });
@@ -593,8 +594,8 @@ struct LoRAUpdate : public torch::autograd::Function<LoRAUpdate> {
         float *gi = grad_inputs.data_ptr<float>();
         variable_list result{grads[0], grad_inputs};
         const size_t parts = saved.size() - 1;
-        std::vector<int64_t> columns(parts);
-        for (size_t i = 0, column = 0; i < parts; column += saved[i + 1].size(1), ++i) columns[i] = static_cast<int64_t>(column);
+        std::vector<int64_t> columns(parts, 0);  // where part i's rank columns start in low_rank
+        for (size_t i = 1; i < parts; ++i) columns[i] = columns[i - 1] + saved[i].size(1);
         // Both GEMMs of a part read the same rows of g, which is wide (N × W) while their outputs are
         // narrow: by blocks of rows, each block of g is read from memory once and again from cache.
         //   d low_rank[rows, i] = s·g[rows, part i]·B_i ;  d B_i += s·g[rows, part i]ᵀ·low_rank[rows, i]
