@@ -109,7 +109,14 @@ final class ProjectionGroup {
         let lowRank = pieces.count == active.count ? pieces : try pieces[0].split(sizes: active.map { adapters[$0]!.rank }, dim: 1)
         for (slot, index) in active.enumerated() {
             let adapter = adapters[index]!
-            outputs[index] = try outputs[index].addmm(lowRank[slot], adapter.loraB.transpose(0, 1), alpha: adapter.scale)
+            // A part's own fresh output (not a view of the fused one) takes its update in place: no copy of
+            // the output, and backward reads the output gradient once for both of the update's GEMMs.
+            if kernels.fusedLoRAUpdate, x.dtype == .float32, outputs[index].isContiguous, fused == nil || !kernels.fusedProjections {
+                outputs[index] = try outputs[index].loraUpdateInPlace(
+                    lowRank: lowRank[slot], b: [adapter.loraB], offsets: [0], scales: [adapter.scale])
+            } else {
+                outputs[index] = try outputs[index].addmm(lowRank[slot], adapter.loraB.transpose(0, 1), alpha: adapter.scale)
+            }
         }
         return outputs
     }

@@ -99,11 +99,12 @@ import Torch
     }
 
     @Test func causalAttentionEqualsMaskedSoftmaxAttention() throws {
-        // (heads, kvHeads, queries, keys, window): plain, grouped, a window, queries after cached keys,
-        // more queries than one block.
-        let cases = [(4, 4, 9, 9, 0), (6, 2, 11, 11, 0), (4, 2, 12, 12, 5), (4, 1, 3, 10, 0), (2, 2, 150, 150, 40)]
-        for (heads, kvHeads, length, keys, window) in cases {
-            let (batch, dim) = (2, 8)
+        // (heads, kvHeads, queries, keys, window, dim): plain, grouped, a window, queries after cached keys,
+        // more queries than one block (with a window, grouped, and a wider head).
+        let cases = [(4, 4, 9, 9, 0, 8), (6, 2, 11, 11, 0, 8), (4, 2, 12, 12, 5, 8), (4, 1, 3, 10, 0, 8), (2, 2, 150, 150, 40, 8),
+                     (6, 2, 70, 70, 0, 8), (4, 2, 100, 100, 0, 32), (2, 2, 90, 100, 30, 32)]
+        for (heads, kvHeads, length, keys, window, dim) in cases {
+            let batch = 2
             let g = try generator()
             let q = try Tensor.randn([batch, heads, length, dim], generator: g)
             let k = try Tensor.randn([batch, kvHeads, keys, dim], generator: g)
