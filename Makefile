@@ -2,7 +2,7 @@
 SWIFT ?= swift
 LOOM_HOME ?= runs
 
-.PHONY: deps venv-hf venv-bench build release test test-slurm demo demo-real bench clean
+.PHONY: deps venv-hf venv-bench venv-llama-cpp build release test test-slurm demo demo-real bench clean
 
 # Debian packages and the project virtual environment .venv/ (the pinned torch the shim links).
 deps:
@@ -11,6 +11,11 @@ deps:
 # .venv/ plus Hugging Face's reference stack (transformers, PEFT): fixture scripts and benchmark anchors.
 venv-hf:
 	@scripts/install-deps.sh hf
+
+# .venv/ plus the Hugging Face stack and llama.cpp itself (the llama_cpp binding, built from its sources:
+# several minutes), which scripts/check-gguf.py --llama-cpp and GGUFExportTests run exported files with.
+venv-llama-cpp:
+	@scripts/install-deps.sh llama-cpp
 
 # .venv/ plus DVC and MLflow, the anchors bench/orchestrator measures Loom against.
 venv-bench:

@@ -6,11 +6,22 @@ for the `llama` architecture, and Gemma's norms stored as 1 + w, as transformers
 against model.safetensors, the hyperparameters against config.json, and the vocabulary, merges and
 special-token flags against tokenizer.json as the `tokenizers` library reads it. With --transformers it also
 loads the file with transformers' own GGUF loader and compares its logits with the directory's model (its
-matrices rounded as the file stores them: the same computation up to float summation order). Prints one
-JSON object; exits 1 when anything disagrees beyond the encoding's rounding (f16: 1e-3 relative to the
-tensor's largest value; q8_0: 1/127 of each 32-block's largest value).
+matrices rounded as the file stores them: the same computation up to float summation order). With
+--llama-cpp it runs llama.cpp itself (libllama through the `llama_cpp` binding, on the CPU): its logits for
+48 tokens of text against transformers running the directory's model with the weights the file holds (as
+gguf dequantises them), and its tokenization of a few texts (English, Russian, digits, whitespace, emoji)
+against `tokenizers` — exactly. For a hyperword-extended tokenizer (a directory with hyperwords.json)
+llama.cpp splits text by its own built-in pattern, the base one, so the reference is `tokenizers` with the
+same file's split pattern put back to the base one (`(?: \\p{L}+)*` taken out): every merge applies, but
+only inside a word's pre-token — single-word hyperwords form, phrases do not; the JSON gives both token
+counts. Prints one JSON object; exits 1 when anything disagrees beyond the encoding's
+rounding (f16: 1e-3 relative to the tensor's largest value; q8_0: 1/127 of each 32-block's largest value).
 
-Usage: .venv/bin/python scripts/check-gguf.py FILE.gguf MODEL_DIR [--transformers]"""
+--llama-cpp-against=OTHER.gguf also runs llama.cpp on OTHER (e.g. what llama.cpp's own convert_hf_to_gguf.py
+writes from MODEL_DIR) and reports the largest difference between the two files' logits.
+
+Usage: .venv/bin/python scripts/check-gguf.py FILE.gguf MODEL_DIR [--transformers] [--llama-cpp
+                                              [--llama-cpp-against=OTHER.gguf]]"""
 import json
 import os
 import sys
@@ -55,6 +66,90 @@ def transformers_logits(path, model, vocab):
         return float((loaded(ids).logits - reference(ids).logits).abs().max())
 
 
+TEXTS = ["Hello, world! It's 2026 and the model's tokenizer is checked.", "  two spaces,\ttabs\nand new lines\n\n",
+         "Привет, мир! Никогда не говори «никогда» — в том числе сегодня.", "digits 1234567 and 3.14159; emoji 🙂👍",
+         "naïve café, Ærøskøbing, 東京"]
+
+
+JOINED_WORDS = "(?: \\p{L}+)*"  # what a hyperword-extended split pattern adds to its base pattern
+
+
+def base_split(tokenizer_file):
+    """The tokenizer of `tokenizer_file` with its split pattern put back to the base one (words no longer
+    joined over spaces): what llama.cpp, which splits by its built-in base pattern, computes."""
+    from tokenizers import Tokenizer
+
+    def unjoin(node):
+        if isinstance(node, dict):
+            return {key: (value.replace(JOINED_WORDS, "") if key == "Regex" else unjoin(value)) for key, value in node.items()}
+        return [unjoin(item) for item in node] if isinstance(node, list) else node
+    document = json.load(open(tokenizer_file))
+    document["pre_tokenizer"] = unjoin(document["pre_tokenizer"])
+    return Tokenizer.from_str(json.dumps(document))
+
+
+def llama_cpp_figures(path, model, vocab, file_weights, tokenizer):
+    """llama.cpp itself against transformers running the weights the file holds, and its tokenizer
+    against `tokenizers` (against the base segmentation for a hyperword-extended one)."""
+    import llama_cpp
+    import torch
+    from transformers import AutoModelForCausalLM
+    llm = llama_cpp.Llama(model_path=path, n_ctx=64, n_batch=64, logits_all=True, n_threads=os.cpu_count() or 1,
+                          verbose=False)
+    # Real text rather than random ids (a model's activations on random ids are atypical): the texts below,
+    # 48 tokens of them, as `tokenizers` encodes them.
+    ids = torch.tensor(tokenizer.encode(" ".join(TEXTS), add_special_tokens=False).ids[:48])
+    llm.eval(ids.tolist())
+    ours = np.array(llm.scores[:len(ids)], dtype=np.float64)
+    reference = AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32)
+    with torch.no_grad():
+        state = reference.state_dict()
+        for name, values in file_weights.items():
+            if name in state and state[name].dim() == 2:
+                state[name].copy_(torch.from_numpy(values).to(torch.float32))
+        expected = reference(ids[None]).logits[0].double().numpy()
+    hyperwords = os.path.join(model, "hyperwords.json")
+    extended = os.path.exists(hyperwords)
+    reference_tokenizer = base_split(os.path.join(model, "tokenizer.json")) if extended else tokenizer
+    texts = []
+    entries = json.load(open(hyperwords))["tokens"] if extended else []
+    first_new = json.load(open(hyperwords))["base_vocabulary_size"] if extended else vocab
+    # For an extended tokenizer also 10 one-word and 10 several-word hyperwords (of those that start with a
+    # space), each after a word ("Да").
+    entries = [e for e in entries if e["text"].startswith(" ")]
+    phrases = ["Да" + e["text"] for e in entries if e["words"] == 1][:10] + ["Да" + e["text"] for e in entries if e["words"] > 1][:10]
+    for text in TEXTS + phrases:
+        hf = tokenizer.encode(text, add_special_tokens=False).ids
+        cpp = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        texts.append({"text": text, "agrees": reference_tokenizer.encode(text, add_special_tokens=False).ids == cpp,
+                      "tokenizers": len(hf), "llama_cpp": len(cpp), "hyperwords_tokenizers": sum(i >= first_new for i in hf),
+                      "hyperwords_llama_cpp": sum(i >= first_new for i in cpp)})
+    def log_softmax(x):
+        shifted = x - x.max(-1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    reference_log_p, our_log_p = log_softmax(expected), log_softmax(ours)
+    kl = (np.exp(reference_log_p) * (reference_log_p - our_log_p)).sum(-1)  # KL(transformers ‖ llama.cpp) per position
+    return {"llama_cpp_version": getattr(llama_cpp, "__version__", "?"),
+            "max_abs_logit_difference": float(np.abs(ours - expected).max()),
+            "mean_abs_logit_difference": float(np.abs(ours - expected).mean()), "mean_kl": float(kl.mean()), "max_kl": float(kl.max()),
+            "logit_scale": float(np.abs(expected).max()),
+            "top1_agreement": float((ours.argmax(-1) == expected.argmax(-1)).mean()),
+            "tokenization": texts, "extended_tokenizer": extended}
+
+
+def llama_cpp_against(path, other, tokenizer):
+    """The largest difference between llama.cpp's logits for the same tokens from two GGUF files (e.g. this
+    one and the one llama.cpp's convert_hf_to_gguf.py writes from the same directory)."""
+    import llama_cpp
+    ids = tokenizer.encode(" ".join(TEXTS), add_special_tokens=False).ids[:48]
+    logits = []
+    for file in [path, other]:
+        llm = llama_cpp.Llama(model_path=file, n_ctx=64, n_batch=64, logits_all=True, n_threads=os.cpu_count() or 1, verbose=False)
+        llm.eval(ids)
+        logits.append(np.array(llm.scores[:len(ids)], dtype=np.float64))
+    return float(np.abs(logits[0] - logits[1]).max())
+
+
 def main():
     path, model = sys.argv[1], sys.argv[2]
     reader = GGUFReader(path)
@@ -97,6 +192,7 @@ def main():
             gguf_name[f"{mapped}.{kind}"] = hf
     worst = {}
     seen = set()
+    file_weights = {}  # Hugging Face name → the values the file holds (dequantised, in Hugging Face's layout)
     for tensor in reader.tensors:
         name = tensor.name
         if name.rsplit(".", 1)[0] not in known:
@@ -113,6 +209,7 @@ def main():
             values = unpermute(values, config.get("num_key_value_heads", config["num_attention_heads"]))
         if arch.startswith("gemma") and name.endswith("norm.weight"):
             values = values - 1  # transformers' Gemma2TensorProcessor: llama.cpp stores Gemma's (1 + w)
+        file_weights[hf] = values
         reference = weights[hf].astype(np.float64)
         scale = max(np.abs(reference).max(), 1e-30)
         error = np.abs(values - reference).max() / scale
@@ -148,9 +245,29 @@ def main():
     plain = tokenizer.encode("hello", add_special_tokens=False).ids
     if bool(field(reader, "tokenizer.ggml.add_bos_token")) != (len(with_bos) > len(plain) and with_bos[1:] == plain):
         problems.append("tokenizer.ggml.add_bos_token disagrees with the tokenizer's post-processor")
+    cpp = None
+    if "--llama-cpp" in sys.argv[3:]:
+        cpp = llama_cpp_figures(path, model, config["vocab_size"], file_weights, tokenizer)
+        # llama.cpp's CPU matrix products take the activations in the weights' vector type: f16, or 8-bit
+        # blocks of 32 for q8_0 — a rounding the reference (transformers on the file's own weights) does not
+        # make. Measured on SmolLM2-135M: mean KL 4e-6 (f16) and 4.5e-3 (q8_0), the same as for the files
+        # llama.cpp's own convert_hf_to_gguf.py writes (their logits in llama.cpp equal these files' exactly).
+        quantized = "Q8_0" in worst
+        bound = 2e-2 if quantized else 1e-3
+        if cpp["mean_kl"] > bound:
+            problems.append(f"llama.cpp: mean KL {cpp['mean_kl']:.2e} from transformers' distribution (bound {bound:.0e})")
+        if not quantized and cpp["max_abs_logit_difference"] > 0.02 * max(cpp["logit_scale"], 1.0):
+            problems.append(f"llama.cpp: logits off by {cpp['max_abs_logit_difference']:.2e} (bound 2 % of {cpp['logit_scale']:.2e})")
+        other = next((arg.split("=", 1)[1] for arg in sys.argv[3:] if arg.startswith("--llama-cpp-against=")), None)
+        if other:
+            cpp["against"] = {"file": other, "max_abs_logit_difference": llama_cpp_against(path, other, tokenizer)}
+        for entry in cpp["tokenization"]:
+            if not entry["agrees"]:
+                problems.append(f"llama.cpp tokenizes {entry['text']!r} otherwise than tokenizers"
+                                + (" with the base split pattern" if cpp["extended_tokenizer"] else ""))
     print(json.dumps({"architecture": arch, "tensors": len(reader.tensors), "tokens": len(tokens),
                       "pre": field(reader, "tokenizer.ggml.pre"), "transformers_max_abs_logit_difference": logits,
-                      "worst_relative_error": worst, "problems": problems}, sort_keys=True))
+                      "llama_cpp": cpp, "worst_relative_error": worst, "problems": problems}, sort_keys=True))
     sys.exit(1 if problems else 0)
 
 

@@ -5,7 +5,8 @@
 # `install-deps.sh hf` also adds Hugging Face's reference stack (scripts/requirements-hf.txt) for the
 # fixture scripts, the benchmarks' anchors and scripts/check-hf-load.py; `install-deps.sh bench` adds
 # the orchestrator benchmark's anchors, DVC and MLflow (scripts/requirements-bench.txt); `install-deps.sh
-# slurm` adds Debian's Slurm and munge, for `make test-slurm` (scripts/slurm-cluster.sh runs them).
+# llama-cpp` adds both and llama.cpp itself (scripts/requirements-llama-cpp.txt: the llama_cpp binding, built
+# from source) for scripts/check-gguf.py --llama-cpp; `install-deps.sh slurm` adds Debian's Slurm and munge, for `make test-slurm` (scripts/slurm-cluster.sh runs them).
 # Quiet when everything is already there. LOOM_PYTHON picks the interpreter that makes the venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ packages=(
   python3-venv          # the project virtual environment (.venv/)
 )
 # The English fortunes the tokenizer fixtures train on besides fortunes-ru (scripts/make-tokenizer-fixtures.py).
-if [ "${1:-}" = hf ]; then packages+=(fortunes); fi
+if [ "${1:-}" = hf ] || [ "${1:-}" = llama-cpp ]; then packages+=(fortunes); fi
 if [ "${1:-}" = slurm ]; then
   # A one-node cluster for the Slurm executor's tests; no slurmdbd, so sacct reports accounting disabled.
   packages+=(slurmctld slurmd slurm-client munge)
@@ -53,6 +54,7 @@ requirements=scripts/requirements.txt
 case "${1:-}" in
   hf) requirements=scripts/requirements-hf.txt ;;
   bench) requirements=scripts/requirements-bench.txt ;;
+  llama-cpp) requirements=scripts/requirements-llama-cpp.txt ;;
 esac
 python=${LOOM_PYTHON:-python3}
 if [ -d .venv ] && ! .venv/bin/python -c "" 2>/dev/null; then

@@ -56,13 +56,24 @@ extension HFTokenizer {
         return metadata
     }
 
-    /// llama.cpp's name for the pre-tokenizer's split pattern (`llama-bpe` for Llama-3's, `qwen2` for
-    /// Qwen2's), else `default` (GPT-2's). A hyperword-extended pattern has no llama.cpp name: llama.cpp then
-    /// splits as GPT-2 does.
+    /// llama.cpp's name for the pre-tokenizer's split pattern — llama.cpp splits by a pattern built into it
+    /// for each name, never by the file's: `llama-bpe` for Llama-3's, `qwen2` for Qwen2's, `gpt-2` for GPT-2's
+    /// (a Split with its regex, or ByteLevel's own). A hyperword-extended pattern has no llama.cpp name, so the
+    /// file names its base pattern: llama.cpp cuts text into the base tokenizer's pre-tokens, where no
+    /// hyperword merge can apply, and its ids are the base segmentation (what expanding every hyperword
+    /// gives), which the extended model reads as well. `default` only where there is no split at all
+    /// (llama.cpp's `default` is a pattern of its own, not GPT-2's: it splits punctuation and digit triples apart).
     var preTokenizerName: String {
         for step in preTokenizer.steps {
-            guard case .split(let scanner) = step else { continue }
-            return SplitScanner.llamaCppPreTokenizers.first { $0.pattern == scanner.pattern }?.names[0] ?? "default"
+            let scanner: SplitScanner
+            switch step {
+            case .split(let split): scanner = split
+            case .byteLevel(_, let split?): scanner = split
+            default: continue
+            }
+            let base = SplitScanner(style: scanner.style)  // without the joined words of an extended pattern
+            if base.style == .gpt2 { return "gpt-2" }
+            return SplitScanner.llamaCppPreTokenizers.first { $0.pattern == base.pattern }?.names[0] ?? "default"
         }
         return "default"
     }

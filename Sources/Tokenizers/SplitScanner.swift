@@ -32,8 +32,9 @@ struct SplitScanner: Sendable, Equatable {
     static let qwen2Pattern =
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     static let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
-    /// llama.cpp's `tokenizer.ggml.pre` names for the patterns it knows (GGUF files): the first name of each
-    /// is the one Loom writes; every name is read. Anything else splits as GPT-2 does (`default`).
+    /// llama.cpp's `tokenizer.ggml.pre` names for the Llama-3 and Qwen2 patterns (GGUF files): the first name
+    /// of each is the one Loom writes; every name is read. Any other name is read as GPT-2's split (as
+    /// transformers' GGUF loader reads it); Loom writes GPT-2's as `gpt-2`.
     static let llamaCppPreTokenizers: [(names: [String], pattern: String)] = [
         (["llama-bpe", "llama3", "llama-v3", "smaug-bpe", "dbrx"], llama3Pattern),
         (["qwen2", "deepseek-r1-qwen"], qwen2Pattern),

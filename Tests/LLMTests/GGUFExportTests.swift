@@ -93,6 +93,96 @@ import Torch
         #expect((report?["transformers_max_abs_logit_difference"] as? Double ?? 1) < 1e-4, "\(report ?? [:])")
     }
 
+    /// llama.cpp itself is in the venv after `make venv-llama-cpp` (the llama_cpp binding, built from the
+    /// llama.cpp sources it vendors), not after `make test` alone; without it these tests are skipped and say so.
+    private static let llamaCppImports: Bool = {
+        (try? runProcess(TestPaths.python.executable, TestPaths.python.arguments + ["-c", "import llama_cpp, transformers, gguf"]).status) == 0
+    }()
+
+    /// What scripts/check-gguf.py --llama-cpp measured: llama.cpp's logits against transformers running the
+    /// weights the file holds, and its tokenization against `tokenizers`.
+    private func expectLlamaCppAgrees(_ report: [String: Any]?, _ label: String) throws {
+        let cpp = try #require(report?["llama_cpp"] as? [String: Any], "\(report ?? [:])")
+        // llama.cpp's CPU products take the activations in the weights' vector type (f16, or 8-bit blocks
+        // for q8_0): what is left is that rounding (SmolLM2-135M: mean KL 4e-6 for f16, 4.5e-3 for q8_0).
+        let kl = try #require(cpp["mean_kl"] as? Double)
+        #expect(kl < (label.hasSuffix("q8_0") ? 2e-2 : 1e-3), "\(label): \(cpp)")
+        let texts = try #require(cpp["tokenization"] as? [[String: Any]])
+        #expect(texts.count == 5 && texts.allSatisfy { $0["agrees"] as? Bool == true }, "\(label): \(texts)")
+    }
+
+    @Test(.enabled(if: llamaCppImports, "llama.cpp is not in the venv (make venv-llama-cpp adds it)"), arguments: ["f16", "q8_0"])
+    func llamaCppRunsTheExportedLlamaWithTheSameLogitsAndTokens(type: String) throws {
+        let scratch = try ScratchDirectory("loom-gguf-cpp")
+        let model = try modelDirectory(scratch)
+        let file = scratch.path("model.gguf").path
+        let export = try runProcess(loom, ["export-gguf", model.path, "--out", file, "--type", type])
+        try #require(export.status == 0, "\(export.stderr)")
+        let script = TestPaths.packageRoot.appendingPathComponent("scripts/check-gguf.py").path
+        let check = try runProcess(TestPaths.python.executable, TestPaths.python.arguments + [script, file, model.path, "--llama-cpp"])
+        #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")
+        try expectLlamaCppAgrees(try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any], "llama \(type)")
+    }
+
+    @Test(.enabled(if: llamaCppImports, "llama.cpp is not in the venv (make venv-llama-cpp adds it)"),
+          arguments: familyConfigs.map(\.architecture))
+    func llamaCppRunsTheExportedFamiliesWithTheSameLogitsAndTokens(architecture: String) throws {
+        let report = try exportAndCheck(architecture, try ScratchDirectory("loom-gguf-cpp-\(architecture)"), ["--llama-cpp"])
+        try expectLlamaCppAgrees(report, architecture)
+    }
+
+    /// A hyperword-extended model: llama.cpp splits text by its built-in base pattern, so its ids are the
+    /// extended merges applied inside each word's pre-token (check-gguf.py's reference: `tokenizers` with the
+    /// file's split pattern put back to the base one) — one-word hyperwords form there, phrases do not.
+    @Test(.enabled(if: llamaCppImports, "llama.cpp is not in the venv (make venv-llama-cpp adds it)"),
+          arguments: ["bytelevel-llama3", "spm-llama2"])
+    func llamaCppTokenizesAHyperwordExtendedModelAsItsBasePatternSplits(layout: String) throws {
+        let scratch = try ScratchDirectory("loom-gguf-cpp-hyperwords")
+        // Russian fortunes (fortunes-ru, which `make deps` installs for the demo), their UTF-8 files.
+        let fortunes = URL(fileURLWithPath: "/usr/share/games/fortunes/ru")
+        let files = try FileManager.default.contentsOfDirectory(atPath: fortunes.path).filter { $0.hasSuffix(".u8") }.sorted()
+        let text = try files.flatMap {
+            try String(contentsOf: fortunes.appendingPathComponent($0), encoding: .utf8).components(separatedBy: "\n%\n")
+        }.prefix(3000)
+        let training = scratch.path("train.txt")
+        try Data(text.joined(separator: "\n").utf8).write(to: training)
+        let extended = scratch.path("extended")
+        let extend = try runProcess(loom, ["tokenizer", "extend", "--tokenizer", TestPaths.fixture("tokenizers/\(layout)/tokenizer.json").path,
+                                           "--input", training.path, "--output", extended.path, "--count", "120", "--min-count", "4"])
+        try #require(extend.status == 0, "\(extend.stderr)")
+        let hyperwords = try JSONSerialization.jsonObject(with: Data(contentsOf: extended.appendingPathComponent("hyperwords.json"))) as? [String: Any]
+        let added = try #require(hyperwords?["tokens"] as? [[String: Any]])
+        let base = try #require(hyperwords?["base_vocabulary_size"] as? Int)
+        let config = ModelConfig(hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2, numAttentionHeads: 4,
+                                 numKeyValueHeads: 2, vocabSize: base + added.count, maxPositionEmbeddings: 256)
+        let model = try DecoderModel.random(config: config, seed: 5, standardDeviation: 0.1)
+        let directory = scratch.path("model")
+        try model.saveModel(to: directory, mergeAdapter: false, companionsFrom: extended)
+        try FileManager.default.copyItem(at: extended.appendingPathComponent("hyperwords.json"), to: directory.appendingPathComponent("hyperwords.json"))
+        let file = scratch.path("model.gguf").path
+        let export = try runProcess(loom, ["export-gguf", directory.path, "--out", file, "--type", "f16"])
+        try #require(export.status == 0, "\(export.stderr)")
+        let script = TestPaths.packageRoot.appendingPathComponent("scripts/check-gguf.py").path
+        let check = try runProcess(TestPaths.python.executable, TestPaths.python.arguments + [script, file, directory.path, "--llama-cpp"])
+        #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any]
+        let cpp = try #require(report?["llama_cpp"] as? [String: Any], "\(check.stdout)")
+        #expect(cpp["extended_tokenizer"] as? Bool == true)
+        let texts = try #require(cpp["tokenization"] as? [[String: Any]])
+        #expect(texts.count > 5 && texts.allSatisfy { $0["agrees"] as? Bool == true }, "\(layout): \(texts)")
+        // The last ten entries are several-word hyperwords after a word: `tokenizers` forms them. The
+        // byte-level layout's llama.cpp splits them at the spaces (more tokens); the Llama-2 layout has no
+        // split pattern, and llama.cpp's SentencePiece-style merges form the same hyperwords.
+        let phrases = texts.suffix(10)
+        let count = { (entry: [String: Any], key: String) in entry[key] as? Int ?? -1 }
+        #expect(phrases.allSatisfy { count($0, "hyperwords_tokenizers") >= 1 }, "\(phrases)")
+        if layout == "bytelevel-llama3" {
+            #expect(phrases.allSatisfy { count($0, "llama_cpp") > count($0, "tokenizers") }, "\(phrases)")
+        } else {
+            #expect(phrases.allSatisfy { count($0, "hyperwords_llama_cpp") == count($0, "hyperwords_tokenizers") }, "\(phrases)")
+        }
+    }
+
     @Test(arguments: familyConfigs.map(\.architecture))
     func importingTheExportedFileGivesBackTheSameConfigurationAndTheFileRoundedWeights(architecture: String) throws {
         let scratch = try ScratchDirectory("loom-gguf-roundtrip-\(architecture)")

@@ -94,6 +94,18 @@ import Testing
         #expect(mismatches.isEmpty, "\(name): \(mismatches.count) differ:\n\(mismatches.prefix(5).joined(separator: "\n"))")
     }
 
+    /// llama.cpp splits text by a pattern built into it for each `tokenizer.ggml.pre` name, never by the
+    /// file's: the name must be the one whose pattern is the file's (GGUFExportTests runs llama.cpp itself on
+    /// exported files where the venv has it). An extended tokenizer names its base pattern.
+    @Test func ggufNamesEachSplitPatternAsLlamaCppDoes() throws {
+        #expect(try HFTokenizer(document: Self.variant("gpt2-bytelevel"), source: "gpt2").preTokenizerName == "gpt-2")
+        #expect(try HFTokenizer(document: Self.variant("qwen2-nfc"), source: "qwen2").preTokenizerName == "qwen2")
+        #expect(try FixtureRows.tokenizer("bytelevel-llama3").preTokenizerName == "llama-bpe")
+        #expect(try HyperwordFixtures.extended("bytelevel-llama3").extended.runtime.preTokenizerName == "llama-bpe")
+        // Metaspace (the Llama-2 layout) has no split pattern: llama.cpp's SentencePiece-style model ignores the name.
+        #expect(try FixtureRows.tokenizer("spm-llama2").preTokenizerName == "default")
+    }
+
     /// Hugging Face's Metaspace prepends "▁" only to text that does not start with a space, where
     /// SentencePiece always adds its dummy prefix; elsewhere the two agree.
     @Test func metaspaceWithoutSplittingEncodesAsSentencePiece() throws {
