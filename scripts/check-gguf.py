@@ -90,7 +90,7 @@ def base_split(tokenizer_file):
 
 def llama_cpp_figures(path, model, vocab, file_weights, tokenizer):
     """llama.cpp itself against transformers running the weights the file holds, and its tokenizer
-    against `tokenizers` (against the base segmentation for a hyperword-extended one)."""
+    against `tokenizers` (for a hyperword-extended one, with the file's split pattern put back to the base one)."""
     import llama_cpp
     import torch
     from transformers import AutoModelForCausalLM
@@ -108,22 +108,24 @@ def llama_cpp_figures(path, model, vocab, file_weights, tokenizer):
             if name in state and state[name].dim() == 2:
                 state[name].copy_(torch.from_numpy(values).to(torch.float32))
         expected = reference(ids[None]).logits[0].double().numpy()
-    hyperwords = os.path.join(model, "hyperwords.json")
-    extended = os.path.exists(hyperwords)
+    hyperwords_file = os.path.join(model, "hyperwords.json")
+    extended = os.path.exists(hyperwords_file)
+    hyperwords = json.load(open(hyperwords_file)) if extended else {"tokens": [], "base_vocabulary_size": vocab}
     reference_tokenizer = base_split(os.path.join(model, "tokenizer.json")) if extended else tokenizer
-    texts = []
-    entries = json.load(open(hyperwords))["tokens"] if extended else []
-    first_new = json.load(open(hyperwords))["base_vocabulary_size"] if extended else vocab
+    first_new = hyperwords["base_vocabulary_size"]
     # For an extended tokenizer also 10 one-word and 10 several-word hyperwords (of those that start with a
     # space), each after a word ("Да").
-    entries = [e for e in entries if e["text"].startswith(" ")]
-    phrases = ["Да" + e["text"] for e in entries if e["words"] == 1][:10] + ["Да" + e["text"] for e in entries if e["words"] > 1][:10]
+    entries = [entry for entry in hyperwords["tokens"] if entry["text"].startswith(" ")]
+    phrases = (["Да" + entry["text"] for entry in entries if entry["words"] == 1][:10]
+               + ["Да" + entry["text"] for entry in entries if entry["words"] > 1][:10])
+    texts = []
     for text in TEXTS + phrases:
         hf = tokenizer.encode(text, add_special_tokens=False).ids
         cpp = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
         texts.append({"text": text, "agrees": reference_tokenizer.encode(text, add_special_tokens=False).ids == cpp,
                       "tokenizers": len(hf), "llama_cpp": len(cpp), "hyperwords_tokenizers": sum(i >= first_new for i in hf),
                       "hyperwords_llama_cpp": sum(i >= first_new for i in cpp)})
+
     def log_softmax(x):
         shifted = x - x.max(-1, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
