@@ -83,7 +83,8 @@ def base_split(tokenizer_file):
         if isinstance(node, dict):
             return {key: (value.replace(JOINED_WORDS, "") if key == "Regex" else unjoin(value)) for key, value in node.items()}
         return [unjoin(item) for item in node] if isinstance(node, list) else node
-    document = json.load(open(tokenizer_file))
+    with open(tokenizer_file) as file:
+        document = json.load(file)
     document["pre_tokenizer"] = unjoin(document["pre_tokenizer"])
     return Tokenizer.from_str(json.dumps(document))
 
@@ -110,21 +111,24 @@ def llama_cpp_figures(path, model, vocab, file_weights, tokenizer):
         expected = reference(ids[None]).logits[0].double().numpy()
     hyperwords_file = os.path.join(model, "hyperwords.json")
     extended = os.path.exists(hyperwords_file)
-    hyperwords = json.load(open(hyperwords_file)) if extended else {"tokens": [], "base_vocabulary_size": vocab}
+    hyperwords = {"tokens": [], "base_vocabulary_size": vocab}
+    if extended:
+        with open(hyperwords_file) as file:
+            hyperwords = json.load(file)
     reference_tokenizer = base_split(os.path.join(model, "tokenizer.json")) if extended else tokenizer
     first_new = hyperwords["base_vocabulary_size"]
     # For an extended tokenizer also 10 one-word and 10 several-word hyperwords (of those that start with a
     # space), each after a word ("Да").
     entries = [entry for entry in hyperwords["tokens"] if entry["text"].startswith(" ")]
-    phrases = (["Да" + entry["text"] for entry in entries if entry["words"] == 1][:10]
-               + ["Да" + entry["text"] for entry in entries if entry["words"] > 1][:10])
+    phrases = ([("Да" + entry["text"], 1) for entry in entries if entry["words"] == 1][:10]
+               + [("Да" + entry["text"], entry["words"]) for entry in entries if entry["words"] > 1][:10])
     texts = []
-    for text in TEXTS + phrases:
+    for text, words in [(text, None) for text in TEXTS] + phrases:
         hf = tokenizer.encode(text, add_special_tokens=False).ids
         cpp = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
         texts.append({"text": text, "agrees": reference_tokenizer.encode(text, add_special_tokens=False).ids == cpp,
                       "tokenizers": len(hf), "llama_cpp": len(cpp), "hyperwords_tokenizers": sum(i >= first_new for i in hf),
-                      "hyperwords_llama_cpp": sum(i >= first_new for i in cpp)})
+                      "hyperwords_llama_cpp": sum(i >= first_new for i in cpp), "hyperword_words": words})
 
     def log_softmax(x):
         shifted = x - x.max(-1, keepdims=True)
@@ -248,7 +252,7 @@ def main():
     if bool(field(reader, "tokenizer.ggml.add_bos_token")) != (len(with_bos) > len(plain) and with_bos[1:] == plain):
         problems.append("tokenizer.ggml.add_bos_token disagrees with the tokenizer's post-processor")
     cpp = None
-    if "--llama-cpp" in sys.argv[3:]:
+    if any(arg == "--llama-cpp" or arg.startswith("--llama-cpp-against=") for arg in sys.argv[3:]):
         cpp = llama_cpp_figures(path, model, config["vocab_size"], file_weights, tokenizer)
         # llama.cpp's CPU matrix products take the activations in the weights' vector type: f16, or 8-bit
         # blocks of 32 for q8_0 — a rounding the reference (transformers on the file's own weights) does not

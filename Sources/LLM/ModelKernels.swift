@@ -22,7 +22,8 @@ public struct ModelKernels: Sendable, Equatable {
     /// on bench/lora-train's shape with the torch 2.13 wheel it trains faster than PyTorch's CPU SDPA
     /// (`loom-bench probe-lora-step --variants fused,sdpa-attention`; attention alone: `loom-bench torch-ops`).
     public var fusedAttention: Bool
-    /// LoRA updates of a fused projection written into its output in place (`Tensor.loraUpdateInPlace`).
+    /// LoRA updates written into the projection's output in place (`Tensor.loraUpdateInPlace`): a fused
+    /// projection's, each part over its own columns, and a single projection's (o_proj, down_proj).
     public var fusedLoRAUpdate: Bool
     /// Attention through PyTorch's scaled_dot_product_attention (flash / memory-efficient kernels on CUDA,
     /// a fused kernel on the CPU) wherever the block kernel does not run: the default.

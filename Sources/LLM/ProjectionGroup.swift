@@ -111,7 +111,8 @@ final class ProjectionGroup {
             let adapter = adapters[index]!
             // A part's own fresh output (not a view of the fused one) takes its update in place: no copy of
             // the output, and backward reads the output gradient once for both of the update's GEMMs.
-            if kernels.fusedLoRAUpdate, x.dtype == .float32, outputs[index].isContiguous, fused == nil || !kernels.fusedProjections {
+            if kernels.fusedLoRAUpdate, outputs[index].dtype == .float32, adapter.loraB.dtype == .float32, lowRank[slot].dtype == .float32,
+               outputs[index].isContiguous, fused == nil || !kernels.fusedProjections {
                 outputs[index] = try outputs[index].loraUpdateInPlace(
                     lowRank: lowRank[slot], b: [adapter.loraB], offsets: [0], scales: [adapter.scale])
             } else {

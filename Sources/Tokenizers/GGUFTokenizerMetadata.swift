@@ -59,9 +59,9 @@ extension HFTokenizer {
     /// llama.cpp's name for the pre-tokenizer's split pattern — llama.cpp splits by a pattern built into it
     /// for each name, never by the file's: `llama-bpe` for Llama-3's, `qwen2` for Qwen2's, `gpt-2` for GPT-2's
     /// (a Split with its regex, or ByteLevel's own). A hyperword-extended pattern has no llama.cpp name, so the
-    /// file names its base pattern: llama.cpp cuts text into the base tokenizer's pre-tokens, where no
-    /// hyperword merge can apply, and its ids are the base segmentation (what expanding every hyperword
-    /// gives), which the extended model reads as well. `default` only where there is no split at all
+    /// file names its base pattern: llama.cpp cuts text into the base tokenizer's pre-tokens and applies every
+    /// merge inside them — one-word hyperwords form, several-word ones do not; every id is one the extended
+    /// model knows. `default` only where there is no split at all
     /// (llama.cpp's `default` is a pattern of its own, not GPT-2's: it splits punctuation and digit triples apart).
     var preTokenizerName: String {
         for step in preTokenizer.steps {

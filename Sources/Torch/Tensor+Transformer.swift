@@ -63,7 +63,7 @@ public func causalAttention(q: Tensor, k: Tensor, v: Tensor, slidingWindow: Int?
 }
 
 extension Tensor {
-    /// LoRA updates of a fused projection, written into this output (N, W) in place: for each part i,
+    /// LoRA updates of a projection (fused or single), written into this output (N, W) in place: for each part i,
     /// columns [offsets[i], offsets[i] + out_i) += scales[i] · lowRank[:, rank columns of i] · B_iᵀ, where
     /// `lowRank` (N, Σ r_i) holds the parts' dropout(x)·A_iᵀ side by side and B_i is (out_i, r_i). Each
     /// part's GEMM covers only its own columns. Self must be a contiguous f32 CPU tensor that autograd

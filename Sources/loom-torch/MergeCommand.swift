@@ -1,7 +1,7 @@
 // `loom merge` — a model directory with a PEFT LoRA adapter folded in (W + s·B·A, the trained token
 // rows written into the embedding and head): a plain Hugging Face model any transformers user loads
 // without peft. The tokenizer files come from the adapter directory when it has them (a `train` stage
-// output does: the extended tokenizer), else from the model directory.
+// output does: the extended tokenizer, with its hyperwords.json), else from the model directory.
 import ArgumentParser
 import Foundation
 import LLM
@@ -39,7 +39,13 @@ struct Merge: ParsableCommand {
         let staging = parent.appendingPathComponent(".\(output.lastPathComponent).merging-\(getpid())", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: staging) }
         let hasTokenizer = FileManager.default.fileExists(atPath: adapterDirectory.appendingPathComponent("tokenizer.json").path)
-        try merged.saveModel(to: staging, mergeAdapter: true, companionsFrom: hasTokenizer ? adapterDirectory : nil)
+        let companions = hasTokenizer ? adapterDirectory : URL(fileURLWithPath: model)
+        try merged.saveModel(to: staging, mergeAdapter: true, companionsFrom: companions)
+        // A hyperword-extended tokenizer's report (each new token's base ids) goes with the tokenizer it describes.
+        let hyperwords = companions.appendingPathComponent("hyperwords.json")
+        if FileManager.default.fileExists(atPath: hyperwords.path) {
+            try FileManager.default.copyItem(at: hyperwords, to: staging.appendingPathComponent("hyperwords.json"))
+        }
         try FileManager.default.moveItem(at: staging, to: output)
         if json {
             try ModelVerbSupport.printJSON(["out": output.path, "vocab_size": merged.config.vocabSize, "parameters": merged.parameterCount])

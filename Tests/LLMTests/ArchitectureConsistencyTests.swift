@@ -101,11 +101,14 @@ import Torch
                 try loss.backward()
                 return (try loss.detach(), try model.trainableParameters.map { try #require($0.tensor.grad).clone() })
             }
-            let fused = try run(.fused)
             let composite = try run(.composite)
-            #expect(try maxAbsDifference(fused.loss, composite.loss) < 1e-5, "\(config.modelType)")
-            for (a, b) in zip(fused.gradients, composite.gradients) {
-                #expect(try relativeDifference(a, b) < 1e-4, "\(config.modelType)")
+            // Every fused path, and the separate projections each taking their LoRA update in place.
+            for kernels in [ModelKernels.fused, ModelKernels(fusedProjections: false)] {
+                let fused = try run(kernels)
+                #expect(try maxAbsDifference(fused.loss, composite.loss) < 1e-5, "\(config.modelType)")
+                for (a, b) in zip(fused.gradients, composite.gradients) {
+                    #expect(try relativeDifference(a, b) < 1e-4, "\(config.modelType)")
+                }
             }
         }
     }

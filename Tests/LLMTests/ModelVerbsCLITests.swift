@@ -115,6 +115,18 @@ import Torch
         let difference = try withNoGrad { try (merged.logits(tokens: tokens) - adapted.logits(tokens: tokens)).abs().amax().scalar(Double.self) }
         #expect(difference < 1e-4, "merged vs adapter logits differ by \(difference)")
 
+        // An adapter trained on an extended vocabulary (a train stage's output) carries its tokenizer and
+        // hyperwords.json: both go into the merged directory.
+        let trained = scratch.path("trained")
+        try FileManager.default.copyItem(at: TinyLlamaFixture.adapterDirectory, to: trained)
+        try FileManager.default.copyItem(at: TestPaths.fixture("tokenizers/bytelevel-llama3/tokenizer.json"), to: trained.appendingPathComponent("tokenizer.json"))
+        let report = Data(#"{"format": "loom-hyperwords/1", "base_vocabulary_size": 500, "tokens": []}"#.utf8)
+        try report.write(to: trained.appendingPathComponent("hyperwords.json"))
+        let withTokenizer = try runProcess(loom, ["merge", "--model", model, "--adapter", trained.path, "--out", scratch.path("m1").path])
+        #expect(withTokenizer.status == 0, "\(withTokenizer.stderr)")
+        #expect(FileManager.default.contents(atPath: scratch.path("m1/hyperwords.json").path) == report)
+        #expect(FileManager.default.contentsEqual(atPath: scratch.path("m1/tokenizer.json").path, andPath: trained.appendingPathComponent("tokenizer.json").path))
+
         let again = try runProcess(loom, ["merge", "--model", model, "--adapter", TinyLlamaFixture.adapterDirectory.path, "--out", output.path])
         #expect(again.status != 0 && again.stderr.contains("Error: \(output.path): already exists (merge writes a new directory)"), "\(again.stderr)")
         let noAdapter = try runProcess(loom, ["merge", "--model", model, "--adapter", scratch.path("nothing").path, "--out", scratch.path("m2").path])
