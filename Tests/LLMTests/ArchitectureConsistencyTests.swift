@@ -89,8 +89,12 @@ import Torch
     }
 
     @Test func fusedAndCompositeKernelsAgree() throws {
-        for config in [TinyConfigs.qwen2, TinyConfigs.llamaGQA, TinyConfigs.mistralWindow] {
-            let model = try TinyConfigs.model(config)
+        // The three dense families, and QLoRA (NF4 bases: their o_proj/down_proj take the in-place update too).
+        let cases = [(TinyConfigs.qwen2, false), (TinyConfigs.llamaGQA, false), (TinyConfigs.mistralWindow, false), (TinyConfigs.llamaGQA, true)]
+        for (config, quantized) in cases {
+            let model = quantized
+                ? try DecoderModel.random(config: config, seed: 3, standardDeviation: 0.2, baseLinear: NF4Linear.quantizing())
+                : try TinyConfigs.model(config)
             try model.applyLoRA(LoRAConfiguration(rank: 4, alpha: 8, targets: LoRATarget.allCases), seed: 5)
             try withNoGrad { for (_, tensor) in model.trainableParameters { try tensor.normalInPlace(std: 0.1, generator: Generator(seed: 9)) } }
             let tokens = try TinyConfigs.tokens(batch: 2, length: 10, vocabulary: config.vocabSize)

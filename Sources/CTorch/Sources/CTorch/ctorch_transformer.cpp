@@ -7,8 +7,8 @@
 //  - SwiGLU: silu(gate)·up from the fused gate|up projection, and its gradient as one tensor.
 //  - cross-entropy: the mean loss and its gradient (softmax − one-hot) computed in one forward pass, so
 //    backward only scales; no log-probability tensor of (tokens × vocabulary) is materialised.
-//  - LoRA updates of a fused projection: y[:, part i] += s_i·(x·A_iᵀ)·B_iᵀ written into the base output in
-//    place, each part's GEMM only over its own columns (the alternative, one GEMM against a
+//  - LoRA updates of a projection (a fused one's parts, or a single one): y[:, part i] += s_i·(x·A_iᵀ)·B_iᵀ
+//    written into the base output in place, each part's GEMM only over its own columns (the alternative, one GEMM against a
 //    block-diagonal matrix of the B's, multiplies the zero blocks too, and copies the output).
 //  - causal attention: softmax(q·kᵀ/√D + causal mask)·v by blocks of queries, each multiplied only with
 //    the keys it may see (5/8 of the products at T = 256 instead of all), the mask and softmax applied to
@@ -535,7 +535,7 @@ struct LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy>
     }
 };
 
-// ───────────────────────────── LoRA updates of a fused projection ─────────────────────────────
+// ───────────────────────────── LoRA updates of a projection, in place ─────────────────────────────
 
 // output (N, W) += Σ_i scale_i · low_rank[:, columns of i] · B_iᵀ into output columns [offset_i,
 // offset_i + out_i), in place. low_rank (N, Σ r_i) holds dropout(x)·A_iᵀ side by side; B_i is (out_i, r_i).
