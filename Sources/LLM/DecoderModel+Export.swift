@@ -5,10 +5,12 @@ import Foundation
 import LoomCore
 import Torch
 
-/// Files besides the weights that make a Hugging Face model directory usable (exports copy them when present).
+/// Files besides the weights that make a Hugging Face model directory usable (exports copy them when present),
+/// and Loom's report of a hyperword-extended tokenizer (hyperwords.json: each new token's base ids), which
+/// goes wherever the tokenizer it describes goes.
 public let modelCompanionFileNames = [
     "tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json", "added_tokens.json",
-    "generation_config.json", "chat_template.jinja",
+    "generation_config.json", "chat_template.jinja", "hyperwords.json",
 ]
 
 extension DecoderModel {

@@ -74,7 +74,7 @@ struct TrainStage: StageKind {
 
         let output = context.outputDirectory
         try model.saveAdapter(to: output)
-        for name in modelCompanionFileNames + [ExtendedTokenizer.hyperwordsFile] {
+        for name in modelCompanionFileNames {  // hyperwords.json among them
             let source = modelDirectory.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: source.path) else { continue }
             try AtomicFile.write(Data(contentsOf: source), to: output.appendingPathComponent(name))

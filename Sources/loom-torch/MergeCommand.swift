@@ -39,13 +39,7 @@ struct Merge: ParsableCommand {
         let staging = parent.appendingPathComponent(".\(output.lastPathComponent).merging-\(getpid())", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: staging) }
         let hasTokenizer = FileManager.default.fileExists(atPath: adapterDirectory.appendingPathComponent("tokenizer.json").path)
-        let companions = hasTokenizer ? adapterDirectory : URL(fileURLWithPath: model)
-        try merged.saveModel(to: staging, mergeAdapter: true, companionsFrom: companions)
-        // A hyperword-extended tokenizer's report (each new token's base ids) goes with the tokenizer it describes.
-        let hyperwords = companions.appendingPathComponent("hyperwords.json")
-        if FileManager.default.fileExists(atPath: hyperwords.path) {
-            try FileManager.default.copyItem(at: hyperwords, to: staging.appendingPathComponent("hyperwords.json"))
-        }
+        try merged.saveModel(to: staging, mergeAdapter: true, companionsFrom: hasTokenizer ? adapterDirectory : nil)
         try FileManager.default.moveItem(at: staging, to: output)
         if json {
             try ModelVerbSupport.printJSON(["out": output.path, "vocab_size": merged.config.vocabSize, "parameters": merged.parameterCount])

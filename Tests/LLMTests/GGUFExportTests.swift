@@ -21,19 +21,25 @@ import Torch
         return directory
     }
 
+    /// Runs scripts/check-gguf.py on `file` against the directory it came from (with `options`), expecting it
+    /// to pass, and returns its JSON report.
+    private func checkScript(_ file: String, _ model: URL, _ options: [String] = []) throws -> [String: Any]? {
+        let script = TestPaths.packageRoot.appendingPathComponent("scripts/check-gguf.py").path
+        let check = try runProcess(TestPaths.python.executable, TestPaths.python.arguments + [script, file, model.path] + options)
+        #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any]
+    }
+
     @Test(arguments: ["f16", "q8_0"]) func llamaCppsReaderReadsBackTheModelAndTokenizer(type: String) throws {
         let scratch = try ScratchDirectory("loom-gguf")
         let model = try modelDirectory(scratch)
         let file = scratch.path("model.gguf").path
         let export = try runProcess(loom, ["export-gguf", model.path, "--out", file, "--type", type, "--json"])
         #expect(export.status == 0, "\(export.stderr)")
-        let script = TestPaths.packageRoot.appendingPathComponent("scripts/check-gguf.py").path
-        let check = try runProcess(TestPaths.python.executable, TestPaths.python.arguments + [script, file, model.path])
-        #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")
-        let report = try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any]
+        let report = try checkScript(file, model)
         #expect(report?["architecture"] as? String == "llama" && report?["tokens"] as? Int == 4003)
         #expect(report?["pre"] as? String == "llama-bpe", "Llama-3's split pattern, by llama.cpp's name")
-        #expect((report?["problems"] as? [String])?.isEmpty == true, "\(check.stdout)")
+        #expect((report?["problems"] as? [String])?.isEmpty == true, "\(report ?? [:])")
     }
 
     /// Random models of the families with their own llama.cpp architecture, configured as llama.cpp can
@@ -65,12 +71,9 @@ import Torch
         let file = scratch.path("model.gguf").path
         let export = try runProcess(loom, ["export-gguf", model.path, "--out", file, "--type", "f16"])
         #expect(export.status == 0, "\(export.stderr)")
-        let script = TestPaths.packageRoot.appendingPathComponent("scripts/check-gguf.py").path
-        let check = try runProcess(TestPaths.python.executable, TestPaths.python.arguments + [script, file, model.path] + extra)
-        #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")
-        let report = try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any]
+        let report = try checkScript(file, model, extra)
         #expect(report?["architecture"] as? String == architecture)
-        #expect((report?["problems"] as? [String])?.isEmpty == true, "\(check.stdout)")
+        #expect((report?["problems"] as? [String])?.isEmpty == true, "\(report ?? [:])")
         return report
     }
 
@@ -119,10 +122,7 @@ import Torch
         let file = scratch.path("model.gguf").path
         let export = try runProcess(loom, ["export-gguf", model.path, "--out", file, "--type", type])
         try #require(export.status == 0, "\(export.stderr)")
-        let script = TestPaths.packageRoot.appendingPathComponent("scripts/check-gguf.py").path
-        let check = try runProcess(TestPaths.python.executable, TestPaths.python.arguments + [script, file, model.path, "--llama-cpp"])
-        #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")
-        try expectLlamaCppAgrees(try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any], "llama \(type)")
+        try expectLlamaCppAgrees(try checkScript(file, model, ["--llama-cpp"]), "llama \(type)")
     }
 
     @Test(.enabled(if: llamaCppImports, "llama.cpp is not in the venv (make venv-llama-cpp adds it)"),
@@ -136,18 +136,12 @@ import Torch
     /// extended merges applied inside each word's pre-token (check-gguf.py's reference: `tokenizers` with the
     /// file's split pattern put back to the base one) — one-word hyperwords form there, phrases do not.
     @Test(.enabled(if: llamaCppImports, "llama.cpp is not in the venv (make venv-llama-cpp adds it)"),
-          .enabled(if: FileManager.default.fileExists(atPath: "/usr/share/games/fortunes/ru"), "fortunes-ru is not installed (make deps installs it)"),
+          .enabled(if: FortuneTexts.isInstalled, "fortunes-ru is not installed (make deps installs it)"),
           arguments: ["bytelevel-llama3", "spm-llama2"])
     func llamaCppTokenizesAHyperwordExtendedModelAsItsBasePatternSplits(layout: String) throws {
         let scratch = try ScratchDirectory("loom-gguf-cpp-hyperwords")
-        // Russian fortunes (fortunes-ru, which `make deps` installs for the demo), their UTF-8 files.
-        let fortunes = URL(fileURLWithPath: "/usr/share/games/fortunes/ru")
-        let files = try FileManager.default.contentsOfDirectory(atPath: fortunes.path).filter { $0.hasSuffix(".u8") }.sorted()
-        let text = try files.flatMap {
-            try String(contentsOf: fortunes.appendingPathComponent($0), encoding: .utf8).components(separatedBy: "\n%\n")
-        }.prefix(3000)
         let training = scratch.path("train.txt")
-        try Data(text.joined(separator: "\n").utf8).write(to: training)
+        try Data(FortuneTexts.entries().prefix(3000).joined(separator: "\n").utf8).write(to: training)
         let extended = scratch.path("extended")
         let extend = try runProcess(loom, ["tokenizer", "extend", "--tokenizer", TestPaths.fixture("tokenizers/\(layout)/tokenizer.json").path,
                                            "--input", training.path, "--output", extended.path, "--count", "120", "--min-count", "4"])
@@ -159,16 +153,12 @@ import Torch
                                  numKeyValueHeads: 2, vocabSize: base + added.count, maxPositionEmbeddings: 256)
         let model = try DecoderModel.random(config: config, seed: 5, standardDeviation: 0.1)
         let directory = scratch.path("model")
-        try model.saveModel(to: directory, mergeAdapter: false, companionsFrom: extended)
-        try FileManager.default.copyItem(at: extended.appendingPathComponent("hyperwords.json"), to: directory.appendingPathComponent("hyperwords.json"))
+        try model.saveModel(to: directory, mergeAdapter: false, companionsFrom: extended)  // hyperwords.json too
         let file = scratch.path("model.gguf").path
         let export = try runProcess(loom, ["export-gguf", directory.path, "--out", file, "--type", "f16"])
         try #require(export.status == 0, "\(export.stderr)")
-        let script = TestPaths.packageRoot.appendingPathComponent("scripts/check-gguf.py").path
-        let check = try runProcess(TestPaths.python.executable, TestPaths.python.arguments + [script, file, directory.path, "--llama-cpp"])
-        #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")
-        let report = try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any]
-        let cpp = try #require(report?["llama_cpp"] as? [String: Any], "\(check.stdout)")
+        let report = try checkScript(file, directory, ["--llama-cpp"])
+        let cpp = try #require(report?["llama_cpp"] as? [String: Any], "\(report ?? [:])")
         #expect(cpp["extended_tokenizer"] as? Bool == true)
         let texts = try #require(cpp["tokenization"] as? [[String: Any]])
         #expect(texts.count > 5 && texts.allSatisfy { $0["agrees"] as? Bool == true }, "\(layout): \(texts)")

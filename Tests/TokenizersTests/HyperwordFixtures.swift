@@ -2,6 +2,7 @@
 // layouts, extended once per process on Russian fortunes (or the fixture cases where fortunes-ru
 // is not installed).
 import Foundation
+import TestSupport
 @testable import Tokenizers
 
 enum HyperwordFixtures {

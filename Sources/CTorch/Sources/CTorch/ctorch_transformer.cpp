@@ -7,9 +7,10 @@
 //  - SwiGLU: silu(gate)·up from the fused gate|up projection, and its gradient as one tensor.
 //  - cross-entropy: the mean loss and its gradient (softmax − one-hot) computed in one forward pass, so
 //    backward only scales; no log-probability tensor of (tokens × vocabulary) is materialised.
-//  - LoRA updates of a projection (a fused one's parts, or a single one): y[:, part i] += s_i·(x·A_iᵀ)·B_iᵀ
-//    written into the base output in place, each part's GEMM only over its own columns (the alternative, one GEMM against a
-//    block-diagonal matrix of the B's, multiplies the zero blocks too, and copies the output).
+//  - LoRA updates of a projection (a fused one's parts, or a single one): y[:, part i] +=
+//    s_i·(x·A_iᵀ)·B_iᵀ written into the base output in place, each part's GEMM only over its own columns
+//    (the alternative, one GEMM against a block-diagonal matrix of the B's, multiplies the zero blocks
+//    too, and copies the output).
 //  - causal attention: softmax(q·kᵀ/√D + causal mask)·v by blocks of queries, each multiplied only with
 //    the keys it may see (5/8 of the products at T = 256 instead of all), the mask and softmax applied to
 //    the scores in place, the result written token-major for o_proj; backward likewise.
@@ -238,11 +239,6 @@ struct SwiGLU : public torch::autograd::Function<SwiGLU> {
 
 // ───────────────────────────── cross-entropy ─────────────────────────────
 
-// Mean cross-entropy over the targets that are not `ignore_index`. Forward computes the softmax (ATen's
-// vectorised kernel), reads each row's loss −log p[target] from it and turns it in place into the
-// gradient softmax − one-hot (zero for ignored rows); backward scales that by the upstream gradient
-// over the count. The composite (log_softmax, nll_loss and their backwards) makes about three more
-// passes over the (tokens × vocabulary) matrix.
 // The targets that count for a mean cross-entropy (those not ignore_index), each checked to be a class.
 int64_t counted_targets(const int64_t *targets, int64_t rows, int64_t classes, int64_t ignore_index, const char *kernel) {
     int64_t counted = 0;
@@ -256,6 +252,11 @@ int64_t counted_targets(const int64_t *targets, int64_t rows, int64_t classes, i
     return counted;
 }
 
+// Mean cross-entropy over the targets that are not `ignore_index`. Forward computes the softmax (ATen's
+// vectorised kernel), reads each row's loss −log p[target] from it and turns it in place into the
+// gradient softmax − one-hot (zero for ignored rows); backward scales that by the upstream gradient
+// over the count. The composite (log_softmax, nll_loss and their backwards) makes about three more
+// passes over the (tokens × vocabulary) matrix.
 struct CrossEntropy : public torch::autograd::Function<CrossEntropy> {
     static at::Tensor forward(AutogradContext *ctx, const at::Tensor &logits, const at::Tensor &targets, int64_t ignore_index) {
         if (logits.dim() != 2 || targets.dim() != 1 || targets.size(0) != logits.size(0) || targets.scalar_type() != at::kLong)

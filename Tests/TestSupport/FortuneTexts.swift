@@ -1,12 +1,12 @@
 // FortuneTexts — the Russian fortunes Debian's fortunes-ru installs (scripts/install-deps.sh), read
-// as the fixture generator reads them: plain files in sorted order, entries split on "%" lines.
+// (tokenizer and GGUF tests), as the fixture generator reads them: plain files in sorted order, entries split on "%" lines.
 import Foundation
 
-enum FortuneTexts {
-    static let russianDirectory = URL(fileURLWithPath: "/usr/share/games/fortunes/ru")
+public enum FortuneTexts {
+    public static let russianDirectory = URL(fileURLWithPath: "/usr/share/games/fortunes/ru")
 
     /// Every entry of every plain fortune file in `directory`.
-    static func entries(in directory: URL = russianDirectory) throws -> [String] {
+    public static func entries(in directory: URL = russianDirectory) throws -> [String] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
         var entries: [String] = []
         for name in names where !name.hasSuffix(".dat") && !name.hasSuffix(".u8") {
@@ -28,5 +28,5 @@ enum FortuneTexts {
         return entries
     }
 
-    static var isInstalled: Bool { FileManager.default.fileExists(atPath: russianDirectory.path) }
+    public static var isInstalled: Bool { FileManager.default.fileExists(atPath: russianDirectory.path) }
 }
