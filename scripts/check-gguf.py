@@ -89,26 +89,35 @@ def base_split(tokenizer_file):
     return Tokenizer.from_str(json.dumps(document))
 
 
+def text_ids(tokenizer):
+    """48 tokens of real text (the texts below, as `tokenizers` encodes them): a model's activations on
+    random ids are atypical."""
+    return tokenizer.encode(" ".join(TEXTS), add_special_tokens=False).ids[:48]
+
+
+def llama_cpp_logits(path, ids):
+    """llama.cpp (libllama on the CPU) loaded with the GGUF file at `path`, and its logits for `ids`."""
+    import llama_cpp
+    llm = llama_cpp.Llama(model_path=path, n_ctx=64, n_batch=64, logits_all=True, n_threads=os.cpu_count() or 1, verbose=False)
+    llm.eval(ids)
+    return llm, np.array(llm.scores[:len(ids)], dtype=np.float64)
+
+
 def llama_cpp_figures(path, model, vocab, file_weights, tokenizer):
     """llama.cpp itself against transformers running the weights the file holds, and its tokenizer
     against `tokenizers` (for a hyperword-extended one, with the file's split pattern put back to the base one)."""
     import llama_cpp
     import torch
     from transformers import AutoModelForCausalLM
-    llm = llama_cpp.Llama(model_path=path, n_ctx=64, n_batch=64, logits_all=True, n_threads=os.cpu_count() or 1,
-                          verbose=False)
-    # Real text rather than random ids (a model's activations on random ids are atypical): the texts below,
-    # 48 tokens of them, as `tokenizers` encodes them.
-    ids = torch.tensor(tokenizer.encode(" ".join(TEXTS), add_special_tokens=False).ids[:48])
-    llm.eval(ids.tolist())
-    ours = np.array(llm.scores[:len(ids)], dtype=np.float64)
+    ids = text_ids(tokenizer)
+    llm, ours = llama_cpp_logits(path, ids)
     reference = AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32)
     with torch.no_grad():
         state = reference.state_dict()
         for name, values in file_weights.items():
             if name in state and state[name].dim() == 2:
                 state[name].copy_(torch.from_numpy(values).to(torch.float32))
-        expected = reference(ids[None]).logits[0].double().numpy()
+        expected = reference(torch.tensor([ids])).logits[0].double().numpy()
     hyperwords_file = os.path.join(model, "hyperwords.json")
     extended = os.path.exists(hyperwords_file)
     hyperwords = {"tokens": [], "base_vocabulary_size": vocab}
@@ -146,14 +155,8 @@ def llama_cpp_figures(path, model, vocab, file_weights, tokenizer):
 def llama_cpp_against(path, other, tokenizer):
     """The largest difference between llama.cpp's logits for the same tokens from two GGUF files (e.g. this
     one and the one llama.cpp's convert_hf_to_gguf.py writes from the same directory)."""
-    import llama_cpp
-    ids = tokenizer.encode(" ".join(TEXTS), add_special_tokens=False).ids[:48]
-    logits = []
-    for file in [path, other]:
-        llm = llama_cpp.Llama(model_path=file, n_ctx=64, n_batch=64, logits_all=True, n_threads=os.cpu_count() or 1, verbose=False)
-        llm.eval(ids)
-        logits.append(np.array(llm.scores[:len(ids)], dtype=np.float64))
-    return float(np.abs(logits[0] - logits[1]).max())
+    ids = text_ids(tokenizer)
+    return float(np.abs(llama_cpp_logits(path, ids)[1] - llama_cpp_logits(other, ids)[1]).max())
 
 
 def main():
