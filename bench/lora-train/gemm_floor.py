@@ -13,10 +13,13 @@ Loom's fused head + cross-entropy runs them. Not in the floor: the attention ker
 LoRA's rank-r GEMMs.
 
 Usage: .venv/bin/python bench/lora-train/gemm_floor.py [--shapes bench,smollm2-135m] [--rounds N]
+(the shapes of bench/lora-train/run; `tiny` checks the script in a second)
 Prints one JSON object: per shape the floor's median over the rounds (ms), its parts, its GFLOP/s, and the
 2048² f32 GEMM rate measured in the same process.
 """
 import argparse
+import importlib.machinery
+import importlib.util
 import json
 import os
 import statistics
@@ -25,10 +28,13 @@ import time
 
 import torch
 
-SHAPES = {
-    "bench": dict(hidden=512, intermediate=1376, layers=8, heads=8, kv_heads=8, vocab=8192, seq=256, batch=8),
-    "smollm2-135m": dict(hidden=576, intermediate=1536, layers=30, heads=9, kv_heads=3, vocab=49152, seq=256, batch=4),
-}
+
+# The shapes are bench/lora-train/run's own (its SHAPES table; the script has no .py suffix, so it is loaded
+# by path — its main() runs only as a script).
+_loader = importlib.machinery.SourceFileLoader("lora_train_run", os.path.join(os.path.dirname(os.path.abspath(__file__)), "run"))
+_run = importlib.util.module_from_spec(importlib.util.spec_from_loader(_loader.name, _loader))
+_loader.exec_module(_run)
+SHAPES = _run.SHAPES
 CHUNK_BYTES = 8 << 20
 
 
