@@ -5,8 +5,9 @@
 # `install-deps.sh hf` also adds Hugging Face's reference stack (scripts/requirements-hf.txt) for the
 # fixture scripts, the benchmarks' anchors and scripts/check-hf-load.py; `install-deps.sh bench` adds
 # the orchestrator benchmark's anchors, DVC and MLflow (scripts/requirements-bench.txt); `install-deps.sh
-# llama-cpp` adds the Hugging Face stack and llama.cpp itself (scripts/requirements-llama-cpp.txt: the llama_cpp binding, built
-# from source) for scripts/check-gguf.py --llama-cpp; `install-deps.sh slurm` adds Debian's Slurm and munge, for `make test-slurm` (scripts/slurm-cluster.sh runs them).
+# llama-cpp` adds the Hugging Face stack and llama.cpp itself (scripts/requirements-llama-cpp.txt: the
+# llama_cpp binding, built from source) for scripts/check-gguf.py --llama-cpp; `install-deps.sh slurm` adds
+# Debian's Slurm and munge, for `make test-slurm` (scripts/slurm-cluster.sh runs them).
 # Quiet when everything is already there. LOOM_PYTHON picks the interpreter that makes the venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
